@@ -1,0 +1,38 @@
+package io.parityd.protocol;
+
+/**
+ * Request types (proto.md "Request types"). A code this server does not know decodes to
+ * {@link #UNKNOWN}, which is answered with {@code EINVAL}; the raw code stays on the request
+ * for the log.
+ */
+public enum CommandType {
+    READ(0),
+    WRITE(1),
+    DISC(2),
+    FLUSH(3),
+    TRIM(4),
+    CACHE(5),
+    WRITE_ZEROES(6),
+    BLOCK_STATUS(7),
+    RESIZE(8),
+    UNKNOWN(-1);
+
+    private final int code;
+
+    CommandType(int code) {
+        this.code = code;
+    }
+
+    public int code() {
+        return code;
+    }
+
+    public static CommandType fromCode(int code) {
+        for (CommandType t : values()) {
+            if (t.code == code) {
+                return t;
+            }
+        }
+        return UNKNOWN;
+    }
+}
