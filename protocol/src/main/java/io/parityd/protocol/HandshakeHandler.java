@@ -47,6 +47,7 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     private final TransmissionHandlerFactory factory;
     private final HandshakeConfig config;
     private boolean greeted;
+    private boolean closing;
     private boolean noZeroes;
     private boolean structuredReplies;
 
@@ -115,12 +116,12 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void onOption(ChannelHandlerContext ctx, OptionRequest option) {
-        if (!ctx.channel().isActive()) {
-            return; // already hung up on this client; what it pipelined behind is moot
+        if (closing || !ctx.channel().isActive()) {
+            return; // already hanging up on this client; what it pipelined behind is moot
         }
         LOG.debug("{}: option {}", ctx.channel().remoteAddress(), option);
         if (catalog.shuttingDown() && option.option() != OptionType.ABORT) {
-            replyError(ctx, option, OptionReplyType.ERR_SHUTDOWN, "server is shutting down");
+            refuseForShutdown(ctx, option);
             return;
         }
         switch (option.option()) {
@@ -134,6 +135,20 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * ERR_SHUTDOWN for every option but ABORT (handled as usual) and EXPORT_NAME, whose answer has
+     * no room for an error: a client that chose it gets the hard disconnect the spec prescribes for an
+     * export the server will not serve.
+     */
+    private void refuseForShutdown(ChannelHandlerContext ctx, OptionRequest option) {
+        if (option.option() == OptionType.EXPORT_NAME) {
+            LOG.debug("{}: NBD_OPT_EXPORT_NAME while shutting down; closing", ctx.channel().remoteAddress());
+            hangUp(ctx);
+            return;
+        }
+        replyError(ctx, option, OptionReplyType.ERR_SHUTDOWN, "server is shutting down");
+    }
+
     /** NBD_OPT_EXPORT_NAME cannot carry an error: an unknown export MUST end the session. */
     private void onExportName(ChannelHandlerContext ctx, OptionRequest option) {
         String name = option.data().toString(StandardCharsets.UTF_8);
@@ -141,7 +156,7 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
         if (found.isEmpty()) {
             LOG.warn("{}: NBD_OPT_EXPORT_NAME names unknown export '{}'; closing, as the spec requires",
                     ctx.channel().remoteAddress(), name);
-            ctx.close();
+            hangUp(ctx);
             return;
         }
         ExportInfo export = found.get();
@@ -152,6 +167,7 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
 
     private void onAbort(ChannelHandlerContext ctx, OptionRequest option) {
         LOG.debug("{}: client aborted the handshake", ctx.channel().remoteAddress());
+        closing = true;
         ctx.writeAndFlush(new Ack(option.code())).addListener(ChannelFutureListener.CLOSE);
     }
 
@@ -228,6 +244,11 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
         ctx.writeAndFlush(new HandshakeReply.Error(option.code(), type, message));
     }
 
+    private void hangUp(ChannelHandlerContext ctx) {
+        closing = true;
+        ctx.close();
+    }
+
     private void enterTransmission(ChannelHandlerContext ctx, Session session) {
         LOG.debug("{}: entering transmission on export '{}' (flags 0x{}, structured replies {}, block sizes agreed {})",
                 ctx.channel().remoteAddress(), session.export().name(), Integer.toHexString(session.transmissionFlags()),
@@ -243,6 +264,6 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
         } else {
             LOG.warn("{}: handshake failed; closing", ctx.channel().remoteAddress(), cause);
         }
-        ctx.close();
+        hangUp(ctx);
     }
 }

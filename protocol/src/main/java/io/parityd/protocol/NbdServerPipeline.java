@@ -1,5 +1,6 @@
 package io.parityd.protocol;
 
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.timeout.ReadTimeoutHandler;
@@ -54,11 +55,13 @@ public final class NbdServerPipeline {
      * forwards whatever it still buffers to the next inbound handler — the client's first requests.
      */
     static void enterTransmission(ChannelHandlerContext handshake, Session session, TransmissionHandlerFactory factory) {
+        // First, so that a factory that throws leaves the handshake pipeline as it was.
+        ChannelHandler transmission = factory.newTransmissionHandler(session);
         ChannelPipeline pipeline = handshake.pipeline();
         pipeline.addAfter(HANDSHAKE_DECODER, REQUEST_DECODER,
                 new RequestDecoder(session.export().blockSizes().maximum()));
         pipeline.addBefore(REQUEST_DECODER, REPLY_ENCODER, new ReplyEncoder(session));
-        pipeline.addAfter(REQUEST_DECODER, TRANSMISSION_HANDLER, factory.newTransmissionHandler(session));
+        pipeline.addAfter(REQUEST_DECODER, TRANSMISSION_HANDLER, transmission);
         pipeline.remove(HANDSHAKE_TIMEOUT);
         pipeline.remove(HANDSHAKE_ENCODER);
         pipeline.remove(HANDSHAKE_HANDLER);

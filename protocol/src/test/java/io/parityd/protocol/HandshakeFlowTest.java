@@ -306,12 +306,45 @@ class HandshakeFlowTest {
         EmbeddedChannel channel = connect();
         catalog.shutDown();
         List<Wire.OptionReply> replies = send(channel, FIXED_NO_ZEROES, Wire.option(GO, Wire.infoData("disk")),
-                Wire.option(3, new byte[0]), Wire.option(1, Wire.utf8("disk")), Wire.option(99, new byte[0]));
-        assertThat(replies).extracting(Wire.OptionReply::option).containsExactly(GO, 3, 1, 99);
+                Wire.option(3, new byte[0]), Wire.option(8, new byte[0]), Wire.option(99, new byte[0]));
+        assertThat(replies).extracting(Wire.OptionReply::option).containsExactly(GO, 3, 8, 99);
         assertThat(replies).extracting(Wire.OptionReply::type).containsOnly(OptionReplyType.ERR_SHUTDOWN.code());
+        assertThat(replies.get(0).text()).isEqualTo("server is shutting down");
         assertThat(sessions).isEmpty();
         assertThat(send(channel, Wire.option(2, new byte[0]))).containsExactly(ack(2));
         assertThat(channel.isOpen()).isFalse();
+        assertFalse(channel.finish());
+    }
+
+    @Test
+    void shouldHangUpOnExportNameWhileShuttingDownSinceItsReplyCannotCarryAnError() {
+        EmbeddedChannel channel = connect();
+        catalog.shutDown();
+        channel.writeInbound(Unpooled.wrappedBuffer(Wire.concat(FIXED_NO_ZEROES, Wire.option(1, Wire.utf8("disk")),
+                Wire.option(3, new byte[0]))));
+        assertThat(Wire.outbound(channel)).isEmpty();
+        assertThat(channel.isOpen()).isFalse();
+        assertThat(sessions).isEmpty();
+        assertFalse(channel.finish());
+    }
+
+    @Test
+    void shouldCloseAndLeaveThePipelineAloneWhenTheTransmissionFactoryFails() {
+        EmbeddedChannel channel = new EmbeddedChannel(new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                NbdServerPipeline.install(ch.pipeline(), catalog, s -> {
+                    throw new IllegalStateException("no controller");
+                });
+            }
+        });
+        Wire.outbound(channel);
+        channel.writeInbound(Unpooled.wrappedBuffer(Wire.concat(FIXED_NO_ZEROES, Wire.option(GO, Wire.infoData("disk")),
+                Wire.request(0, 0, 1, 0, 512))));
+        Wire.outbound(channel);
+        assertThat(channel.isOpen()).isFalse();
+        assertThat(channel.pipeline().names()).doesNotContain(REQUEST_DECODER, REPLY_ENCODER);
+        assertThat(Wire.inbound(channel)).isEmpty();
         assertFalse(channel.finish());
     }
 
