@@ -17,6 +17,17 @@ public enum CommandType {
     RESIZE(8),
     UNKNOWN(-1);
 
+    /** Dense code → type table: decoding a request allocates no {@code values()} copy. */
+    private static final CommandType[] BY_CODE = new CommandType[9];
+
+    static {
+        for (CommandType t : values()) {
+            if (t.code >= 0) {
+                BY_CODE[t.code] = t;
+            }
+        }
+    }
+
     private final int code;
 
     CommandType(int code) {
@@ -28,11 +39,6 @@ public enum CommandType {
     }
 
     public static CommandType fromCode(int code) {
-        for (CommandType t : values()) {
-            if (t.code == code) {
-                return t;
-            }
-        }
-        return UNKNOWN;
+        return code >= 0 && code < BY_CODE.length ? BY_CODE[code] : UNKNOWN;
     }
 }

@@ -1,0 +1,70 @@
+package io.parityd.protocol;
+
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.timeout.ReadTimeoutHandler;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Builds a connection's pipeline for both NBD phases (proto.md "Protocol phases"). A freshly
+ * accepted channel gets the handshake:
+ * <pre>
+ *   nbd-handshake-timeout → nbd-handshake-encoder → nbd-handshake-decoder → nbd-handshake
+ * </pre>
+ * When the client chooses an export ({@code NBD_OPT_GO} acknowledged, or {@code NBD_OPT_EXPORT_NAME}
+ * answered) the handshake handlers leave and the transmission phase takes their place:
+ * <pre>
+ *   nbd-reply-encoder → nbd-request-decoder → nbd-transmission (from the factory)
+ * </pre>
+ * Bytes the client pipelined behind its final option reach the request decoder, not the floor.
+ */
+public final class NbdServerPipeline {
+
+    static final String HANDSHAKE_TIMEOUT = "nbd-handshake-timeout";
+    static final String HANDSHAKE_ENCODER = "nbd-handshake-encoder";
+    static final String HANDSHAKE_DECODER = "nbd-handshake-decoder";
+    static final String HANDSHAKE_HANDLER = "nbd-handshake";
+    static final String REPLY_ENCODER = "nbd-reply-encoder";
+    static final String REQUEST_DECODER = "nbd-request-decoder";
+    static final String TRANSMISSION_HANDLER = "nbd-transmission";
+
+    private NbdServerPipeline() {
+    }
+
+    /** Installs the handshake on a freshly accepted channel; transmission handlers follow once the client chooses an export. */
+    public static void install(ChannelPipeline pipeline, ExportCatalog catalog, TransmissionHandlerFactory factory) {
+        install(pipeline, catalog, factory, HandshakeConfig.defaults());
+    }
+
+    /** As {@link #install(ChannelPipeline, ExportCatalog, TransmissionHandlerFactory)}, with explicit handshake settings. */
+    public static void install(ChannelPipeline pipeline, ExportCatalog catalog, TransmissionHandlerFactory factory,
+                               HandshakeConfig config) {
+        pipeline.addLast(HANDSHAKE_TIMEOUT,
+                new ReadTimeoutHandler(config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
+        pipeline.addLast(HANDSHAKE_ENCODER, new HandshakeEncoder());
+        pipeline.addLast(HANDSHAKE_DECODER, new HandshakeDecoder());
+        pipeline.addLast(HANDSHAKE_HANDLER, new HandshakeHandler(catalog, factory, config));
+    }
+
+    /**
+     * Swaps the handshake for the transmission phase. Called by the handshake handler on the event
+     * loop after its final reply was written (and so already encoded). The order matters: the new
+     * decoder and handler are in place before the handshake decoder leaves, because on removal it
+     * forwards whatever it still buffers to the next inbound handler — the client's first requests.
+     */
+    static void enterTransmission(ChannelHandlerContext handshake, Session session, TransmissionHandlerFactory factory) {
+        // First, so that a factory that throws leaves the handshake pipeline as it was.
+        ChannelHandler transmission = factory.newTransmissionHandler(session);
+        ChannelPipeline pipeline = handshake.pipeline();
+        pipeline.addAfter(HANDSHAKE_DECODER, REQUEST_DECODER,
+                new RequestDecoder(session.export().blockSizes().maximum()));
+        pipeline.addBefore(REQUEST_DECODER, REPLY_ENCODER, new ReplyEncoder(session));
+        pipeline.addAfter(REQUEST_DECODER, TRANSMISSION_HANDLER, transmission);
+        pipeline.remove(HANDSHAKE_TIMEOUT);
+        pipeline.remove(HANDSHAKE_ENCODER);
+        pipeline.remove(HANDSHAKE_HANDLER);
+        pipeline.remove(HANDSHAKE_DECODER);
+    }
+}

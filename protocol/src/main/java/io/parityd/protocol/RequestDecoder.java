@@ -1,0 +1,131 @@
+package io.parityd.protocol;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+
+/**
+ * Decodes transmission-phase requests (proto.md "Request message"): a 28-byte header, and for
+ * {@code NBD_CMD_WRITE} the payload, emitted as one {@link NbdRequest} only once it is complete
+ * (block buffering: a client that vanishes mid-payload leaves nothing behind). Only WRITE carries a
+ * payload; extended headers are never negotiated, so {@code NBD_CMD_FLAG_PAYLOAD_LEN} does not add
+ * one (the validator refuses the flag).
+ *
+ * <p>Three sizes of WRITE:
+ * <ul>
+ *   <li>up to {@code maxPayload}: buffered and emitted with a retained slice as content;</li>
+ *   <li>up to the drain limit: read and discarded as it streams in, never held whole, then emitted
+ *       with {@link NbdRequest#payloadDropped()} set and empty content, so the handler can reply
+ *       {@code EINVAL} and the stream stays in step;</li>
+ *   <li>beyond: a length no client means; the connection is closed (the spec allows a hard
+ *       disconnect for a payload "large enough to be deemed a denial of service attack").</li>
+ * </ul>
+ * The drain limit is {@code 2 × maxPayload}, but never below 2^25 bytes: the spec says a length under
+ * 32 MiB SHOULD NOT be treated as an attack even when the advertised maximum is smaller.
+ *
+ * <p>A header without {@code NBD_REQUEST_MAGIC} means the stream is lost: the connection is closed.
+ */
+public final class RequestDecoder extends ByteToMessageDecoder {
+
+    /** Lengths below this are never an attack (proto.md "Block size constraints"). */
+    public static final long MIN_DRAIN_LIMIT = 1L << 25;
+
+    private static final Logger LOG = LoggerFactory.getLogger(RequestDecoder.class);
+
+    private enum State { HEADER, PAYLOAD, DRAIN, BROKEN }
+
+    private final int maxPayload;
+    private final long drainLimit;
+
+    private State state = State.HEADER;
+    private int flags;
+    private int type;
+    private long cookie;
+    private long offset;
+    private long length;
+    private long drainRemaining;
+
+    /** @param maxPayload the largest WRITE payload accepted: the export's {@link BlockSizes#maximum()} */
+    public RequestDecoder(int maxPayload) {
+        if (maxPayload <= 0) {
+            throw new IllegalArgumentException("maximum payload must be positive: " + maxPayload);
+        }
+        this.maxPayload = maxPayload;
+        this.drainLimit = Math.max(2L * maxPayload, MIN_DRAIN_LIMIT);
+    }
+
+    /** Longest WRITE that is drained rather than answered with a hard disconnect. */
+    public long drainLimit() {
+        return drainLimit;
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        switch (state) {
+            case HEADER -> decodeHeader(ctx, in, out);
+            case PAYLOAD -> decodePayload(in, out);
+            case DRAIN -> decodeDrain(in, out);
+            case BROKEN -> in.skipBytes(in.readableBytes());
+        }
+    }
+
+    private void decodeHeader(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        if (in.readableBytes() < Nbd.REQUEST_HEADER_LENGTH) {
+            return;
+        }
+        int magic = in.readInt();
+        if (magic != Nbd.REQUEST_MAGIC) {
+            fail(ctx, in, String.format("request magic 0x%08x is not NBD_REQUEST_MAGIC", magic));
+            return;
+        }
+        flags = in.readUnsignedShort();
+        type = in.readUnsignedShort();
+        cookie = in.readLong();
+        offset = in.readLong();
+        length = in.readUnsignedInt();
+        if (type != CommandType.WRITE.code()) {
+            out.add(new NbdRequest(type, flags, cookie, offset, length));
+        } else if (length > drainLimit) {
+            fail(ctx, in, "WRITE of " + length + " bytes is beyond any sane length (limit " + drainLimit + ")");
+        } else if (length > maxPayload) {
+            state = State.DRAIN;
+            drainRemaining = length;
+            decodeDrain(in, out);
+        } else {
+            state = State.PAYLOAD;
+            decodePayload(in, out);
+        }
+    }
+
+    private void decodePayload(ByteBuf in, List<Object> out) {
+        if (in.readableBytes() < length) {
+            return;
+        }
+        ByteBuf payload = length == 0 ? Unpooled.EMPTY_BUFFER : in.readRetainedSlice((int) length);
+        state = State.HEADER;
+        out.add(new NbdRequest(type, flags, cookie, offset, length, payload, false));
+    }
+
+    private void decodeDrain(ByteBuf in, List<Object> out) {
+        int skip = (int) Math.min(in.readableBytes(), drainRemaining);
+        in.skipBytes(skip);
+        drainRemaining -= skip;
+        if (drainRemaining == 0) {
+            state = State.HEADER;
+            out.add(new NbdRequest(type, flags, cookie, offset, length, Unpooled.EMPTY_BUFFER, true));
+        }
+    }
+
+    /** The stream cannot be followed any more: say why, drop what is buffered, hang up. */
+    private void fail(ChannelHandlerContext ctx, ByteBuf in, String why) {
+        LOG.warn("{}: transmission protocol violation, closing: {}", ctx.channel().remoteAddress(), why);
+        state = State.BROKEN;
+        in.skipBytes(in.readableBytes());
+        ctx.close();
+    }
+}
