@@ -322,15 +322,18 @@ public final class ArrayCreator {
         }
     }
 
+    /** The OS's reason without the path the caller's message already names. */
     static String reason(IOException e) {
-        String message = e.getMessage();
         if (e instanceof java.nio.file.NoSuchFileException) {
             return "no such file";
         }
         if (e instanceof java.nio.file.AccessDeniedException) {
             return "permission denied";
         }
-        return message == null ? e.getClass().getSimpleName() : message;
+        if (e instanceof java.nio.file.FileSystemException fse && fse.getReason() != null) {
+            return fse.getReason();
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
     private static BasicFileAttributes attributes(Path path) throws ArrayException {
