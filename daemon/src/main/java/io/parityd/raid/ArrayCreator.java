@@ -1,0 +1,346 @@
+package io.parityd.raid;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+import io.parityd.member.FileMember;
+
+/**
+ * {@code parityd create}: turns a list of member files into a new RAID-5 array (DESIGN.md,
+ * "RAID"). It validates, then executes: every check runs before the first byte is written, so a
+ * refusal leaves every member as it was and no new file behind.
+ *
+ * <p>Executing opens the existing members, creates the missing ones as sparse files, makes the
+ * data area of existing members read as zeroes, and last writes the superblock pair (generation
+ * 1, epoch 1, CLEAN) to each member, so a member that has a superblock is fully prepared.
+ *
+ * <p>Why zero: a new RAID-5 must have consistent parity, and the XOR of zeroes is zero. New
+ * sparse files already read as zeroes; existing files get a hole punched over the data area
+ * (cheap on any Linux filesystem) or, where punching is unsupported, zeroes written. A later
+ * {@code --assume-clean} could skip that for members the operator knows are zero.
+ */
+public final class ArrayCreator {
+
+    /** The only level this release builds; others arrive with later issues. */
+    static final int SUPPORTED_LEVEL = 5;
+    static final int MIN_MEMBERS = 3;
+
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+    private static final String OVERWRITE_FIX = "pass --force to overwrite it (this destroys what is on it),"
+            + " or choose another file";
+
+    private final Clock clock;
+
+    /** @param clock stamps the superblocks' created/updated times */
+    public ArrayCreator(Clock clock) {
+        this.clock = clock;
+    }
+
+    /**
+     * Creates the array, or refuses with an {@link ArrayException} naming the problem and the fix.
+     * On refusal nothing changed; on a failure while writing, the message says what may have.
+     */
+    public CreateResult create(CreateSpec spec) throws ArrayException {
+        Plan plan = validate(spec);
+        return execute(plan);
+    }
+
+    /** One member as validation found it; {@code size} is the file's or the one to create. */
+    private record Candidate(int slot, Path path, boolean exists, long size) {
+    }
+
+    /** Everything execution needs, decided before anything is written. */
+    private record Plan(CreateSpec spec, List<Candidate> members, long memberDataSize, List<String> warnings) {
+    }
+
+    private Plan validate(CreateSpec spec) throws ArrayException {
+        checkName(spec.name());
+        checkLevel(spec.level());
+        checkChunk(spec.chunkSize());
+        checkMemberCount(spec.members());
+        if (spec.memberSize().isPresent() && spec.memberSize().getAsLong() <= 0) {
+            throw new ArrayException("--size " + spec.memberSize().getAsLong() + " is not a size",
+                    "give the size of new member files in bytes, e.g. --size 1073741824");
+        }
+        List<Candidate> members = new ArrayList<>();
+        List<String> warnings = new ArrayList<>();
+        for (int slot = 0; slot < spec.members().size(); slot++) {
+            members.add(inspect(slot, spec.members().get(slot), spec, warnings));
+        }
+        checkDistinct(members);
+        for (Candidate member : members) {
+            if (member.exists()) {
+                checkNotInUse(member.path(), spec.force(), warnings);
+            }
+        }
+        long memberDataSize = checkSizes(members, spec, warnings);
+        return new Plan(spec, members, memberDataSize, warnings);
+    }
+
+    private static void checkName(String name) throws ArrayException {
+        if (!NAME.matcher(name).matches()) {
+            throw new ArrayException("array name '" + name + "' is not valid (it becomes the NBD export name)",
+                    "use 1-64 characters from A-Z a-z 0-9 . _ -");
+        }
+    }
+
+    private static void checkLevel(int level) throws ArrayException {
+        if (level == SUPPORTED_LEVEL) {
+            return;
+        }
+        boolean known = level == 0 || level == 1 || level == 4 || level == 6;
+        throw new ArrayException(known ? "RAID-" + level + " arrives in a later release"
+                : "RAID-" + level + " is not a RAID level parityd knows", "use --level 5");
+    }
+
+    private static void checkChunk(int chunk) throws ArrayException {
+        if (chunk < ArrayGeometry.MIN_CHUNK || Integer.bitCount(chunk) != 1) {
+            throw new ArrayException("chunk size " + chunk + " is not a power of two of at least 4 KiB",
+                    "give --chunk as a power of two of at least 4096 bytes, such as 65536 or 524288");
+        }
+    }
+
+    private static void checkMemberCount(List<Path> members) throws ArrayException {
+        String listed = members.stream().map(Path::toString).collect(Collectors.joining(", "));
+        if (members.size() < MIN_MEMBERS) {
+            throw new ArrayException("RAID-5 needs at least 3 members, got " + members.size()
+                    + (members.isEmpty() ? "" : ": " + listed), "list at least three member files");
+        }
+        if (members.size() > ArrayGeometry.MAX_MEMBERS) {
+            throw new ArrayException("RAID-5 takes at most " + ArrayGeometry.MAX_MEMBERS + " members, got "
+                    + members.size(), "list at most " + ArrayGeometry.MAX_MEMBERS + " member files");
+        }
+    }
+
+    /** Checks a member can be used as it is or created, without touching it. */
+    private static Candidate inspect(int slot, Path path, CreateSpec spec, List<String> warnings)
+            throws ArrayException {
+        if (!Files.exists(path)) {
+            return inspectNew(slot, path, spec);
+        }
+        BasicFileAttributes attributes = attributes(path);
+        if (attributes.isDirectory()) {
+            throw new ArrayException(path + " is a directory", "give the path of a member file");
+        }
+        if (!attributes.isRegularFile()) {
+            throw new ArrayException(path + " is not a regular file",
+                    "members are regular files for now (raw block devices arrive in a later release)");
+        }
+        if (!Files.isReadable(path) || !Files.isWritable(path)) {
+            throw new ArrayException("cannot use " + path + ": permission denied (a member must be readable"
+                    + " and writable)", "fix its permissions or run parityd as a user that may write it");
+        }
+        long size = attributes.size();
+        if (spec.memberSize().isPresent() && spec.memberSize().getAsLong() != size) {
+            warnings.add(path + " already exists with " + ByteSize.describe(size) + "; --size applies only"
+                    + " to members that do not exist yet, so it is used as it is");
+        }
+        return new Candidate(slot, path, true, size);
+    }
+
+    private static Candidate inspectNew(int slot, Path path, CreateSpec spec) throws ArrayException {
+        if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+            throw new ArrayException(path + " is a symbolic link to a file that does not exist",
+                    "fix the link, or give the path of the file itself");
+        }
+        Path parent = path.toAbsolutePath().getParent();
+        if (!Files.isDirectory(parent)) {
+            throw new ArrayException("cannot create " + path + ": its directory " + parent + " does not exist",
+                    "create the directory first, or give another path");
+        }
+        if (!Files.isWritable(parent)) {
+            throw new ArrayException("cannot create " + path + ": permission denied in directory " + parent,
+                    "fix the directory's permissions, or give another path");
+        }
+        if (spec.memberSize().isEmpty()) {
+            throw new ArrayException(path + " does not exist", "give --size to create it as a sparse file");
+        }
+        return new Candidate(slot, path, false, spec.memberSize().getAsLong());
+    }
+
+    /**
+     * Refuses one file listed twice, however it is spelled: existing files are compared by
+     * device and inode (catching symlinks and hard links), new ones by their directory's real path.
+     */
+    private static void checkDistinct(List<Candidate> members) throws ArrayException {
+        Map<Object, Candidate> seen = new HashMap<>();
+        for (Candidate member : members) {
+            Object identity = identity(member);
+            Candidate earlier = seen.putIfAbsent(identity, member);
+            if (earlier != null) {
+                String spelling = earlier.path().equals(member.path()) ? member.path() + " is listed twice"
+                        : earlier.path() + " and " + member.path() + " are the same file";
+                throw new ArrayException(spelling + " (members " + (earlier.slot() + 1) + " and "
+                        + (member.slot() + 1) + ")", "list each member file once");
+            }
+        }
+    }
+
+    private static Object identity(Candidate member) throws ArrayException {
+        try {
+            if (member.exists()) {
+                Object key = attributes(member.path()).fileKey();
+                return key != null ? key : member.path().toRealPath();
+            }
+            Path absolute = member.path().toAbsolutePath();
+            return absolute.getParent().toRealPath().resolve(absolute.getFileName());
+        } catch (IOException e) {
+            throw new ArrayException("cannot examine " + member.path() + ": " + reason(e), "check the path");
+        }
+    }
+
+    /** Refuses a file that already holds a parityd superblock, unless forced (then warns). */
+    private static void checkNotInUse(Path path, boolean force, List<String> warnings) throws ArrayException {
+        SuperblockRead read;
+        try (FileMember member = FileMember.open(path, true)) {
+            read = Superblock.read(member);
+        } catch (IOException e) {
+            throw new ArrayException("cannot read " + path + ": " + reason(e), "check the file and its permissions");
+        }
+        String held = describeSuperblock(read);
+        if (held == null) {
+            return;
+        }
+        if (!force) {
+            String refusal = read.status() == SuperblockRead.Status.OK
+                    ? path + " already belongs to " + held
+                    : path + " holds " + held + " and may belong to an array";
+            throw new ArrayException(refusal, OVERWRITE_FIX);
+        }
+        warnings.add("--force: overwrote " + path + ", which held " + held);
+    }
+
+    /** What a superblock says in a few words, or null if there is none. */
+    private static String describeSuperblock(SuperblockRead read) {
+        switch (read.status()) {
+            case OK: {
+                SuperblockRecord record = read.record().orElseThrow();
+                return "array '" + record.geometry().name() + "' (uuid " + record.geometry().arrayUuid()
+                        + ") as slot " + record.slot();
+            }
+            case DAMAGED:
+                return "a damaged parityd superblock (" + read.detail() + ")";
+            case NEWER_FORMAT:
+                return "a format-" + read.formatVersion() + " superblock from a newer parityd";
+            default:
+                return null;
+        }
+    }
+
+    /** Sizes every member, refuses one too small, and returns the data bytes used on each. */
+    private static long checkSizes(List<Candidate> members, CreateSpec spec, List<String> warnings)
+            throws ArrayException {
+        long chunk = spec.chunkSize();
+        long needed = Superblock.DATA_OFFSET + chunk * members.size();
+        Candidate smallest = members.get(0);
+        for (Candidate member : members) {
+            if (member.size() < needed) {
+                String why = "a " + members.size() + "-member array with " + ByteSize.describe(chunk)
+                        + " chunks needs at least " + ByteSize.describe(needed) + " per member"
+                        + " (1 MiB of metadata, then one chunk per member)";
+                throw member.exists()
+                        ? new ArrayException(member.path() + " is " + ByteSize.describe(member.size())
+                                + ", too small: " + why, "use a bigger file or a smaller --chunk")
+                        : new ArrayException("--size " + ByteSize.describe(member.size()) + " is too small for "
+                                + member.path() + ": " + why, "give --size of at least " + needed);
+            }
+            if (member.size() < smallest.size()) {
+                smallest = member;
+            }
+        }
+        warnUnused(members, smallest, warnings);
+        return (smallest.size() - Superblock.DATA_OFFSET) / chunk * chunk;
+    }
+
+    private static void warnUnused(List<Candidate> members, Candidate smallest, List<String> warnings) {
+        List<String> unused = new ArrayList<>();
+        for (Candidate member : members) {
+            if (member.size() > smallest.size()) {
+                unused.add(member.path() + " leaves " + ByteSize.describe(member.size() - smallest.size()) + " unused");
+            }
+        }
+        if (!unused.isEmpty()) {
+            warnings.add("members differ in size; every member uses as much as the smallest, " + smallest.path()
+                    + " (" + ByteSize.describe(smallest.size()) + "): " + String.join(", ", unused));
+        }
+    }
+
+    private CreateResult execute(Plan plan) throws ArrayException {
+        CreateSpec spec = plan.spec();
+        ArrayGeometry geometry = new ArrayGeometry(UUID.randomUUID(), spec.name(), spec.level(), spec.chunkSize(),
+                plan.members().size(), Superblock.DATA_OFFSET, plan.memberDataSize());
+        List<UUID> uuids = new ArrayList<>();
+        List<MemberEntry> table = new ArrayList<>();
+        for (int i = 0; i < plan.members().size(); i++) {
+            uuids.add(UUID.randomUUID());
+            table.add(MemberEntry.active(uuids.get(i)));
+        }
+        Instant now = clock.instant();
+        SuperblockRecord first = new SuperblockRecord(1, geometry, uuids.get(0), 0, 1, now, now,
+                SuperblockRecord.FLAG_CLEAN, table);
+        NewMembers writer = new NewMembers(plan.members().size());
+        try (writer) {
+            openAll(plan, writer);
+            for (int slot = 0; slot < plan.members().size(); slot++) {
+                if (plan.members().get(slot).exists()) {
+                    writer.zero(slot, Superblock.DATA_OFFSET + plan.memberDataSize());
+                }
+            }
+            for (int slot = 0; slot < plan.members().size(); slot++) {
+                writer.writeSuperblocks(slot, first.forSlot(slot));
+            }
+            writer.complete();
+        } catch (IOException e) {
+            throw writer.failed(spec.name(), e);
+        }
+        return new CreateResult(geometry, spec.members(), uuids, plan.warnings());
+    }
+
+    /** Opens existing members before creating new ones, so a refusal to open changes nothing. */
+    private static void openAll(Plan plan, NewMembers writer) throws IOException {
+        for (Candidate member : plan.members()) {
+            if (member.exists()) {
+                writer.open(member.slot(), member.path());
+            }
+        }
+        for (Candidate member : plan.members()) {
+            if (!member.exists()) {
+                writer.create(member.slot(), member.path(), member.size());
+            }
+        }
+    }
+
+    /** The OS's reason without the path the caller's message already names. */
+    static String reason(IOException e) {
+        if (e instanceof java.nio.file.NoSuchFileException) {
+            return "no such file";
+        }
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof java.nio.file.FileSystemException fse && fse.getReason() != null) {
+            return fse.getReason();
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+
+    private static BasicFileAttributes attributes(Path path) throws ArrayException {
+        try {
+            return Files.readAttributes(path, BasicFileAttributes.class);
+        } catch (IOException e) {
+            throw new ArrayException("cannot examine " + path + ": " + reason(e), "check the path and its permissions");
+        }
+    }
+}

@@ -1,0 +1,111 @@
+package io.parityd.raid;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import io.parityd.member.FileMember;
+
+/**
+ * The members one {@link ArrayCreator#create} is initializing: it opens or creates them, zeroes
+ * and stamps them, remembers which files it created and what it has changed, so a failure can
+ * remove the new files and tell the operator what state the others are in.
+ */
+final class NewMembers implements Closeable {
+
+    private final FileMember[] members;
+    private final List<Path> created = new ArrayList<>();
+    /** The member being worked on, named when something fails. */
+    private Path current;
+    private boolean changedExisting;
+    private boolean complete;
+
+    NewMembers(int count) {
+        members = new FileMember[count];
+    }
+
+    void open(int slot, Path path) throws IOException {
+        current = path;
+        members[slot] = FileMember.open(path, false);
+    }
+
+    void create(int slot, Path path, long size) throws IOException {
+        current = path;
+        members[slot] = FileMember.createSparse(path, size);
+        created.add(path);
+    }
+
+    /** Makes {@code [0, length)} of an existing member read as zeroes, durably. */
+    void zero(int slot, long length) throws IOException {
+        FileMember member = members[slot];
+        current = member.path();
+        changedExisting = true;
+        member.writeZeroes(0, Math.min(length, member.size()), true, false);
+        member.flush();
+    }
+
+    void writeSuperblocks(int slot, SuperblockRecord record) throws IOException {
+        FileMember member = members[slot];
+        current = member.path();
+        changedExisting |= !created.contains(member.path());
+        Superblock.writeBoth(member, record);
+    }
+
+    /** Every member has its superblocks: from here on a failure must not remove anything. */
+    void complete() {
+        complete = true;
+    }
+
+    /** Closes every member in reverse order, keeping the first failure and suppressing the rest. */
+    @Override
+    public void close() throws IOException {
+        IOException failure = null;
+        for (int i = members.length - 1; i >= 0; i--) {
+            if (members[i] == null) {
+                continue;
+            }
+            try {
+                members[i].close();
+            } catch (IOException e) {
+                if (complete && failure == null) {
+                    current = members[i].path(); // otherwise keep naming the member that failed first
+                }
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    /**
+     * Turns a failure into the operator's message, after removing the files this create made
+     * (unless the array was complete: then they hold it). Call after {@link #close()}.
+     */
+    ArrayException failed(String arrayName, IOException cause) {
+        String problem = "creating array '" + arrayName + "' failed on " + current + ": " + ArrayCreator.reason(cause);
+        if (complete) {
+            return new ArrayException(problem, "the array was written to every member; check that filesystem"
+                    + " before serving it", cause);
+        }
+        for (Path path : created) {
+            try {
+                Files.deleteIfExists(path);
+            } catch (IOException e) {
+                cause.addSuppressed(e);
+            }
+        }
+        String fix = changedExisting
+                ? "new member files were removed, but existing members were partly overwritten; fix the cause"
+                        + " and run create again with --force"
+                : "nothing was changed; fix the cause and run create again";
+        return new ArrayException(problem, fix, cause);
+    }
+}

@@ -1,0 +1,89 @@
+package io.parityd.raid;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Objects;
+import java.util.UUID;
+
+/**
+ * The parsed contents of one member's superblock: the array's shape, who this member is, and
+ * what the array knows about every slot. Immutable; an update is a new record with a higher
+ * {@link #generation()}, written by {@link Superblock#write}. The byte layout is in
+ * {@link Superblock}.
+ *
+ * @param generation bumped on every write; of two valid copies, or two members' records, the
+ *                   higher one is the newer truth
+ * @param geometry   the array's shape, identical on every member
+ * @param memberUuid this member's identity
+ * @param slot       this member's position in the array, {@code [0, memberCount)}
+ * @param epoch      fencing epoch (DESIGN.md, "Failover and fencing"); starts at 1, a controller
+ *                   that sees a higher one never writes again
+ * @param created    when the array was created (millisecond precision, as stored)
+ * @param updated    when this record was written (millisecond precision, as stored)
+ * @param flags      {@link #FLAG_CLEAN} and bits later formats may add
+ * @param members    the member table, one entry per slot: at least {@code memberCount} entries
+ *                   (spares may follow), at most {@link ArrayGeometry#MAX_MEMBERS}
+ */
+public record SuperblockRecord(long generation, ArrayGeometry geometry, UUID memberUuid, int slot, long epoch,
+                               Instant created, Instant updated, int flags, List<MemberEntry> members) {
+
+    /** Set while no write is in flight: parity was consistent when the array was last stopped. */
+    public static final int FLAG_CLEAN = 1;
+
+    /** Longest array name in UTF-8 bytes, as the superblock stores it. */
+    public static final int MAX_NAME_BYTES = 64;
+
+    public SuperblockRecord {
+        Objects.requireNonNull(geometry, "geometry");
+        Objects.requireNonNull(memberUuid, "memberUuid");
+        created = Objects.requireNonNull(created, "created").truncatedTo(ChronoUnit.MILLIS);
+        updated = Objects.requireNonNull(updated, "updated").truncatedTo(ChronoUnit.MILLIS);
+        members = List.copyOf(members);
+        require(generation >= 1, "generation must be at least 1: " + generation);
+        require(epoch >= 1, "epoch must be at least 1: " + epoch);
+        int nameBytes = geometry.name().getBytes(StandardCharsets.UTF_8).length;
+        require(nameBytes >= 1 && nameBytes <= MAX_NAME_BYTES, "array name must be 1-64 UTF-8 bytes: " + nameBytes);
+        require(slot >= 0 && slot < geometry.memberCount(),
+                "slot " + slot + " outside [0, " + geometry.memberCount() + ")");
+        require(members.size() >= geometry.memberCount() && members.size() <= ArrayGeometry.MAX_MEMBERS,
+                "member table has " + members.size() + " entries for " + geometry.memberCount() + " members");
+        require(members.get(slot).memberUuid().equals(memberUuid),
+                "member table slot " + slot + " names " + members.get(slot).memberUuid() + ", not this member " + memberUuid);
+        require(geometry.dataOffset() >= Superblock.RESERVED_BYTES,
+                "data offset " + geometry.dataOffset() + " overlaps the superblock copies");
+    }
+
+    /** True if the array was stopped with parity consistent. */
+    public boolean clean() {
+        return (flags & FLAG_CLEAN) != 0;
+    }
+
+    /** This record with the CLEAN flag set or cleared; other fields unchanged. */
+    public SuperblockRecord withClean(boolean clean) {
+        int newFlags = clean ? flags | FLAG_CLEAN : flags & ~FLAG_CLEAN;
+        return new SuperblockRecord(generation, geometry, memberUuid, slot, epoch, created, updated, newFlags, members);
+    }
+
+    /** This record as generation {@code newGeneration}, written at {@code now}. */
+    public SuperblockRecord withGeneration(long newGeneration, Instant now) {
+        return new SuperblockRecord(newGeneration, geometry, memberUuid, slot, epoch, created, now, flags, members);
+    }
+
+    /**
+     * The same array-wide record as another member would hold it: same table, geometry and
+     * generation, that member's identity and slot (taken from the table).
+     */
+    public SuperblockRecord forSlot(int otherSlot) {
+        require(otherSlot >= 0 && otherSlot < geometry.memberCount(), "no slot " + otherSlot);
+        return new SuperblockRecord(generation, geometry, members.get(otherSlot).memberUuid(), otherSlot, epoch,
+                created, updated, flags, members);
+    }
+
+    private static void require(boolean condition, String problem) {
+        if (!condition) {
+            throw new IllegalArgumentException(problem);
+        }
+    }
+}

@@ -1,0 +1,218 @@
+package io.parityd.member;
+
+import static io.parityd.member.NativeIoTest.allocatedBlocks;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.parityd.block.BlockDevice;
+import io.parityd.block.BlockDeviceContract;
+
+class FileMemberTest extends BlockDeviceContract {
+
+    private static final int MIB = 1 << 20;
+
+    @TempDir
+    Path dir;
+
+    private final AtomicInteger created = new AtomicInteger();
+
+    @Override
+    protected BlockDevice newDevice(long minSize) throws IOException {
+        return FileMember.createSparse(dir.resolve("m" + created.incrementAndGet() + ".img"), minSize);
+    }
+
+    @Test
+    void shouldCreateSparseFileThatAllocatesNothing() throws Exception {
+        Path file = dir.resolve("sparse.img");
+        try (FileMember member = FileMember.createSparse(file, 64L * MIB)) {
+            assertThat(member.size()).isEqualTo(64L * MIB);
+            assertThat(member.describe()).isEqualTo(file.toString());
+            assertThat(member.zeroesFast(0, MIB, true)).as("ext4 punches holes").isTrue();
+        }
+        assertThat(Files.size(file)).isEqualTo(64L * MIB);
+        assertThat(allocatedBlocks(file)).isZero();
+    }
+
+    @Test
+    void shouldRefuseToCreateOverAnExistingFile() throws IOException {
+        Path file = dir.resolve("taken.img");
+        byte[] before = pattern(8192);
+        Files.write(file, before);
+
+        assertThatThrownBy(() -> FileMember.createSparse(file, MIB))
+                .isInstanceOf(FileAlreadyExistsException.class)
+                .hasMessageContaining(file.toString());
+        assertThat(Files.readAllBytes(file)).isEqualTo(before);
+    }
+
+    @Test
+    void shouldUseTheFileSizeAtOpen() throws IOException {
+        Path file = dir.resolve("existing.img");
+        Files.write(file, pattern(3 * 4096 + 5));
+
+        try (FileMember member = FileMember.open(file, true)) {
+            assertThat(member.size()).isEqualTo(3 * 4096 + 5);
+            ByteBuffer tail = ByteBuffer.allocate(5);
+            member.read(tail, 3 * 4096);
+            assertThat(tail.array()).isEqualTo(Arrays.copyOfRange(pattern(3 * 4096 + 5), 3 * 4096, 3 * 4096 + 5));
+        }
+    }
+
+    @Test
+    void shouldDeallocateWhenZeroingMayDeallocateAndKeepBlocksOtherwise() throws Exception {
+        Path file = dir.resolve("alloc.img");
+        Files.write(file, pattern(8 * MIB));
+        try (FileMember member = FileMember.open(file, false)) {
+            member.flush();
+            long full = allocatedBlocks(file);
+
+            member.writeZeroes(0, 2 * MIB, false, true);
+            assertThat(allocatedBlocks(file)).as("ZERO_RANGE keeps blocks").isEqualTo(full);
+
+            member.writeZeroes(2 * MIB, 2 * MIB, true, true);
+            member.trim(4 * MIB, 2 * MIB, true);
+            assertThat(allocatedBlocks(file)).as("punched 4 MiB").isEqualTo(full - 4L * MIB / 512);
+        }
+        byte[] back = Files.readAllBytes(file);
+        assertThat(Arrays.copyOfRange(back, 0, 6 * MIB)).containsOnly((byte) 0);
+        assertThat(Arrays.copyOfRange(back, 6 * MIB, 8 * MIB))
+                .isEqualTo(Arrays.copyOfRange(pattern(8 * MIB), 6 * MIB, 8 * MIB));
+    }
+
+    @Test
+    void shouldFallBackToWritingZeroesWhereZeroRangeIsUnsupported() throws IOException {
+        Path shm = Path.of("/dev/shm");
+        assumeTrue(Files.isDirectory(shm) && "tmpfs".equals(Files.getFileStore(shm).type()),
+                "needs tmpfs at /dev/shm: it punches holes but has no ZERO_RANGE");
+        Path tmpfsDir = Files.createTempDirectory(shm, "parityd-filemember-");
+        try {
+            Path file = tmpfsDir.resolve("m.img");
+            Files.write(file, pattern(2 * MIB));
+            try (FileMember member = FileMember.open(file, false)) {
+                member.writeZeroes(4097, MIB + 3, false, false);
+
+                assertThat(member.zeroesFast(0, 4096, false)).as("learned from EOPNOTSUPP").isFalse();
+                assertThat(member.zeroesFast(0, 4096, true)).as("tmpfs still punches").isTrue();
+                member.writeZeroes(MIB + 4100, 10, false, false);
+            }
+            byte[] expected = pattern(2 * MIB);
+            Arrays.fill(expected, 4097, 4097 + MIB + 3, (byte) 0);
+            Arrays.fill(expected, MIB + 4100, MIB + 4110, (byte) 0);
+            assertThat(Files.readAllBytes(file)).isEqualTo(expected);
+        } finally {
+            deleteTree(tmpfsDir);
+        }
+    }
+
+    @Test
+    void shouldNamePathAndOffsetWhenTheFileShrankUnderneath() throws IOException {
+        Path file = dir.resolve("shrinks.img");
+        Files.write(file, pattern(4 * 4096));
+        try (FileMember member = FileMember.open(file, true)) {
+            try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+                raf.setLength(2 * 4096 + 100);
+            }
+
+            assertThatThrownBy(() -> member.read(ByteBuffer.allocate(4096), 2 * 4096))
+                    .isInstanceOf(EOFException.class)
+                    .hasMessageStartingWith(file + ": short read at offset 8192: end of file after 100 of 4096 bytes");
+        }
+    }
+
+    @Test
+    void shouldRefuseChangesToAReadOnlyMember() throws IOException {
+        Path file = dir.resolve("ro.img");
+        byte[] before = pattern(4 * 4096);
+        Files.write(file, before);
+        try (FileMember member = FileMember.open(file, true)) {
+            assertThat(member.zeroesFast(0, 4096, true)).isFalse();
+            assertThatThrownBy(() -> member.write(ByteBuffer.allocate(10), 0, false))
+                    .isInstanceOf(IOException.class).hasMessageContaining(file + " is open read-only");
+            assertThatThrownBy(() -> member.writeZeroes(0, 4096, true, false)).isInstanceOf(IOException.class);
+            assertThatThrownBy(() -> member.trim(0, 4096, false)).isInstanceOf(IOException.class);
+        }
+        assertThat(Files.readAllBytes(file)).isEqualTo(before);
+    }
+
+    @Test
+    void shouldRefuseRangesOutsideTheFileInsteadOfGrowingIt() throws IOException {
+        Path file = dir.resolve("bounded.img");
+        try (FileMember member = FileMember.createSparse(file, 8192)) {
+            assertThatThrownBy(() -> member.write(ByteBuffer.allocate(2), 8191, false))
+                    .isInstanceOf(IndexOutOfBoundsException.class).hasMessageContaining(file.toString());
+            assertThatThrownBy(() -> member.read(ByteBuffer.allocate(1), -1))
+                    .isInstanceOf(IndexOutOfBoundsException.class);
+            assertThatThrownBy(() -> member.writeZeroes(4096, 4097, true, false))
+                    .isInstanceOf(IndexOutOfBoundsException.class);
+        }
+        assertThat(Files.size(file)).isEqualTo(8192);
+    }
+
+    @Test
+    void shouldRefuseMissingFilesAndDirectories() {
+        Path missing = dir.resolve("nope.img");
+        assertThatThrownBy(() -> FileMember.open(missing, false))
+                .isInstanceOf(NoSuchFileException.class).hasMessageContaining(missing.toString());
+        assertThatThrownBy(() -> FileMember.open(dir, false))
+                .isInstanceOf(IOException.class).hasMessage(dir + " is a directory; members are regular"
+                        + " files for now (raw block devices arrive in a later release)");
+    }
+
+    @Test
+    void shouldCloseBothDescriptors() throws IOException {
+        Path file = dir.resolve("fds.img");
+        FileMember member = FileMember.createSparse(file, MIB);
+        assertThat(openDescriptorsOn(file)).isEqualTo(2);
+
+        member.close();
+
+        assertThat(openDescriptorsOn(file)).isZero();
+    }
+
+    /** Counts this process's descriptors open on {@code file}, from /proc/self/fd. */
+    static long openDescriptorsOn(Path file) throws IOException {
+        Path real = file.toRealPath();
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).equals(real);
+                } catch (IOException gone) {
+                    return false; // the descriptor list changes while we walk it
+                }
+            }).count();
+        }
+    }
+
+    private static byte[] pattern(int length) {
+        byte[] bytes = new byte[length];
+        for (int i = 0; i < length; i++) {
+            bytes[i] = (byte) (i * 31 + (i >>> 12) + 1);
+        }
+        return bytes;
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
+                Files.delete(p);
+            }
+        }
+    }
+}
