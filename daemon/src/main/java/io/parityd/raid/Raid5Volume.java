@@ -25,8 +25,9 @@ import java.util.List;
  * moment and so will lock; it slots in at {@link #readChunk}.
  *
  * <p>Memory: each thread that writes gets its own {@link StripeWriter} with two chunk-sized
- * direct buffers ({@code 2 × chunk}: 128 KiB per thread at a 64 KiB chunk, 1 MiB at md's 512
- * KiB), so total scratch is bounded by the I/O pool size. Reads need no scratch.
+ * direct buffers ({@code 2 × (chunk + 4 KiB)} with alignment slack: 136 KiB per thread at a 64
+ * KiB chunk, about 1 MiB at md's 512 KiB), so total scratch is bounded by the I/O pool size and
+ * released when the volume and its threads are gone. Reads need no scratch.
  *
  * <p>FUA: after the request's writes, and after its locks are released, each member the
  * request wrote is flushed once. Only those: FUA promises durability of this request, whose
@@ -109,7 +110,7 @@ public final class Raid5Volume implements BlockDevice {
         return geometry;
     }
 
-    /** Per-thread scratch a writing thread holds, in bytes. */
+    /** Direct memory each writing thread holds for this volume, in bytes. */
     public long scratchBytesPerThread() {
         return StripeWriter.scratchBytes(chunk);
     }

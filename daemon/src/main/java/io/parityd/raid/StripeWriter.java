@@ -58,9 +58,9 @@ final class StripeWriter {
         this.old = alignedDirect(chunk);
     }
 
-    /** Scratch bytes one instance holds, for sizing the per-thread cost. */
+    /** Direct memory one instance reserves: two chunks, each with up to 4 KiB alignment slack. */
     static long scratchBytes(int chunkSize) {
-        return 2L * chunkSize;
+        return 2L * (chunkSize + 4096);
     }
 
     /**

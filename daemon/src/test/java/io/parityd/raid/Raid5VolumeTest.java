@@ -301,7 +301,7 @@ class Raid5VolumeTest {
     void shouldExposeSizeAndScratchCost() {
         array = TestArray.inMemory(5, CHUNK, DATA_OFFSET, STRIPES);
         assertThat(array.volume.size()).isEqualTo(STRIPES * 4 * CHUNK);
-        assertThat(array.volume.scratchBytesPerThread()).isEqualTo(2L * CHUNK);
+        assertThat(array.volume.scratchBytesPerThread()).isEqualTo(2L * (CHUNK + 4096));
         assertThat(array.volume.describe()).isEqualTo("raid5:test");
     }
 
