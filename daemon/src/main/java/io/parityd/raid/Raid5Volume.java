@@ -22,7 +22,7 @@ import java.util.List;
  * and parity always matches the data it was computed with. Reads of a healthy array take no
  * lock: each byte lives on exactly one member, and a read racing a write of the same bytes may
  * see either, as on a disk. A reconstructing (degraded) read will need data and parity of one
- * moment and so will lock; it slots in at {@link #readChunk}.
+ * moment and so will lock; it slots in at {@code readChunk}.
  *
  * <p>Memory: each thread that writes gets its own {@link StripeWriter} with two chunk-sized
  * direct buffers ({@code 2 × (chunk + 4 KiB)} with alignment slack: 136 KiB per thread at a 64
@@ -32,7 +32,10 @@ import java.util.List;
  * <p>FUA: after the request's writes, and after its locks are released, each member the
  * request wrote is flushed once. Only those: FUA promises durability of this request, whose
  * bytes live only there, and an fdatasync of an untouched member is wasted work. One flush per
- * member rather than FUA on each member write: a stripe writes several ranges per member.
+ * member rather than FUA on each member write: a stripe writes several ranges per member. After
+ * the locks, because holding them across an fdatasync would queue every other writer of those
+ * stripes behind a disk sync, and durability of bytes already written needs no lock; a later
+ * overlapping write that lands first simply supersedes them, as on a disk.
  *
  * <p>Errors: a member's {@link IOException} propagates; the stripe may then be inconsistent
  * and the journal's redo repairs it. Marking the member faulty is later work.
