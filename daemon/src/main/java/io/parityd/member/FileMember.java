@@ -11,6 +11,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 
 import io.parityd.block.BlockDevice;
+import io.parityd.block.IoFailures;
 
 /**
  * A RAID member that is a regular file (DESIGN.md, "RAID": member I/O). Data moves through a
@@ -205,26 +206,7 @@ public final class FileMember implements BlockDevice {
     /** Closes both descriptors; the first failure is thrown with the other one suppressed. */
     @Override
     public void close() throws IOException {
-        IOException failure = null;
-        try {
-            channel.close();
-        } catch (IOException e) {
-            failure = e;
-        }
-        try {
-            if (zeroer != null) {
-                zeroer.close();
-            }
-        } catch (IOException e) {
-            if (failure == null) {
-                failure = e;
-            } else {
-                failure.addSuppressed(e);
-            }
-        }
-        if (failure != null) {
-            throw failure;
-        }
+        IoFailures.closeAll(java.util.Arrays.asList(channel, zeroer));
     }
 
     @Override

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.parityd.block.BlockDevice;
+import io.parityd.block.IoFailures;
 import io.parityd.member.FileMember;
 
 /**
@@ -132,21 +133,7 @@ public final class AssembledArray implements Closeable {
     /** Closes every member in reverse slot order, keeping the first failure and suppressing the rest. */
     @Override
     public void close() throws IOException {
-        IOException failure = null;
-        for (int i = members.size() - 1; i >= 0; i--) {
-            try {
-                members.get(i).close();
-            } catch (IOException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-        }
-        if (failure != null) {
-            throw failure;
-        }
+        IoFailures.closeAll(members);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package io.parityd.raid;
 
+import io.parityd.block.IoFailures;
+
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -62,7 +64,7 @@ final class NewMembers implements Closeable {
     /** Closes every member in reverse order, keeping the first failure and suppressing the rest. */
     @Override
     public void close() throws IOException {
-        IOException failure = null;
+        IoFailures failures = new IoFailures();
         for (int i = members.length - 1; i >= 0; i--) {
             if (members[i] == null) {
                 continue;
@@ -70,19 +72,13 @@ final class NewMembers implements Closeable {
             try {
                 members[i].close();
             } catch (IOException e) {
-                if (complete && failure == null) {
+                if (complete && !failures.any()) {
                     current = members[i].path(); // otherwise keep naming the member that failed first
                 }
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
+                failures.add(e);
             }
         }
-        if (failure != null) {
-            throw failure;
-        }
+        failures.throwIfAny();
     }
 
     /**

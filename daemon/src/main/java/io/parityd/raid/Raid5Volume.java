@@ -1,6 +1,7 @@
 package io.parityd.raid;
 
 import io.parityd.block.BlockDevice;
+import io.parityd.block.IoFailures;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -308,45 +309,24 @@ public final class Raid5Volume implements BlockDevice {
 
     /** Flushes every member in the mask, all of them even if one fails; the first failure wins. */
     void flushMembers(long mask) throws IOException {
-        IOException failure = null;
+        IoFailures failures = new IoFailures();
         for (int i = 0; i < members.length; i++) {
-            if ((mask & (1L << i)) == 0) {
-                continue;
-            }
-            try {
-                members[i].flush();
-            } catch (IOException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
+            if ((mask & (1L << i)) != 0) {
+                try {
+                    members[i].flush();
+                } catch (IOException e) {
+                    failures.add(e);
                 }
             }
         }
-        if (failure != null) {
-            throw failure;
-        }
+        failures.throwIfAny();
     }
 
     /** Closes every member, last slot first, keeping every failure. */
     @Override
     public void close() throws IOException {
         writers.remove();
-        IOException failure = null;
-        for (int i = members.length - 1; i >= 0; i--) {
-            try {
-                members[i].close();
-            } catch (IOException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-        }
-        if (failure != null) {
-            throw failure;
-        }
+        IoFailures.closeAll(java.util.Arrays.asList(members));
     }
 
     private long allMembers() {
