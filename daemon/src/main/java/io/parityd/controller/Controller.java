@@ -1,0 +1,51 @@
+package io.parityd.controller;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Where the front hands complete requests (DESIGN.md "Processes"). The front holds each
+ * request's payload until the returned future completes, then replies; the controller decides
+ * how and where the request is executed: in single-process mode on local I/O threads, in HA
+ * mode on the primary of a controller pair after the standby checkpointed it.
+ *
+ * <p>Buffers passed in stay valid, and unchanged, until the future completes; the controller
+ * never keeps them afterwards. A future that fails completes with a
+ * {@link RequestFailedException} saying what the client should be told.
+ *
+ * <p>Methods return at once: they never block the caller (the front calls them on its event
+ * loops).
+ */
+public interface Controller extends AutoCloseable {
+
+    /** Bytes the volume exports. */
+    long size();
+
+    /** Fills {@code dst} (all of its remaining bytes) from the volume at {@code offset}. */
+    CompletableFuture<Void> read(long offset, ByteBuffer dst);
+
+    /** Writes all of {@code data} at {@code offset}; with {@code fua}, durably before completing. */
+    CompletableFuture<Void> write(long offset, ByteBuffer data, boolean fua);
+
+    /**
+     * Makes the range read as zeroes. With {@code fastOnly} the request fails with
+     * {@link RequestFailedException.Reason#NOT_FAST} before changing anything unless zeroing is
+     * cheaper than writing zeroes.
+     */
+    CompletableFuture<Void> writeZeroes(long offset, long length, boolean mayDeallocate, boolean fastOnly, boolean fua);
+
+    /** Tells the volume the range is no longer needed; it may do nothing. */
+    CompletableFuture<Void> trim(long offset, long length, boolean fua);
+
+    /** Makes every write that completed before this call durable. */
+    CompletableFuture<Void> flush();
+
+    /**
+     * Stops taking requests, waits for the ones under way and makes everything durable.
+     * Requests submitted afterwards fail with {@link RequestFailedException.Reason#SHUTTING_DOWN}.
+     * The volume itself belongs to whoever assembled it, who closes it (and marks the array
+     * clean) after this returns.
+     */
+    @Override
+    void close() throws Exception;
+}
