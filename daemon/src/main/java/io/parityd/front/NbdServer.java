@@ -1,0 +1,219 @@
+package io.parityd.front;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.handler.flush.FlushConsolidationHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import io.parityd.controller.Controller;
+import io.parityd.protocol.NbdServerPipeline;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The NBD server of the front: listens, runs the handshake on each connection, and hands the
+ * transmission phase to a {@link TransmissionHandler} bound to the controller. Stopping it is
+ * orderly: new clients are refused, connected ones finish what they have in flight, then close
+ * (proto.md: a server shutting down SHOULD wait for in-flight requests).
+ */
+public final class NbdServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(NbdServer.class);
+
+    private final VolumeExport exports;
+    private final FrontConfig config;
+    private final EventLoopGroup acceptor;
+    private final EventLoopGroup workers;
+    private final ChannelGroup connections = new DefaultChannelGroup("nbd-connections", GlobalEventExecutor.INSTANCE);
+    private final Channel serverChannel;
+    private final ListenAddress address;
+    private boolean stopped;
+
+    private NbdServer(ListenAddress address, VolumeExport exports, Controller controller, FrontConfig config) throws IOException {
+        this.exports = exports;
+        this.config = config;
+        IoHandlerFactory io = Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        this.acceptor = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("parityd-accept", true), io);
+        this.workers = new MultiThreadIoEventLoopGroup(config.eventLoops(), new DefaultThreadFactory("parityd-nbd", true), io);
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(acceptor, workers)
+                .channel(serverChannelClass(address))
+                .childHandler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        connections.add(ch);
+                        // Replies finish on I/O threads one by one; coalesce their flushes into fewer syscalls.
+                        ch.pipeline().addLast("flush-consolidation", new FlushConsolidationHandler(256, true));
+                        NbdServerPipeline.install(ch.pipeline(), exports,
+                                session -> new TransmissionHandler(session, controller, config.limits()));
+                    }
+                });
+        if (address instanceof ListenAddress.Tcp) {
+            bootstrap.option(ChannelOption.SO_REUSEADDR, true)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childOption(ChannelOption.SO_KEEPALIVE, true);
+        }
+        try {
+            this.serverChannel = bootstrap.bind(bindAddress(address)).syncUninterruptibly().channel();
+        } catch (Exception e) {
+            shutdownLoops();
+            throw new IOException("cannot listen on " + address + ": " + e.getMessage()
+                    + (address instanceof ListenAddress.Tcp ? "; is another server using the port? choose another with --listen" : ""), e);
+        }
+        this.address = actualAddress(address, serverChannel);
+    }
+
+    /** Binds and starts serving {@code exports} through {@code controller}. */
+    public static NbdServer start(ListenAddress address, VolumeExport exports, Controller controller, FrontConfig config)
+            throws IOException {
+        NbdServer server = new NbdServer(address, exports, controller, config);
+        log.info("serving '{}' ({} bytes) at {}", exports.info().name(), exports.info().size(), server.uri());
+        return server;
+    }
+
+    /** Where the server really listens (with the kernel's port when 0 was asked for). */
+    public ListenAddress address() {
+        return address;
+    }
+
+    /** The export's NBD URI, as libnbd tools take it. */
+    public String uri() {
+        String name = exports.info().name();
+        if (address instanceof ListenAddress.Unix unix) {
+            return "nbd+unix:///" + name + "?socket=" + unix.path();
+        }
+        return "nbd://" + address + "/" + name;
+    }
+
+    /**
+     * Stops accepting clients, lets each connection finish its in-flight requests (new ones get
+     * ESHUTDOWN), and closes them; connections still busy after the grace period are closed
+     * anyway. Returns once every connection is closed and the event loops are down.
+     */
+    public synchronized void stop() {
+        if (stopped) {
+            return;
+        }
+        stopped = true;
+        exports.beginShutdown();
+        serverChannel.close().syncUninterruptibly();
+        for (Channel ch : connections) {
+            ch.eventLoop().execute(() -> drain(ch));
+        }
+        boolean closed = connections.newCloseFuture().awaitUninterruptibly(config.shutdownGrace().toMillis());
+        if (!closed) {
+            log.warn("{} connections still busy after {}; closing them", connections.size(), config.shutdownGrace());
+            connections.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+        shutdownLoops();
+        if (address instanceof ListenAddress.Unix unix) {
+            deleteQuietly(unix.path());
+        }
+        log.info("stopped serving '{}'", exports.info().name());
+    }
+
+    private static void drain(Channel ch) {
+        if (ch.pipeline().get(TransmissionHandler.class) == null) {
+            ch.close(); // still in the handshake: nothing in flight to finish
+        } else {
+            ch.pipeline().fireUserEventTriggered(TransmissionHandler.DRAIN);
+        }
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    private void shutdownLoops() {
+        acceptor.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+        workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+    }
+
+    private static Class<? extends ServerChannel> serverChannelClass(ListenAddress address) throws IOException {
+        if (address instanceof ListenAddress.Unix) {
+            if (!Epoll.isAvailable()) {
+                throw new IOException("Unix sockets need Netty's epoll transport, which is unavailable here: "
+                        + Epoll.unavailabilityCause() + "; use --listen HOST:PORT instead");
+            }
+            return EpollServerDomainSocketChannel.class;
+        }
+        return Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+    }
+
+    private static java.net.SocketAddress bindAddress(ListenAddress address) throws IOException {
+        if (address instanceof ListenAddress.Unix unix) {
+            clearStaleSocket(unix.path());
+            return new DomainSocketAddress(unix.path().toFile());
+        }
+        return ((ListenAddress.Tcp) address).socketAddress();
+    }
+
+    /**
+     * A socket file left by a process that died cannot be bound again; remove it, but only if
+     * nobody answers on it, so a second parityd never steals a running one's socket.
+     */
+    private static void clearStaleSocket(Path path) throws IOException {
+        if (!Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        if (!"socket".equals(fileType(path))) {
+            throw new IOException(path + " exists and is not a socket; remove it or choose another --socket path");
+        }
+        try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            probe.connect(UnixDomainSocketAddress.of(path));
+            throw new IOException("another server is listening on " + path + "; stop it or choose another --socket path");
+        } catch (java.net.ConnectException stale) {
+            log.info("removing stale socket {}", path);
+            Files.delete(path);
+        }
+    }
+
+    private static String fileType(Path path) throws IOException {
+        Object mode = Files.getAttribute(path, "unix:mode", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        return (((Integer) mode) & 0170000) == 0140000 ? "socket" : "other";
+    }
+
+    private static ListenAddress actualAddress(ListenAddress asked, Channel channel) {
+        if (asked instanceof ListenAddress.Tcp tcp && channel.localAddress() instanceof InetSocketAddress bound) {
+            return new ListenAddress.Tcp(tcp.host(), bound.getPort());
+        }
+        return asked;
+    }
+
+    private static void deleteQuietly(Path path) {
+        try {
+            Files.deleteIfExists(path);
+        } catch (IOException e) {
+            log.warn("could not remove socket {}: {}", path, e.toString());
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "NbdServer[" + uri() + ", " + connections.size() + " connections]";
+    }
+}

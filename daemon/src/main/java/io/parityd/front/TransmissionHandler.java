@@ -1,0 +1,300 @@
+package io.parityd.front;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
+import io.parityd.controller.Controller;
+import io.parityd.controller.RequestFailedException;
+import io.parityd.protocol.CommandFlag;
+import io.parityd.protocol.DoneReply;
+import io.parityd.protocol.ErrorReply;
+import io.parityd.protocol.NbdError;
+import io.parityd.protocol.NbdReply;
+import io.parityd.protocol.NbdRequest;
+import io.parityd.protocol.ReadReply;
+import io.parityd.protocol.Refusal;
+import io.parityd.protocol.RequestValidator;
+import io.parityd.protocol.Session;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.RejectedExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves one connection in the transmission phase: validates each request, hands the valid ones
+ * to the controller and writes the reply when the controller is done, in whatever order they
+ * finish (replies are matched by cookie). It only dispatches: no disk I/O happens here, and all
+ * of its state is touched on the connection's event loop only.
+ *
+ * <p>A WRITE arrives here whole (the decoder block-buffers it) and its payload is held until the
+ * controller has finished with it. A client that goes away leaves its complete requests to
+ * finish; their replies are simply dropped.
+ */
+final class TransmissionHandler extends ChannelInboundHandlerAdapter {
+
+    private static final Logger log = LoggerFactory.getLogger(TransmissionHandler.class);
+
+    /** User event asking the connection to finish what it has and close: the server is stopping. */
+    static final Object DRAIN = new Object() {
+        @Override
+        public String toString() {
+            return "DRAIN";
+        }
+    };
+
+    private final Session session;
+    private final Controller controller;
+    private final FrontLimits limits;
+
+    private int inflightRequests;
+    private long inflightBytes;
+    /** Shutdown: new requests get ESHUTDOWN, and the connection closes once nothing is in flight. */
+    private boolean draining;
+    /** NBD_CMD_DISC: the client sends nothing more; close once nothing is in flight. */
+    private boolean disconnecting;
+    private boolean paused;
+
+    TransmissionHandler(Session session, Controller controller, FrontLimits limits) {
+        this.session = session;
+        this.controller = controller;
+        this.limits = limits;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof NbdRequest request) {
+            dispatch(ctx, request);
+        } else {
+            ctx.fireChannelRead(msg);
+        }
+    }
+
+    /** Takes ownership of {@code r}: every path below releases it exactly once. */
+    private void dispatch(ChannelHandlerContext ctx, NbdRequest r) {
+        if (disconnecting) {
+            // The spec forbids sending after DISC; such bytes are ignored, not answered.
+            log.debug("ignoring {} from {} after NBD_CMD_DISC", r, ctx.channel().remoteAddress());
+            r.release();
+            return;
+        }
+        Refusal refusal = RequestValidator.validate(r, session);
+        if (refusal != null) {
+            refuse(ctx, r, refusal);
+            return;
+        }
+        if (draining) {
+            reply(ctx, new ErrorReply(r.cookie(), NbdError.ESHUTDOWN, "parityd is shutting down"));
+            r.release();
+            return;
+        }
+        switch (r.type()) {
+            case READ -> read(ctx, r);
+            case WRITE -> write(ctx, r);
+            case FLUSH -> flush(ctx, r);
+            case TRIM -> trim(ctx, r);
+            case WRITE_ZEROES -> writeZeroes(ctx, r);
+            case DISC -> disconnect(ctx, r);
+            default -> refuse(ctx, r, new Refusal(NbdError.EINVAL, r.type() + " is not supported"));
+        }
+    }
+
+    private void refuse(ChannelHandlerContext ctx, NbdRequest r, Refusal refusal) {
+        log.info("refused {} from {}: {} ({})", r, ctx.channel().remoteAddress(), refusal.reason(), refusal.error());
+        reply(ctx, new ErrorReply(r.cookie(), refusal.error(), refusal.reason()));
+        r.release();
+    }
+
+    private void read(ChannelHandlerContext ctx, NbdRequest r) {
+        long cookie = r.cookie();
+        long offset = r.offset();
+        int length = (int) r.length();
+        r.release();
+        if (length == 0) {
+            reply(ctx, new ReadReply(cookie, offset, Unpooled.EMPTY_BUFFER));
+            return;
+        }
+        ByteBuf data = ctx.alloc().directBuffer(length, length);
+        data.writerIndex(length);
+        begin(ctx, length);
+        controller.read(offset, data.nioBuffer(0, length)).whenComplete((ok, failure) -> onLoop(ctx, data, () -> {
+            if (failure == null) {
+                reply(ctx, new ReadReply(cookie, offset, data));
+            } else {
+                data.release();
+                fail(ctx, cookie, "READ", failure);
+            }
+            end(ctx, length);
+        }));
+    }
+
+    private void write(ChannelHandlerContext ctx, NbdRequest r) {
+        ByteBuf payload = r.payload();
+        int length = payload.readableBytes();
+        if (length == 0) {
+            reply(ctx, new DoneReply(r.cookie()));
+            r.release();
+            return;
+        }
+        // The decoder hands over a slice of one contiguous buffer; copy only in the unexpected case it is not.
+        ByteBuffer data = payload.nioBufferCount() == 1 ? payload.nioBuffer() : ByteBuffer.wrap(ByteBufUtil.getBytes(payload));
+        complete(ctx, r, length, controller.write(r.offset(), data, r.has(CommandFlag.FUA)));
+    }
+
+    private void flush(ChannelHandlerContext ctx, NbdRequest r) {
+        complete(ctx, r, 0, controller.flush());
+    }
+
+    private void trim(ChannelHandlerContext ctx, NbdRequest r) {
+        if (r.length() == 0) {
+            reply(ctx, new DoneReply(r.cookie()));
+            r.release();
+            return;
+        }
+        complete(ctx, r, 0, controller.trim(r.offset(), r.length(), r.has(CommandFlag.FUA)));
+    }
+
+    private void writeZeroes(ChannelHandlerContext ctx, NbdRequest r) {
+        if (r.length() == 0) {
+            reply(ctx, new DoneReply(r.cookie()));
+            r.release();
+            return;
+        }
+        boolean mayDeallocate = !r.has(CommandFlag.NO_HOLE);
+        complete(ctx, r, 0, controller.writeZeroes(r.offset(), r.length(), mayDeallocate,
+                r.has(CommandFlag.FAST_ZERO), r.has(CommandFlag.FUA)));
+    }
+
+    private void disconnect(ChannelHandlerContext ctx, NbdRequest r) {
+        log.debug("{} sent NBD_CMD_DISC with {} requests in flight", ctx.channel().remoteAddress(), inflightRequests);
+        r.release();
+        disconnecting = true;
+        ctx.channel().config().setAutoRead(false);
+        closeIfIdle(ctx);
+    }
+
+    /** Holds {@code r} (and its payload) until the controller is done, then replies and releases it. */
+    private void complete(ChannelHandlerContext ctx, NbdRequest r, int bytes, CompletableFuture<Void> done) {
+        begin(ctx, bytes);
+        done.whenComplete((ok, failure) -> onLoop(ctx, r, () -> {
+            if (failure == null) {
+                reply(ctx, new DoneReply(r.cookie()));
+            } else {
+                fail(ctx, r.cookie(), r.type().name(), failure);
+            }
+            r.release();
+            end(ctx, bytes); // last: it may close the connection, which must come after this reply
+        }));
+    }
+
+    /** Runs {@code task} on the connection's event loop; if that loop is gone, just frees {@code held}. */
+    private static void onLoop(ChannelHandlerContext ctx, Object held, Runnable task) {
+        try {
+            ctx.executor().execute(task);
+        } catch (RejectedExecutionException e) {
+            ReferenceCountUtil.release(held);
+        }
+    }
+
+    private void fail(ChannelHandlerContext ctx, long cookie, String command, Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        NbdError error = errorFor(cause);
+        if (!(cause instanceof RequestFailedException)) {
+            log.warn("{} from {} failed unexpectedly", command, ctx.channel().remoteAddress(), cause);
+        }
+        reply(ctx, new ErrorReply(cookie, error, command + " failed: " + cause.getMessage()));
+    }
+
+    static NbdError errorFor(Throwable cause) {
+        if (cause instanceof RequestFailedException f) {
+            return switch (f.reason()) {
+                case IO_ERROR -> NbdError.EIO;
+                case NO_SPACE -> NbdError.ENOSPC;
+                case NOT_FAST -> NbdError.ENOTSUP;
+                case SHUTTING_DOWN -> NbdError.ESHUTDOWN;
+            };
+        }
+        return NbdError.EIO;
+    }
+
+    private void reply(ChannelHandlerContext ctx, NbdReply reply) {
+        ctx.writeAndFlush(reply, ctx.voidPromise());
+    }
+
+    private void begin(ChannelHandlerContext ctx, long bytes) {
+        inflightRequests++;
+        inflightBytes += bytes;
+        if (!paused && (inflightBytes >= limits.maxInflightBytes() || inflightRequests >= limits.maxInflightRequests())) {
+            paused = true;
+            ctx.channel().config().setAutoRead(false);
+        }
+    }
+
+    private void end(ChannelHandlerContext ctx, long bytes) {
+        inflightRequests--;
+        inflightBytes -= bytes;
+        maybeResume(ctx);
+        closeIfIdle(ctx);
+    }
+
+    private void maybeResume(ChannelHandlerContext ctx) {
+        boolean underHalf = inflightBytes <= limits.maxInflightBytes() / 2 && inflightRequests <= limits.maxInflightRequests() / 2;
+        if (paused && underHalf && ctx.channel().isWritable() && !disconnecting) {
+            paused = false;
+            ctx.channel().config().setAutoRead(true);
+        }
+    }
+
+    private void closeIfIdle(ChannelHandlerContext ctx) {
+        if ((draining || disconnecting) && inflightRequests == 0 && ctx.channel().isActive()) {
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt == DRAIN) {
+            draining = true;
+            closeIfIdle(ctx);
+        } else {
+            ctx.fireUserEventTriggered(evt);
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        // A client that stops reading its replies must not make us buffer them without bound.
+        if (!ctx.channel().isWritable() && !paused) {
+            paused = true;
+            ctx.channel().config().setAutoRead(false);
+        } else {
+            maybeResume(ctx);
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (inflightRequests > 0) {
+            log.info("{} went away with {} requests in flight; they complete, their replies are dropped",
+                    ctx.channel().remoteAddress(), inflightRequests);
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof IOException) {
+            log.debug("connection from {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+        } else {
+            log.warn("closing connection from {}: {}", ctx.channel().remoteAddress(), cause.toString());
+        }
+        ctx.close();
+    }
+}
