@@ -1,0 +1,84 @@
+package io.parityd.cli;
+
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code parityd} command: a parity-RAID volume served over NBD. Subcommands do the work;
+ * this class wires them, sets the exit codes and turns expected failures into one clear line.
+ *
+ * <p>Exit codes: 0 success; 1 the operation was refused or failed (the message says why and
+ * what to do); 2 the command line itself was wrong.
+ */
+@Command(name = "parityd",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        sortOptions = false,
+        usageHelpAutoWidth = true,
+        description = {
+            "A parity-RAID volume (RAID-5) over member files, served over the NBD protocol.",
+            "Attach it with nbd-client or any libnbd tool and put a filesystem on it.",
+            ""},
+        subcommands = {
+            CreateCommand.class,
+            ServeCommand.class,
+            DemoCommand.class,
+            CheckCommand.class,
+            ExamineCommand.class,
+            CommandLine.HelpCommand.class},
+        footer = {"", "Run 'parityd COMMAND --help' for a command's options. Documentation: README.md"})
+public final class Main implements Runnable {
+
+    /** Exit status when an operation is refused or fails. */
+    static final int FAILED = 1;
+
+    @CommandLine.Spec
+    private CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    /** Runs the command line and returns its exit status, for tests and for {@link #main}. */
+    public static int execute(String... args) {
+        return commandLine().execute(args);
+    }
+
+    static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setExecutionExceptionHandler(Main::failure);
+        return cli;
+    }
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: create, serve, demo, check or examine");
+    }
+
+    /**
+     * An operator-facing failure ({@link CommandFailure}, or an I/O error with a message)
+     * becomes one line naming the command; anything else is a bug and keeps its stack trace.
+     */
+    private static int failure(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
+        PrintWriter err = cli.getErr();
+        String command = "parityd " + cli.getCommandName();
+        if (e instanceof CommandFailure || (e instanceof java.io.IOException && e.getMessage() != null)) {
+            err.println(command + ": " + e.getMessage());
+        } else {
+            err.println(command + ": internal error (please report it): " + e);
+            e.printStackTrace(err);
+        }
+        err.flush();
+        return FAILED;
+    }
+
+    /** The version recorded in the jar's manifest at build time. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"parityd " + (v == null ? "(development build)" : v)};
+        }
+    }
+}

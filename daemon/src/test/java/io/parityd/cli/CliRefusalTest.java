@@ -1,0 +1,157 @@
+package io.parityd.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * The refusals of {@code create} and {@code serve} as an operator meets them on the command
+ * line: exit status, and a message naming the problem, the member, and the fix. The library
+ * tests (ArrayCreatorTest, ArrayAssemblerTest) show that a refusal changes nothing on disk.
+ */
+class CliRefusalTest {
+
+    @TempDir
+    Path dir;
+
+    record Run(int status, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cli = Main.commandLine();
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(err));
+        int status = cli.execute(args);
+        return new Run(status, out.toString(), err.toString());
+    }
+
+    private String p(String name) {
+        return dir.resolve(name).toString();
+    }
+
+    @Test
+    void shouldCreateAndSayWhatItMade() {
+        Run r = run("create", "--name", "vol", "--size", "33M", p("a"), p("b"), p("c"));
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.out()).contains("created RAID-5 array 'vol'").contains("3 members of 32 MiB").contains("64 MiB usable")
+                .contains("serve it with: parityd serve");
+    }
+
+    @Test
+    void shouldRefuseFewerThanThreeMembers() {
+        Run r = run("create", "--name", "vol", "--size", "33M", p("a"), p("b"));
+        assertThat(r.status()).isEqualTo(Main.FAILED);
+        assertThat(r.err()).startsWith("parityd create: RAID-5 needs at least 3 members, got 2")
+                .contains("list at least three member files");
+        assertThat(dir.resolve("a")).doesNotExist();
+    }
+
+    @Test
+    void shouldRefuseTheSameMemberTwiceEvenThroughALink() throws Exception {
+        Run twice = run("create", "--name", "vol", "--size", "33M", p("a"), p("b"), p("a"));
+        assertThat(twice.status()).isEqualTo(Main.FAILED);
+        assertThat(twice.err()).contains(p("a") + " is listed twice").contains("list each member file once");
+
+        Files.write(dir.resolve("real"), new byte[0]);
+        Files.createSymbolicLink(dir.resolve("link"), dir.resolve("real"));
+        Run linked = run("create", "--name", "vol", "--size", "33M", p("real"), p("b"), p("link"));
+        assertThat(linked.status()).isEqualTo(Main.FAILED);
+        assertThat(linked.err()).contains("are the same file");
+    }
+
+    @Test
+    void shouldRefuseAMemberOfAnExistingArrayUnlessForced() {
+        assertThat(run("create", "--name", "old", "--size", "33M", p("a"), p("b"), p("c")).status()).isZero();
+        Run r = run("create", "--name", "new", "--size", "33M", p("a"), p("d"), p("e"));
+        assertThat(r.status()).isEqualTo(Main.FAILED);
+        assertThat(r.err()).contains(p("a") + " already belongs to").contains("'old'").contains("--force");
+        assertThat(dir.resolve("d")).as("nothing created on refusal").doesNotExist();
+
+        Run forced = run("create", "--force", "--name", "new", "--size", "33M", p("a"), p("d"), p("e"));
+        assertThat(forced.status()).as(forced.err()).isZero();
+        assertThat(forced.err()).contains("warning: --force: overwrote " + p("a"));
+    }
+
+    @Test
+    void shouldRefuseAnUnwritablePath() {
+        Run r = run("create", "--name", "vol", "--size", "33M", p("a"), p("b"), p("missing-dir/c"));
+        assertThat(r.status()).isEqualTo(Main.FAILED);
+        assertThat(r.err()).contains("cannot create " + p("missing-dir/c")).contains("does not exist");
+    }
+
+    @Test
+    void shouldRefuseAChunkThatIsNotAPowerOfTwoOfAtLeast4K() {
+        for (String chunk : List.of("3000", "2K", "96K")) {
+            Run r = run("create", "--name", "vol", "--chunk", chunk, "--size", "33M", p("a"), p("b"), p("c"));
+            assertThat(r.status()).as(chunk).isEqualTo(Main.FAILED);
+            assertThat(r.err()).as(chunk).contains("is not a power of two of at least 4 KiB");
+        }
+        Run r = run("create", "--name", "vol", "--chunk", "lots", p("a"), p("b"), p("c"));
+        assertThat(r.status()).as("a malformed size is a usage error").isEqualTo(2);
+        assertThat(r.err()).contains("'lots' is not a size");
+    }
+
+    @Test
+    void shouldUseTheSmallestMemberAndSaySo() throws Exception {
+        for (String name : List.of("a", "b", "c")) {
+            try (FileChannel ch = FileChannel.open(dir.resolve(name), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                ch.write(ByteBuffer.wrap(new byte[1]), (name.equals("b") ? 33L : 65L) << 20);
+            }
+        }
+        Run r = run("create", "--name", "vol", p("a"), p("b"), p("c"));
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.err()).contains("warning:").contains(p("b"));
+        assertThat(r.out()).contains("3 members of 32 MiB");
+    }
+
+    @Test
+    void shouldRefuseToServeWithAMissingOrForeignOrDamagedMember() throws Exception {
+        assertThat(run("create", "--name", "one", "--size", "33M", p("a"), p("b"), p("c")).status()).isZero();
+        assertThat(run("create", "--name", "two", "--size", "33M", p("x"), p("y"), p("z")).status()).isZero();
+
+        Run missing = run("serve", p("a"), p("b"), p("nope"));
+        assertThat(missing.status()).isEqualTo(Main.FAILED);
+        assertThat(missing.err()).startsWith("parityd serve: member " + p("nope") + " does not exist");
+
+        Run foreign = run("serve", p("a"), p("b"), p("x"));
+        assertThat(foreign.status()).isEqualTo(Main.FAILED);
+        assertThat(foreign.err()).contains(p("x") + " belongs to array 'two'").contains("'one'");
+
+        Files.write(dir.resolve("plain"), new byte[2 << 20]);
+        Run none = run("serve", p("a"), p("b"), p("plain"));
+        assertThat(none.err()).contains(p("plain") + " holds no parityd superblock");
+
+        try (FileChannel ch = FileChannel.open(dir.resolve("c"), StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(new byte[] {1, 2, 3, 4}), 100);
+            ch.write(ByteBuffer.wrap(new byte[] {1, 2, 3, 4}), 4096 + 100);
+        }
+        Run damaged = run("serve", p("a"), p("b"), p("c"));
+        assertThat(damaged.status()).isEqualTo(Main.FAILED);
+        assertThat(damaged.err()).contains(p("c") + " has a damaged superblock");
+
+        Run tooFew = run("serve", p("a"), p("b"));
+        assertThat(tooFew.err()).contains("array 'one' has 3 members but only 2 were given");
+    }
+
+    @Test
+    void shouldRejectABadListenAddressAsAUsageError() {
+        Run r = run("serve", "--listen", "host:http", p("a"), p("b"), p("c"));
+        assertThat(r.status()).isEqualTo(2);
+        assertThat(r.err()).contains("--listen").contains("is not a number");
+        Run both = run("serve", "--listen", "127.0.0.1:1", "--socket", p("s"), p("a"));
+        assertThat(both.status()).isEqualTo(2);
+        assertThat(both.err()).contains("mutually exclusive");
+    }
+}
