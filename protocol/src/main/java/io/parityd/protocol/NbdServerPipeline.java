@@ -2,7 +2,9 @@ package io.parityd.protocol;
 
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelPipeline;
+import io.netty.util.AttributeKey;
 import io.netty.handler.timeout.ReadTimeoutHandler;
 
 import java.util.concurrent.TimeUnit;
@@ -21,6 +23,9 @@ import java.util.concurrent.TimeUnit;
  * Bytes the client pipelined behind its final option reach the request decoder, not the floor.
  */
 public final class NbdServerPipeline {
+
+    /** The channel's payload receiver, created with its read allocator at accept time. */
+    static final AttributeKey<PayloadReceiver> RECEIVER = AttributeKey.valueOf(NbdServerPipeline.class, "payload-receiver");
 
     static final String HANDSHAKE_TIMEOUT = "nbd-handshake-timeout";
     static final String HANDSHAKE_ENCODER = "nbd-handshake-encoder";
@@ -41,6 +46,12 @@ public final class NbdServerPipeline {
     /** As {@link #install(ChannelPipeline, ExportCatalog, TransmissionHandlerFactory)}, with explicit handshake settings. */
     public static void install(ChannelPipeline pipeline, ExportCatalog catalog, TransmissionHandlerFactory factory,
                                HandshakeConfig config) {
+        // The read allocator must be in place before the first read: channels create their
+        // allocator handle then and keep it (see PayloadReceiver).
+        PayloadReceiver receiver = new PayloadReceiver();
+        ChannelConfig channelConfig = pipeline.channel().config();
+        channelConfig.setRecvByteBufAllocator(receiver.wrap(channelConfig.getRecvByteBufAllocator()));
+        pipeline.channel().attr(RECEIVER).set(receiver);
         pipeline.addLast(HANDSHAKE_TIMEOUT,
                 new ReadTimeoutHandler(config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
         pipeline.addLast(HANDSHAKE_ENCODER, new HandshakeEncoder());
@@ -58,8 +69,10 @@ public final class NbdServerPipeline {
         // First, so that a factory that throws leaves the handshake pipeline as it was.
         ChannelHandler transmission = factory.newTransmissionHandler(session);
         ChannelPipeline pipeline = handshake.pipeline();
-        pipeline.addAfter(HANDSHAKE_DECODER, REQUEST_DECODER,
-                new RequestDecoder(session.export().blockSizes().maximum()));
+        PayloadReceiver receiver = handshake.channel().attr(RECEIVER).get();
+        RequestDecoder requests = new RequestDecoder(session.export().blockSizes().maximum(),
+                receiver != null ? receiver : new PayloadReceiver());
+        pipeline.addAfter(HANDSHAKE_DECODER, REQUEST_DECODER, requests);
         pipeline.addBefore(REQUEST_DECODER, REPLY_ENCODER, new ReplyEncoder(session));
         pipeline.addAfter(REQUEST_DECODER, TRANSMISSION_HANDLER, transmission);
         pipeline.remove(HANDSHAKE_TIMEOUT);

@@ -29,6 +29,13 @@ import java.util.List;
  * 32 MiB SHOULD NOT be treated as an attack even when the advertised maximum is smaller.
  *
  * <p>A header without {@code NBD_REQUEST_MAGIC} means the stream is lost: the connection is closed.
+ *
+ * <p>Buffering: a payload that arrived whole with its header is a retained slice of what was
+ * read. Otherwise, as soon as the header is parsed, the payload gets its own buffer at its final
+ * size, and the rest of it is read by the kernel straight into that buffer through
+ * {@link PayloadReceiver} (installed on the channel by {@link NbdServerPipeline}), or copied into
+ * it once from ordinary reads. Netty's merge cumulator would instead grow a buffer by doubling
+ * and copy every byte at least once more, on the one thread that reads this connection.
  */
 public final class RequestDecoder extends ByteToMessageDecoder {
 
@@ -37,7 +44,7 @@ public final class RequestDecoder extends ByteToMessageDecoder {
 
     private static final Logger LOG = LoggerFactory.getLogger(RequestDecoder.class);
 
-    private enum State { HEADER, PAYLOAD, DRAIN, BROKEN }
+    private enum State { HEADER, PAYLOAD, FILL, DRAIN, BROKEN }
 
     private final int maxPayload;
     private final long drainLimit;
@@ -49,14 +56,62 @@ public final class RequestDecoder extends ByteToMessageDecoder {
     private long offset;
     private long length;
     private long drainRemaining;
+    /** In state FILL: the payload buffer being filled, owned here until emitted. */
+    private ByteBuf payload;
+    private final PayloadReceiver receiver;
 
     /** @param maxPayload the largest WRITE payload accepted: the export's {@link BlockSizes#maximum()} */
     public RequestDecoder(int maxPayload) {
+        this(maxPayload, new PayloadReceiver());
+    }
+
+    /**
+     * With the receiver whose allocator wrapper the channel has used since it was accepted
+     * ({@link NbdServerPipeline#install} sets it up: channels fix their read allocator at their
+     * first read, so it cannot be swapped in here).
+     */
+    RequestDecoder(int maxPayload, PayloadReceiver receiver) {
+        this.receiver = receiver;
         if (maxPayload <= 0) {
             throw new IllegalArgumentException("maximum payload must be positive: " + maxPayload);
         }
         this.maxPayload = maxPayload;
         this.drainLimit = Math.max(2L * maxPayload, MIN_DRAIN_LIMIT);
+    }
+
+    /** A read that landed in the payload buffer needs no decoding, only accounting. */
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (receiver.owns(msg)) {
+            ByteBuf landed = (ByteBuf) msg;
+            payload.writerIndex(payload.writerIndex() + landed.readableBytes());
+            receiver.landed(landed.readableBytes());
+            landed.release();
+            if (!payload.isWritable()) {
+                ctx.fireChannelRead(completePayload());
+            }
+            return;
+        }
+        super.channelRead(ctx, msg);
+    }
+
+    @Override
+    protected void handlerRemoved0(ChannelHandlerContext ctx) {
+        releasePayload();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        releasePayload(); // a client that vanished mid-payload leaves nothing behind
+        super.channelInactive(ctx);
+    }
+
+    private void releasePayload() {
+        receiver.clear();
+        if (payload != null) {
+            payload.release();
+            payload = null;
+        }
     }
 
     /** Longest WRITE that is drained rather than answered with a hard disconnect. */
@@ -68,7 +123,8 @@ public final class RequestDecoder extends ByteToMessageDecoder {
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         switch (state) {
             case HEADER -> decodeHeader(ctx, in, out);
-            case PAYLOAD -> decodePayload(in, out);
+            case PAYLOAD -> decodePayload(ctx, in, out);
+            case FILL -> decodeFill(in, out);
             case DRAIN -> decodeDrain(in, out);
             case BROKEN -> in.skipBytes(in.readableBytes());
         }
@@ -98,17 +154,38 @@ public final class RequestDecoder extends ByteToMessageDecoder {
             decodeDrain(in, out);
         } else {
             state = State.PAYLOAD;
-            decodePayload(in, out);
+            decodePayload(ctx, in, out);
         }
     }
 
-    private void decodePayload(ByteBuf in, List<Object> out) {
-        if (in.readableBytes() < length) {
+    private void decodePayload(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        if (in.readableBytes() >= length) {
+            ByteBuf whole = length == 0 ? Unpooled.EMPTY_BUFFER : in.readRetainedSlice((int) length);
+            state = State.HEADER;
+            out.add(new NbdRequest(type, flags, cookie, offset, length, whole, false));
             return;
         }
-        ByteBuf payload = length == 0 ? Unpooled.EMPTY_BUFFER : in.readRetainedSlice((int) length);
+        // The rest is still on its way: give it its final buffer now, and have it read into place.
+        payload = ctx.alloc().directBuffer((int) length, (int) length);
+        payload.writeBytes(in);
+        receiver.expect(payload);
+        state = State.FILL;
+    }
+
+    /** Payload bytes that came through an ordinary read buffer (no directing allocator): copy them once. */
+    private void decodeFill(ByteBuf in, List<Object> out) {
+        payload.writeBytes(in, Math.min(in.readableBytes(), payload.writableBytes()));
+        if (!payload.isWritable()) {
+            out.add(completePayload());
+        }
+    }
+
+    private NbdRequest completePayload() {
+        ByteBuf whole = payload;
+        payload = null;
+        receiver.clear();
         state = State.HEADER;
-        out.add(new NbdRequest(type, flags, cookie, offset, length, payload, false));
+        return new NbdRequest(type, flags, cookie, offset, length, whole, false);
     }
 
     private void decodeDrain(ByteBuf in, List<Object> out) {

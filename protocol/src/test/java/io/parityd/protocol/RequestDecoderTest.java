@@ -66,6 +66,124 @@ class RequestDecoderTest {
     }
 
     @Test
+    void shouldNeverTouchAPayloadAnotherThreadStillHolds() {
+        // Two writes arrive in pieces; the first payload is handed on (an I/O thread would be
+        // writing it to the members) while the second one's bytes keep coming. Whatever the
+        // cumulator does with its buffers, the first payload's bytes must stay as they were.
+        EmbeddedChannel channel = channel();
+        byte[] first = Wire.pattern(MAX, 1);
+        byte[] second = Wire.pattern(MAX, 2);
+        byte[] stream = Wire.concat(Wire.request(0, 1, 1, 0, MAX), first, Wire.request(0, 1, 2, MAX, MAX), second);
+        int cut = 28 + MAX + 28 + 100;
+        channel.writeInbound(Unpooled.wrappedBuffer(stream, 0, cut));
+        NbdRequest held = channel.readInbound();
+        assertThat(ByteBufUtil.getBytes(held.payload())).isEqualTo(first);
+        for (int at = cut; at < stream.length; at += 333) {
+            channel.writeInbound(Unpooled.wrappedBuffer(stream, at, Math.min(333, stream.length - at)));
+            assertThat(ByteBufUtil.getBytes(held.payload())).as("first payload after %d bytes", at).isEqualTo(first);
+        }
+        NbdRequest next = channel.readInbound();
+        assertThat(ByteBufUtil.getBytes(next.payload())).isEqualTo(second);
+        held.release();
+        next.release();
+        assertFalse(channel.finish());
+    }
+
+    @Test
+    void shouldGiveALargePayloadOneBufferOfItsFinalSize() {
+        // Netty's merge cumulator would double its buffer as the payload streams in, copying it
+        // again each time; the decoder allocates the payload's own buffer once instead.
+        CountingAllocator alloc = new CountingAllocator();
+        EmbeddedChannel channel = new EmbeddedChannel();
+        channel.config().setAllocator(alloc);
+        channel.pipeline().addLast(new RequestDecoder(1 << 20));
+        byte[] payload = Wire.pattern(1 << 20, 3);
+        byte[] stream = Wire.concat(Wire.request(0, 1, 9, 0, 1 << 20), payload);
+        for (int at = 0; at < stream.length; at += 65536) {
+            channel.writeInbound(Unpooled.wrappedBuffer(stream, at, Math.min(65536, stream.length - at)));
+        }
+        NbdRequest r = channel.readInbound();
+        assertThat(ByteBufUtil.getBytes(r.payload())).isEqualTo(payload);
+        assertThat(alloc.allocations).as("buffers allocated for one 1 MiB payload").isEqualTo(1);
+        r.release();
+        assertFalse(channel.finish());
+    }
+
+    @Test
+    void shouldReadTheRestOfAPayloadStraightIntoItsBuffer() {
+        // What the event loop does with the directing allocator: ask the handle for a buffer, let
+        // the "socket" write into it, fire it. The bytes must land in the payload buffer itself.
+        PayloadReceiver receiver = new PayloadReceiver();
+        EmbeddedChannel channel = new EmbeddedChannel(new RequestDecoder(1 << 20, receiver));
+        io.netty.channel.RecvByteBufAllocator.Handle handle =
+                receiver.wrap(new io.netty.channel.AdaptiveRecvByteBufAllocator()).newHandle();
+        byte[] payload = Wire.pattern(300_000, 5);
+        byte[] head = Wire.concat(Wire.request(0, 1, 11, 4096, payload.length), java.util.Arrays.copyOf(payload, 1000));
+        channel.writeInbound(Unpooled.wrappedBuffer(head));
+        assertThat((Object) channel.readInbound()).as("incomplete payload not emitted").isNull();
+
+        int at = 1000;
+        ByteBuf first = null;
+        long firstAddress = 0;
+        while (at < payload.length) {
+            ByteBuf read = handle.allocate(channel.alloc());
+            assertThat(read.writableBytes()).as("reads are bounded by what the payload still needs").isEqualTo(payload.length - at);
+            int n = Math.min(65_000, payload.length - at);
+            read.writeBytes(payload, at, n);
+            at += n;
+            if (first == null) {
+                first = read;
+                assertThat(read.hasMemoryAddress()).isTrue();
+                firstAddress = read.memoryAddress() - at + n; // where byte 0 of the payload lives
+            }
+            channel.writeInbound(read);
+        }
+        NbdRequest r = channel.readInbound();
+        assertThat(r.cookie()).isEqualTo(11);
+        assertThat(ByteBufUtil.getBytes(r.payload())).isEqualTo(payload);
+        assertThat(r.payload().memoryAddress()).as("the payload is the memory the reads went into").isEqualTo(firstAddress);
+        assertThat(receiver.bytesInPlace()).isEqualTo(payload.length - 1000);
+        ByteBuf after = handle.allocate(channel.alloc());
+        boolean insidePayload = after.memoryAddress() >= firstAddress && after.memoryAddress() < firstAddress + payload.length;
+        assertThat(insidePayload).as("no payload expected any more: an ordinary read buffer").isFalse();
+        after.release();
+        r.release();
+        assertFalse(channel.finish());
+    }
+
+    @Test
+    void shouldReleaseAHalfReadPayloadWhenTheClientGoes() {
+        EmbeddedChannel channel = channel();
+        channel.writeInbound(Unpooled.wrappedBuffer(Wire.concat(Wire.request(0, 1, 1, 0, MAX), new byte[100])));
+        assertThat((Object) channel.readInbound()).isNull();
+        channel.close();
+        // Paranoid leak detection fails the build if the partial payload buffer was not released.
+        assertFalse(channel.finish());
+    }
+
+    /** Counts the buffers the decoder asks for. */
+    private static final class CountingAllocator extends io.netty.buffer.AbstractByteBufAllocator {
+        int allocations;
+
+        @Override
+        protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
+            allocations++;
+            return Unpooled.directBuffer(initialCapacity, maxCapacity);
+        }
+
+        @Override
+        protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
+            allocations++;
+            return Unpooled.buffer(initialCapacity, maxCapacity);
+        }
+
+        @Override
+        public boolean isDirectBufferPooled() {
+            return false;
+        }
+    }
+
+    @Test
     void shouldAcceptAPayloadOfExactlyTheMaximum() {
         EmbeddedChannel channel = channel();
         byte[] payload = Wire.pattern(MAX, 1);
