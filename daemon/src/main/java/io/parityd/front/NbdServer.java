@@ -1,6 +1,8 @@
 package io.parityd.front;
 
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -17,7 +19,6 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
-import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.parityd.controller.Controller;
@@ -65,12 +66,15 @@ public final class NbdServer implements AutoCloseable {
                     @Override
                     protected void initChannel(Channel ch) {
                         connections.add(ch);
-                        // Replies finish on I/O threads one by one; coalesce their flushes into fewer syscalls.
-                        ch.pipeline().addLast("flush-consolidation", new FlushConsolidationHandler(256, true));
                         NbdServerPipeline.install(ch.pipeline(), exports,
                                 session -> new TransmissionHandler(session, controller, config.limits()));
                     }
                 });
+        // Pooled, never zero-filled buffers, and socket reads of up to 1 MiB: a WRITE payload of
+        // up to 32 MiB lands in few reads. (Netty 4.2's default allocator serves large buffers
+        // from zeroed, unpooled memory, which cost a sixth of the event loop's time on 1 MiB writes.)
+        bootstrap.childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(512, 64 << 10, 1 << 20));
         if (address instanceof ListenAddress.Tcp) {
             bootstrap.option(ChannelOption.SO_REUSEADDR, true)
                     .childOption(ChannelOption.TCP_NODELAY, true)
