@@ -75,7 +75,7 @@ final class DaemonProcess implements AutoCloseable {
 
     /** SIGTERM, as systemd stops a unit, and the exit status once it is gone. */
     int terminate(Duration timeout) throws IOException, InterruptedException {
-        signal("TERM");
+        process.destroy(); // SIGTERM on Linux
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             process.destroyForcibly().waitFor();
             throw new AssertionError("parityd did not stop within " + timeout + " of SIGTERM:\n" + log());
@@ -86,11 +86,6 @@ final class DaemonProcess implements AutoCloseable {
     /** SIGKILL: the process dies at once, mid-whatever. */
     void kill() throws InterruptedException {
         process.destroyForcibly().waitFor();
-    }
-
-    private void signal(String name) throws IOException, InterruptedException {
-        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
-        kill.waitFor();
     }
 
     boolean isAlive() {

@@ -186,6 +186,18 @@ class MalformedTrafficIT {
     }
 
     @Test
+    void shouldAcceptAWriteAndAReadOfExactly32MiB() throws Exception {
+        byte[] big = new byte[32 * MIB];
+        new Random(32).nextBytes(big);
+        for (boolean structured : new boolean[] {false, true}) {
+            try (RawNbdClient c = RawNbdClient.open(daemon.uri(), "raw", structured)) {
+                c.write(64L * MIB, big);
+                assertThat(c.read(64L * MIB, big.length)).isEqualTo(big);
+            }
+        }
+    }
+
+    @Test
     void shouldCloseOnAbsurdWriteLength() throws Exception {
         try (RawNbdClient c = RawNbdClient.open(daemon.uri(), "raw", false)) {
             c.request(0, CMD_WRITE, 9, 0, 0xF000_0000L, null);
