@@ -34,7 +34,7 @@ class FioVerifyIT extends DaemonTestBase {
     private static List<String> fio(String uri, String rw, String blockSizes, String iodepth) {
         List<String> cmd = new ArrayList<>(List.of("fio", "--name=verify", "--ioengine=nbd", "--uri=" + uri,
                 "--rw=" + rw, "--iodepth=" + iodepth, "--size=100%", "--io_size=192m",
-                "--verify=crc32c", "--verify_fatal=1", "--do_verify=1", "--randrepeat=0",
+                "--verify=crc32c", "--verify_fatal=1", "--do_verify=1", "--randrepeat=0", "--verify_state_save=0",
                 "--output-format=json"));
         cmd.add(blockSizes.contains("/") ? "--bssplit=" + blockSizes : "--bs=" + blockSizes);
         return cmd;
