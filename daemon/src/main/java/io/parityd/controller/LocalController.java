@@ -1,6 +1,7 @@
 package io.parityd.controller;
 
 import io.parityd.block.BlockDevice;
+import io.parityd.member.NativeIoException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Locale;
@@ -26,6 +27,9 @@ import org.slf4j.LoggerFactory;
 public final class LocalController implements Controller {
 
     private static final Logger log = LoggerFactory.getLogger(LocalController.class);
+    private static final int EFBIG = 27;
+    private static final int ENOSPC = 28;
+    private static final int EDQUOT = 122;
 
     private final BlockDevice volume;
     private final ExecutorService io;
@@ -132,6 +136,11 @@ public final class LocalController implements Controller {
 
     /** ENOSPC, EDQUOT and EFBIG from below become ENOSPC for the client, as the NBD spec asks. */
     static RequestFailedException.Reason classify(Throwable e) {
+        if (e instanceof NativeIoException n) {
+            return n.errno() == ENOSPC || n.errno() == EDQUOT || n.errno() == EFBIG
+                    ? RequestFailedException.Reason.NO_SPACE : RequestFailedException.Reason.IO_ERROR;
+        }
+        // FileChannel reports errno only as strerror text.
         String m = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
         if (m.contains("no space left") || m.contains("quota exceeded") || m.contains("file too large")) {
             return RequestFailedException.Reason.NO_SPACE;

@@ -13,7 +13,8 @@ public final class NativeIoException extends IOException {
     private final int errno;
     private final String call;
 
-    NativeIoException(String call, String path, int errno, String reason) {
+    /** Public so fault-injecting layers in tests can fail exactly as the kernel would. */
+    public NativeIoException(String call, String path, int errno, String reason) {
         super(call + " " + path + ": " + reason + " (errno " + errno + ")");
         this.errno = errno;
         this.call = call;

@@ -44,14 +44,16 @@ public final class SingleProcessService implements AutoCloseable {
     /** Assembles the array from {@code settings.members()} and starts serving it. */
     public static SingleProcessService start(ServeSettings settings) throws ArrayException, IOException {
         AssembledArray array = new ArrayAssembler(Clock.systemUTC()).assemble(settings.members());
+        boolean wasClean = array.shutDownCleanly();
         LocalController controller = null;
         try {
             ArrayGeometry g = array.geometry();
             logAssembly(array);
-            boolean wasClean = array.shutDownCleanly();
             array.markDirty();
             Raid5Volume volume = new Raid5Volume(g, array.members());
             controller = new LocalController(volume, settings.ioThreads());
+            VolumeExport export = new VolumeExport(g.name(), description(g), g.volumeSize());
+            NbdServer server = NbdServer.start(settings.listen(), export, controller, settings.front());
             BackgroundResync resync = null;
             if (!wasClean) {
                 log.warn("array '{}' was not shut down cleanly: stripes written at the time may hold stale parity; "
@@ -59,11 +61,9 @@ public final class SingleProcessService implements AutoCloseable {
                 resync = new BackgroundResync(volume);
                 resync.start();
             }
-            VolumeExport export = new VolumeExport(g.name(), description(g), g.volumeSize());
-            NbdServer server = NbdServer.start(settings.listen(), export, controller, settings.front());
             return new SingleProcessService(array, volume, controller, server, resync);
         } catch (IOException | RuntimeException e) {
-            closeAfterFailedStart(array, controller, e);
+            closeAfterFailedStart(array, controller, wasClean, e);
             throw e;
         }
     }
@@ -125,19 +125,21 @@ public final class SingleProcessService implements AutoCloseable {
         }
     }
 
-    private static void closeAfterFailedStart(AssembledArray array, LocalController controller, Exception cause) {
-        try {
-            if (controller != null) {
-                controller.close();
-            }
-        } catch (Exception e) {
-            cause.addSuppressed(e);
+    /**
+     * Undoes a start that failed before any client could connect: nothing was written, so an
+     * array that was clean is marked clean again (otherwise the next start would resync it all).
+     */
+    private static void closeAfterFailedStart(AssembledArray array, LocalController controller, boolean wasClean,
+                                              Exception cause) {
+        List<Exception> failures = new ArrayList<>();
+        if (controller != null) {
+            run(failures, controller::close);
         }
-        try {
-            array.close();
-        } catch (IOException e) {
-            cause.addSuppressed(e);
+        if (wasClean && failures.isEmpty()) {
+            run(failures, array::markClean);
         }
+        run(failures, array::close);
+        failures.forEach(cause::addSuppressed);
     }
 
     static String description(ArrayGeometry g) {

@@ -146,6 +146,19 @@ class CliRefusalTest {
     }
 
     @Test
+    void shouldRefuseToServeOnABusyPortAndLeaveTheArrayClean() throws Exception {
+        assertThat(run("create", "--name", "vol", "--size", "33M", p("a"), p("b"), p("c")).status()).isZero();
+        try (java.net.ServerSocket busy = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            Run r = run("serve", "--listen", "127.0.0.1:" + busy.getLocalPort(), p("a"), p("b"), p("c"));
+            assertThat(r.status()).isEqualTo(Main.FAILED);
+            assertThat(r.err()).contains("cannot listen on 127.0.0.1:" + busy.getLocalPort()).contains("choose another with --listen");
+        }
+        Run examined = run("examine", p("a"), p("b"), p("c"));
+        assertThat(examined.out()).as("a start that never served leaves the array clean, so no resync follows")
+                .doesNotContain("dirty").contains("state:      clean");
+    }
+
+    @Test
     void shouldRejectABadListenAddressAsAUsageError() {
         Run r = run("serve", "--listen", "host:http", p("a"), p("b"), p("c"));
         assertThat(r.status()).isEqualTo(2);

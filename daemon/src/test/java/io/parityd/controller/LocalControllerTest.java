@@ -100,6 +100,10 @@ class LocalControllerTest {
             assertThat(reason(c.write(0, ByteBuffer.allocate(512), false))).isEqualTo(RequestFailedException.Reason.NO_SPACE);
             device.failWrites = new IOException("Input/output error");
             assertThat(reason(c.write(0, ByteBuffer.allocate(512), false))).isEqualTo(RequestFailedException.Reason.IO_ERROR);
+            device.failWrites = new io.parityd.member.NativeIoException("pwrite", "/m0", 122, "Disk quota exceeded");
+            assertThat(reason(c.write(0, ByteBuffer.allocate(512), false))).isEqualTo(RequestFailedException.Reason.NO_SPACE);
+            device.failWrites = new io.parityd.member.NativeIoException("pwrite", "/m0", 5, "no space left in the message, but EIO");
+            assertThat(reason(c.write(0, ByteBuffer.allocate(512), false))).as("errno wins over text").isEqualTo(RequestFailedException.Reason.IO_ERROR);
         }
     }
 
