@@ -1,0 +1,55 @@
+package io.parityd.admin;
+
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * A running array as {@code parityd status} shows it (and as its JSON form carries it).
+ *
+ * @param name     volume name
+ * @param uuid     array UUID
+ * @param level    RAID level
+ * @param chunk    chunk size in bytes
+ * @param size     exported bytes
+ * @param state    {@code clean} (all members active), {@code degraded} (some failed, data intact),
+ *                 {@code failed} (more failed than the level carries: some stripes unreadable)
+ * @param members  every slot, in slot order
+ * @param spares   hot spares standing by
+ * @param tasks    running background work: rebuild, resync or scrub (empty when idle)
+ * @param export   where clients connect, e.g. {@code nbd://127.0.0.1:10809/vol0}
+ */
+public record ArrayStatus(String name, UUID uuid, int level, int chunk, long size, String state,
+                          List<MemberStatus> members, List<String> spares, List<TaskStatus> tasks, String export) {
+
+    public ArrayStatus {
+        members = List.copyOf(members);
+        spares = List.copyOf(spares);
+        tasks = List.copyOf(tasks);
+    }
+
+    /**
+     * One slot.
+     *
+     * @param slot   position in the array
+     * @param path   the member's path (null if missing)
+     * @param state  {@code active}, {@code faulty}, {@code missing} or {@code rebuilding}
+     * @param reason why it is faulty or missing, for the operator (null otherwise)
+     */
+    public record MemberStatus(int slot, String path, String state, String reason) {
+    }
+
+    /**
+     * Background work in progress.
+     *
+     * @param kind           {@code rebuild}, {@code resync}, {@code check} or {@code repair}
+     * @param target         what it works on: the slot's path for a rebuild, the array otherwise
+     * @param done           stripes done
+     * @param total          stripes in all
+     * @param bytesPerSecond recent rate, in volume bytes per second
+     * @param etaSeconds     estimated seconds left, or -1 if unknown
+     * @param mismatches     parity mismatches found so far (check and repair)
+     */
+    public record TaskStatus(String kind, String target, long done, long total, double bytesPerSecond,
+                             long etaSeconds, long mismatches) {
+    }
+}
