@@ -52,7 +52,7 @@ final class CheckCommand implements Callable<Integer> {
         }
         try (array) {
             ArrayGeometry g = array.geometry();
-            Raid5Volume volume = new Raid5Volume(g, array.members());
+            Raid5Volume volume = new Raid5Volume(g, array.devices());
             ScrubReport report;
             try (ProgressBar bar = progressBar(g)) {
                 report = new ParityScrubber(volume).scrub(repair, (done, total) -> {

@@ -22,7 +22,7 @@ import picocli.CommandLine.Model.CommandSpec;
         mixinStandardHelpOptions = true,
         sortOptions = false,
         description = {
-            "Create a new array on MEMBER files (or, later, block devices).",
+            "Create a new RAID-0, 1, 4, 5 or 6 array on MEMBER files (or, later, block devices).",
             "Members that do not exist are created as sparse files of --size; existing files are used as they are,",
             "and the smallest member decides the size. Every member gets a superblock; the volume reads as zeroes.",
             "Nothing is written unless every check passes."},
@@ -44,7 +44,7 @@ final class CreateCommand implements Callable<Integer> {
     private String name;
 
     @Option(names = "--level", defaultValue = "5", paramLabel = "LEVEL",
-            description = "RAID level (default: ${DEFAULT-VALUE}; only 5 so far)")
+            description = "RAID level: 0, 1, 4, 5 or 6 (default: ${DEFAULT-VALUE})")
     private int level;
 
     @Option(names = "--chunk", defaultValue = DEFAULT_CHUNK, paramLabel = "SIZE", converter = Sizes.class,
@@ -59,7 +59,12 @@ final class CreateCommand implements Callable<Integer> {
             description = "Overwrite members that already hold a parityd superblock (destroys that array)")
     private boolean force;
 
-    @Parameters(arity = "1..*", paramLabel = "MEMBER", description = "Member files, at least 3; slot = position")
+    @Option(names = "--spare", paramLabel = "PATH",
+            description = "A hot spare, used automatically when a member fails (repeatable; created like members)")
+    private List<Path> spares = new java.util.ArrayList<>();
+
+    @Parameters(arity = "1..*", paramLabel = "MEMBER",
+            description = "Member files; slot = position. At least 2 (RAID-0, 1), 3 (RAID-4, 5) or 4 (RAID-6)")
     private List<Path> members;
 
     @Override
@@ -68,7 +73,7 @@ final class CreateCommand implements Callable<Integer> {
             throw new CommandFailure("--chunk " + Sizes.format(chunk) + " is too large; use a power of two such as 64K or 512K");
         }
         CreateSpec request = new CreateSpec(name, level, (int) chunk,
-                size == null ? OptionalLong.empty() : OptionalLong.of(size), members, force);
+                size == null ? OptionalLong.empty() : OptionalLong.of(size), members, force, spares);
         CreateResult result;
         try {
             result = new ArrayCreator(Clock.systemUTC()).create(request);
@@ -82,7 +87,12 @@ final class CreateCommand implements Callable<Integer> {
         out.printf("created RAID-%d array '%s' (%s): %d members of %s, chunk %s, %s usable%n",
                 g.level(), g.name(), g.arrayUuid(), g.memberCount(), Sizes.format(g.memberDataSize()),
                 Sizes.format(g.chunkSize()), Sizes.format(g.volumeSize()));
-        out.printf("serve it with: parityd serve %s%n", String.join(" ", result.members().stream().map(Path::toString).toList()));
+        if (!spares.isEmpty()) {
+            out.printf("hot spares: %s%n", String.join(" ", spares.stream().map(Path::toString).toList()));
+        }
+        List<Path> all = new java.util.ArrayList<>(result.members());
+        all.addAll(spares);
+        out.printf("serve it with: parityd serve %s%n", String.join(" ", all.stream().map(Path::toString).toList()));
         out.flush();
         err.flush();
         return 0;

@@ -17,7 +17,7 @@ import picocli.CommandLine.Command;
         sortOptions = false,
         usageHelpAutoWidth = true,
         description = {
-            "A parity-RAID volume (RAID-5) over member files, served over the NBD protocol.",
+            "A RAID volume (levels 0, 1, 4, 5, 6) over member files, served over the NBD protocol.",
             "Attach it with nbd-client or any libnbd tool and put a filesystem on it.",
             ""},
         subcommands = {

@@ -1,5 +1,6 @@
 package io.parityd.raid;
 
+import io.parityd.block.BlockDevice;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -17,20 +18,32 @@ import java.util.UUID;
 import java.util.function.Function;
 
 import io.parityd.member.FileMember;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Opens an array from its member files, given in any order, and checks that they belong
- * together (DESIGN.md, "RAID": {@code serve} refuses members that disagree). It only reads:
- * a refusal leaves every member as it was and every opened member closed.
+ * Opens an array from its member files (and spares), given in any order, and checks that they
+ * belong together (DESIGN.md, "RAID": {@code serve} refuses members that disagree). It only
+ * reads: a refusal leaves every member as it was and every opened member closed.
+ *
+ * <p><b>Degraded start.</b> A member that does not exist, cannot be opened or read, or whose
+ * superblock is damaged is <em>absent</em>; so is every slot the newest member table marks
+ * faulty or missing (its data is stale even if the file is back). The array starts without them
+ * as long as the level can carry it (RAID-1: all but one; RAID-4/5: one; RAID-6: two; RAID-0:
+ * none) and it was shut down cleanly; a dirty array with a member absent is refused unless forced,
+ * because parity of the stripes written at the crash may be stale and would rebuild wrong data
+ * (md refuses the same "dirty degraded" start). A file with no parityd superblock at all is
+ * refused rather than taken as absent: it is more likely a wrong path than a failed disk.
  *
  * <p><b>Generations.</b> Superblocks are written member by member, so a crash between two
  * members leaves them one generation apart. Members that disagree <em>only</em> in generation
- * (and the CLEAN flag and update time that came with it) are accepted: the highest generation
- * is the array's truth, and the next {@link AssembledArray#markDirty()} or
- * {@link AssembledArray#markClean()} rewrites it to every member with a generation above all
- * of them. Any other disagreement (geometry, array, slot) is refused.
+ * (and the table, CLEAN flag and update time that came with it) are accepted: the highest
+ * generation is the array's truth, and the next update rewrites it to every member with a
+ * generation above all of them. Any other disagreement (geometry, array, slot) is refused.
  */
 public final class ArrayAssembler {
+
+    private static final Logger log = LoggerFactory.getLogger(ArrayAssembler.class);
 
     private final Clock clock;
 
@@ -40,29 +53,42 @@ public final class ArrayAssembler {
     }
 
     /** One given member, open, with its superblock. */
-    record Opened(Path path, FileMember member, SuperblockRecord record) {
+    record Opened(Path path, BlockDevice member, SuperblockRecord record) {
+    }
+
+    /** One given path that could not be used, and why, for the operator. */
+    record Absent(Path path, String reason) {
+    }
+
+    /** As {@link #assemble(List, boolean)} without forcing a dirty degraded start. */
+    public AssembledArray assemble(List<Path> memberPaths) throws ArrayException {
+        return assemble(memberPaths, false);
     }
 
     /**
-     * Opens and checks the members; the returned array owns them and closes them.
+     * Opens and checks the members and spares; the returned array owns them and closes them.
      *
-     * @throws ArrayException naming the member and what to do, when a member is missing or
-     *                        unreadable, holds no or a damaged or newer superblock, belongs to
-     *                        another array, disagrees on geometry or slot, is too small, or when
-     *                        members are missing or extra
+     * @param forceDirtyDegraded start an array that was not shut down cleanly although members are
+     *                           absent (the operator accepts that stripes written at the crash may
+     *                           rebuild wrong)
+     * @throws ArrayException naming the member and what to do
      */
-    public AssembledArray assemble(List<Path> memberPaths) throws ArrayException {
+    public AssembledArray assemble(List<Path> memberPaths, boolean forceDirtyDegraded) throws ArrayException {
         if (memberPaths.isEmpty()) {
             throw new ArrayException("no members given", "list the array's member files");
         }
         List<Opened> opened = new ArrayList<>();
+        List<Absent> absent = new ArrayList<>();
         try {
             for (Path path : memberPaths) {
-                opened.add(open(path));
+                probe(path, opened, absent);
+            }
+            if (opened.isEmpty()) {
+                throw new ArrayException("none of the given members can be read: " + describe(absent),
+                        "check the paths; an array needs its members' superblocks to start");
             }
             checkDistinct(opened);
-            List<Opened> bySlot = check(opened);
-            return new AssembledArray(bySlot, clock);
+            return check(opened, absent, forceDirtyDegraded);
         } catch (ArrayException | RuntimeException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
                 try {
@@ -75,51 +101,61 @@ public final class ArrayAssembler {
         }
     }
 
-    private static Opened open(Path path) throws ArrayException {
-        FileMember member;
+    /** Opens one path: usable members go to {@code opened}, unusable ones (with the reason) to {@code absent}. */
+    private static void probe(Path path, List<Opened> opened, List<Absent> absent) throws ArrayException {
+        BlockDevice member;
         try {
-            member = FileMember.open(path, false);
+            member = openMember(path);
         } catch (NoSuchFileException e) {
-            throw new ArrayException("member " + path + " does not exist", "check the path");
+            absent.add(new Absent(path, "does not exist"));
+            return;
         } catch (IOException e) {
-            throw new ArrayException("cannot open member " + path + ": " + ArrayCreator.reason(e),
-                    "check the file and its permissions");
+            absent.add(new Absent(path, "cannot be opened: " + ArrayCreator.reason(e)));
+            return;
         }
         try {
-            return new Opened(path, member, readSuperblock(path, member));
-        } catch (ArrayException e) {
-            try {
-                member.close();
-            } catch (IOException closing) {
-                e.addSuppressed(closing);
+            SuperblockRead read = Superblock.read(member);
+            switch (read.status()) {
+                case OK -> opened.add(new Opened(path, member, read.record().orElseThrow()));
+                case DAMAGED -> {
+                    absent.add(new Absent(path, "has a damaged superblock (" + read.detail() + ")"));
+                    member.close();
+                }
+                case MISSING -> throw new ArrayException(path + " holds no parityd superblock",
+                        "was it created with `parityd create`? check the path (a new disk for a failed member"
+                                + " is added with `parityd replace` once the array runs)");
+                default -> throw new ArrayException(path + " has a superblock of format " + read.formatVersion()
+                        + ", newer than this parityd understands (" + Superblock.VERSION + ")",
+                        "use the parityd version that wrote it");
             }
+        } catch (IOException e) {
+            absent.add(new Absent(path, "its superblock cannot be read: " + ArrayCreator.reason(e)));
+            closeQuietly(member);
+        } catch (ArrayException e) {
+            closeQuietly(member);
             throw e;
         }
     }
 
-    private static SuperblockRecord readSuperblock(Path path, FileMember member) throws ArrayException {
-        SuperblockRead read;
+    /** The one place that decides how a member path is opened (files now; raw devices with issue 3). */
+    static BlockDevice openMember(Path path) throws IOException {
+        return FileMember.open(path, false);
+    }
+
+    private static void closeQuietly(BlockDevice member) {
         try {
-            read = Superblock.read(member);
+            member.close();
         } catch (IOException e) {
-            throw new ArrayException("cannot read the superblock of " + path + ": " + ArrayCreator.reason(e),
-                    "check the file and the disk it is on");
+            log.debug("closing {} failed: {}", member.describe(), e.toString());
         }
-        switch (read.status()) {
-            case OK:
-                return read.record().orElseThrow();
-            case MISSING:
-                throw new ArrayException(path + " holds no parityd superblock",
-                        "was it created with `parityd create`? check the path");
-            case DAMAGED:
-                throw new ArrayException(path + " has a damaged superblock: both copies fail their checks ("
-                        + read.detail() + ")", "leave it out to run without it once degraded mode arrives,"
-                        + " or restore the member");
-            default:
-                throw new ArrayException(path + " has a superblock of format " + read.formatVersion()
-                        + ", newer than this parityd understands (" + Superblock.VERSION + ")",
-                        "use the parityd version that wrote it");
+    }
+
+    private static String describe(List<Absent> absent) {
+        List<String> parts = new ArrayList<>();
+        for (Absent a : absent) {
+            parts.add(a.path() + " " + a.reason());
         }
+        return String.join("; ", parts);
     }
 
     /** Refuses one file given twice under two spellings (symlink, hard link, {@code ./}). */
@@ -145,7 +181,7 @@ public final class ArrayAssembler {
     }
 
     /** The array-level checks, in the order that gives the most useful message first. */
-    private static List<Opened> check(List<Opened> opened) throws ArrayException {
+    private AssembledArray check(List<Opened> opened, List<Absent> absent, boolean force) throws ArrayException {
         UUID array = majorityArray(opened);
         refuseStrangers(opened, array);
         Opened newest = opened.stream().max(Comparator.comparingLong(o -> o.record().generation())).orElseThrow();
@@ -153,21 +189,106 @@ public final class ArrayAssembler {
         for (Opened member : opened) {
             compareGeometry(newest, member);
         }
-        if (geometry.level() != ArrayCreator.SUPPORTED_LEVEL) {
+        if (!ArrayCreator.SUPPORTED_LEVELS.contains(geometry.level())) {
             throw new ArrayException("array '" + geometry.name() + "' is RAID-" + geometry.level()
-                    + ", which arrives in a later release", "serve it with a parityd that supports that level");
+                    + ", which this parityd does not know", "serve it with the parityd that created it");
         }
-        if (opened.size() > geometry.memberCount()) {
-            throw new ArrayException("array '" + geometry.name() + "' has " + geometry.memberCount()
-                    + " members but " + opened.size() + " were given", "list only the array's member files");
+        List<MemberEntry> table = newest.record().members();
+        Opened[] byRow = placeInRows(opened, table, geometry);
+        refuseReplaced(byRow, newest.record());
+        for (Opened member : byRow) {
+            if (member != null) {
+                refuseTooSmall(member, geometry);
+            }
         }
-        Opened[] bySlot = placeInSlots(opened, geometry);
-        refuseReplaced(bySlot, newest.record());
-        refuseMissing(bySlot, newest.record());
-        for (Opened member : bySlot) {
-            refuseTooSmall(member, geometry);
+        return build(geometry, newest.record(), byRow, absent, force);
+    }
+
+    /** Decides each slot's state from the table and what was found, then refuses what the level cannot carry. */
+    private AssembledArray build(ArrayGeometry g, SuperblockRecord newest, Opened[] byRow, List<Absent> absent,
+                                 boolean force) throws ArrayException {
+        int slots = g.memberCount();
+        List<MemberEntry> table = new ArrayList<>(newest.members());
+        BlockDevice[] devices = new BlockDevice[slots];
+        Path[] paths = new Path[slots];
+        String[] reasons = new String[slots];
+        List<String> lost = new ArrayList<>();
+        boolean clean = true;
+        for (int slot = 0; slot < slots; slot++) {
+            MemberEntry row = table.get(slot);
+            Opened member = byRow[slot];
+            if (member != null) {
+                paths[slot] = member.path();
+                clean &= member.record().clean();
+            }
+            if (row.state() == MemberState.FAULTY || row.state() == MemberState.MISSING) {
+                reasons[slot] = row.state() == MemberState.FAULTY ? "marked faulty; replace it"
+                        : "was missing while the array ran; its data is stale; replace it";
+                lost.add(lostSlot(slot, member, reasons[slot]));
+                if (member != null) {
+                    log.warn("array '{}': not using {} in slot {}: {}", g.name(), member.path(), slot, reasons[slot]);
+                    closeQuietly(member.member());
+                }
+            } else if (member == null) {
+                table.set(slot, row.withState(MemberState.MISSING, 0));
+                reasons[slot] = "not given or unreadable (member uuid " + row.memberUuid() + ")";
+                lost.add(lostSlot(slot, null, reasons[slot]));
+            } else {
+                devices[slot] = member.member();
+                if (row.state() == MemberState.REBUILDING) {
+                    lost.add(lostSlot(slot, member, "rebuilding, " + row.rebuildPosition() + " of " + g.stripes() + " stripes done"));
+                }
+            }
         }
-        return List.of(bySlot);
+        List<AssembledArray.Spare> spares = spares(byRow, table, slots);
+        refuseUnrecoverable(g, lost, absent, clean, force);
+        if (!lost.isEmpty()) {
+            log.warn("array '{}' (RAID-{}) starts DEGRADED: {}", g.name(), g.level(), String.join("; ", lost));
+        }
+        return new AssembledArray(g, newest, devices, paths, reasons, table, spares, clean, clock);
+    }
+
+    private static String lostSlot(int slot, Opened member, String reason) {
+        return "slot " + slot + (member != null ? " (" + member.path() + ")" : "") + " " + reason;
+    }
+
+    private static List<AssembledArray.Spare> spares(Opened[] byRow, List<MemberEntry> table, int slots) {
+        List<AssembledArray.Spare> spares = new ArrayList<>();
+        for (int row = slots; row < byRow.length; row++) {
+            if (byRow[row] != null) {
+                spares.add(new AssembledArray.Spare(table.get(row).memberUuid(), byRow[row].path(), byRow[row].member()));
+            }
+        }
+        // Spares listed in the table but not given stay out of the table from now on.
+        table.subList(slots, table.size()).removeIf(row -> spares.stream().noneMatch(s -> s.uuid().equals(row.memberUuid())));
+        return spares;
+    }
+
+    private static void refuseUnrecoverable(ArrayGeometry g, List<String> lost, List<Absent> absent, boolean clean,
+                                            boolean force) throws ArrayException {
+        int redundancy = redundancy(g);
+        String unreadable = absent.isEmpty() ? "" : " (unreadable: " + describe(absent) + ")";
+        if (lost.size() > redundancy) {
+            throw new ArrayException("array '" + g.name() + "' (RAID-" + g.level() + ") can run without "
+                    + redundancy + " member" + (redundancy == 1 ? "" : "s") + ", but " + lost.size() + " are unusable: "
+                    + String.join("; ", lost) + unreadable, "find the missing members and list them, or restore them");
+        }
+        if (!lost.isEmpty() && !clean && !force) {
+            throw new ArrayException("array '" + g.name() + "' was not shut down cleanly and runs degraded ("
+                    + String.join("; ", lost) + unreadable + "): stripes being written at the crash may hold stale"
+                    + " parity, and data rebuilt from it would be wrong", "find the missing member, or start with"
+                    + " --force to accept that risk");
+        }
+    }
+
+    /** How many slots the level can lose and still serve every stripe. */
+    static int redundancy(ArrayGeometry g) {
+        return switch (g.level()) {
+            case 0 -> 0;
+            case 1 -> g.memberCount() - 1;
+            case 6 -> 2;
+            default -> 1;
+        };
     }
 
     /** The array most given members belong to; on a tie, the first listed member's. */
@@ -222,18 +343,24 @@ public final class ArrayAssembler {
         }
     }
 
-    private static Opened[] placeInSlots(List<Opened> opened, ArrayGeometry geometry) throws ArrayException {
-        Opened[] bySlot = new Opened[geometry.memberCount()];
+    /** Each readable member in the table row its superblock names (slots, then spares). */
+    private static Opened[] placeInRows(List<Opened> opened, List<MemberEntry> table, ArrayGeometry geometry)
+            throws ArrayException {
+        Opened[] byRow = new Opened[Math.max(table.size(), geometry.memberCount())];
         for (Opened member : opened) {
-            int slot = member.record().slot();
-            if (bySlot[slot] != null) {
-                throw new ArrayException(bySlot[slot].path() + " and " + member.path() + " both claim slot " + slot
+            int row = member.record().slot();
+            if (row >= byRow.length) {
+                throw new ArrayException(member.path() + " was a spare of array '" + geometry.name()
+                        + "' that the array no longer lists", "leave it out, or add it again with `parityd add-spare`");
+            }
+            if (byRow[row] != null) {
+                throw new ArrayException(byRow[row].path() + " and " + member.path() + " both claim slot " + row
                         + " of array '" + geometry.name() + "'", "one is a copy or a replaced member; list only"
                         + " the one in use");
             }
-            bySlot[slot] = member;
+            byRow[row] = member;
         }
-        return bySlot;
+        return byRow;
     }
 
     /** Refuses a member whose slot the newest table gives to another member UUID. */
@@ -248,23 +375,6 @@ public final class ArrayAssembler {
                         + ") claims slot " + member.record().slot() + ", but array '" + newest.geometry().name()
                         + "' lists member uuid " + expected + " there", "it was replaced; list the current member");
             }
-        }
-    }
-
-    private static void refuseMissing(Opened[] bySlot, SuperblockRecord newest) throws ArrayException {
-        List<String> missing = new ArrayList<>();
-        int given = 0;
-        for (int slot = 0; slot < bySlot.length; slot++) {
-            if (bySlot[slot] == null) {
-                missing.add("slot " + slot + " (member uuid " + newest.members().get(slot).memberUuid() + ")");
-            } else {
-                given++;
-            }
-        }
-        if (!missing.isEmpty()) {
-            throw new ArrayException("array '" + newest.geometry().name() + "' has " + bySlot.length
-                    + " members but only " + given + " were given; missing " + String.join(", ", missing),
-                    "add the missing member's path (running degraded arrives in a later release)");
         }
     }
 

@@ -18,24 +18,24 @@ import java.util.stream.Collectors;
 import io.parityd.member.FileMember;
 
 /**
- * {@code parityd create}: turns a list of member files into a new RAID-5 array (DESIGN.md,
- * "RAID"). It validates, then executes: every check runs before the first byte is written, so a
+ * {@code parityd create}: turns a list of member files (and hot spares) into a new RAID-0, 1, 4,
+ * 5 or 6 array (DESIGN.md, "RAID"). It validates, then executes: every check runs before the first byte is written, so a
  * refusal leaves every member as it was and no new file behind.
  *
  * <p>Executing opens the existing members, creates the missing ones as sparse files, makes the
  * data area of existing members read as zeroes, and last writes the superblock pair (generation
  * 1, epoch 1, CLEAN) to each member, so a member that has a superblock is fully prepared.
  *
- * <p>Why zero: a new RAID-5 must have consistent parity, and the XOR of zeroes is zero. New
+ * <p>Why zero: a new array must have consistent redundancy (parity of zeroes is zero, and
+ * mirrors of zeroes agree), and a new volume should read as zeroes. New
  * sparse files already read as zeroes; existing files get a hole punched over the data area
  * (cheap on any Linux filesystem) or, where punching is unsupported, zeroes written. A later
  * {@code --assume-clean} could skip that for members the operator knows are zero.
  */
 public final class ArrayCreator {
 
-    /** The only level this release builds; others arrive with later issues. */
-    static final int SUPPORTED_LEVEL = 5;
-    static final int MIN_MEMBERS = 3;
+    /** Levels this parityd creates and serves. */
+    static final java.util.Set<Integer> SUPPORTED_LEVELS = java.util.Set.of(0, 1, 4, 5, 6);
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
     private static final String OVERWRITE_FIX = "pass --force to overwrite it (this destroys what is on it),"
@@ -69,15 +69,17 @@ public final class ArrayCreator {
         checkName(spec.name());
         checkLevel(spec.level());
         checkChunk(spec.chunkSize());
-        checkMemberCount(spec.members());
+        checkMemberCount(spec.level(), spec.members(), spec.spares());
         if (spec.memberSize().isPresent() && spec.memberSize().getAsLong() <= 0) {
             throw new ArrayException("--size " + spec.memberSize().getAsLong() + " is not a size",
                     "give the size of new member files in bytes, e.g. --size 1073741824");
         }
         List<Candidate> members = new ArrayList<>();
         List<String> warnings = new ArrayList<>();
-        for (int slot = 0; slot < spec.members().size(); slot++) {
-            members.add(inspect(slot, spec.members().get(slot), spec, warnings));
+        List<Path> all = new ArrayList<>(spec.members());
+        all.addAll(spec.spares());
+        for (int row = 0; row < all.size(); row++) {
+            members.add(inspect(row, all.get(row), spec, warnings));
         }
         checkDistinct(members);
         for (Candidate member : members) {
@@ -85,7 +87,8 @@ public final class ArrayCreator {
                 checkNotInUse(member.path(), spec.force(), warnings);
             }
         }
-        long memberDataSize = checkSizes(members, spec, warnings);
+        long memberDataSize = checkSizes(members.subList(0, spec.members().size()), spec, warnings);
+        checkSpareSizes(members.subList(spec.members().size(), members.size()), memberDataSize);
         return new Plan(spec, members, memberDataSize, warnings);
     }
 
@@ -97,12 +100,19 @@ public final class ArrayCreator {
     }
 
     private static void checkLevel(int level) throws ArrayException {
-        if (level == SUPPORTED_LEVEL) {
-            return;
+        if (!SUPPORTED_LEVELS.contains(level)) {
+            throw new ArrayException("RAID-" + level + " is not a RAID level parityd knows",
+                    "use --level 0, 1, 4, 5 or 6");
         }
-        boolean known = level == 0 || level == 1 || level == 4 || level == 6;
-        throw new ArrayException(known ? "RAID-" + level + " arrives in a later release"
-                : "RAID-" + level + " is not a RAID level parityd knows", "use --level 5");
+    }
+
+    /** Fewest members each level needs: striping needs two, parity one more, double parity two more. */
+    static int minMembers(int level) {
+        return switch (level) {
+            case 0, 1 -> 2;
+            case 6 -> 4;
+            default -> 3;
+        };
     }
 
     private static void checkChunk(int chunk) throws ArrayException {
@@ -112,15 +122,37 @@ public final class ArrayCreator {
         }
     }
 
-    private static void checkMemberCount(List<Path> members) throws ArrayException {
+    private static void checkMemberCount(int level, List<Path> members, List<Path> spares) throws ArrayException {
         String listed = members.stream().map(Path::toString).collect(Collectors.joining(", "));
-        if (members.size() < MIN_MEMBERS) {
-            throw new ArrayException("RAID-5 needs at least 3 members, got " + members.size()
-                    + (members.isEmpty() ? "" : ": " + listed), "list at least three member files");
+        int min = minMembers(level);
+        if (members.size() < min) {
+            throw new ArrayException("RAID-" + level + " needs at least " + min + " members, got " + members.size()
+                    + (members.isEmpty() ? "" : ": " + listed), "list at least " + words(min) + " member files");
         }
-        if (members.size() > ArrayGeometry.MAX_MEMBERS) {
-            throw new ArrayException("RAID-5 takes at most " + ArrayGeometry.MAX_MEMBERS + " members, got "
-                    + members.size(), "list at most " + ArrayGeometry.MAX_MEMBERS + " member files");
+        if (members.size() + spares.size() > ArrayGeometry.MAX_MEMBERS) {
+            throw new ArrayException("an array takes at most " + ArrayGeometry.MAX_MEMBERS + " members and spares, got "
+                    + (members.size() + spares.size()), "list at most " + ArrayGeometry.MAX_MEMBERS + " files");
+        }
+    }
+
+    private static String words(int n) {
+        return switch (n) {
+            case 2 -> "two";
+            case 3 -> "three";
+            case 4 -> "four";
+            default -> Integer.toString(n);
+        };
+    }
+
+    /** A spare must be able to take any member's place. */
+    private static void checkSpareSizes(List<Candidate> spares, long memberDataSize) throws ArrayException {
+        long needed = Superblock.DATA_OFFSET + memberDataSize;
+        for (Candidate spare : spares) {
+            if (spare.size() < needed) {
+                throw new ArrayException("spare " + spare.path() + " is " + ByteSize.describe(spare.size())
+                        + " but each member of this array uses " + ByteSize.describe(needed),
+                        "use a spare at least as large as the members");
+            }
         }
     }
 
@@ -279,13 +311,14 @@ public final class ArrayCreator {
 
     private CreateResult execute(Plan plan) throws ArrayException {
         CreateSpec spec = plan.spec();
+        int memberCount = spec.members().size();
         ArrayGeometry geometry = new ArrayGeometry(UUID.randomUUID(), spec.name(), spec.level(), spec.chunkSize(),
-                plan.members().size(), Superblock.DATA_OFFSET, plan.memberDataSize());
+                memberCount, Superblock.DATA_OFFSET, plan.memberDataSize());
         List<UUID> uuids = new ArrayList<>();
         List<MemberEntry> table = new ArrayList<>();
-        for (int i = 0; i < plan.members().size(); i++) {
+        for (int row = 0; row < plan.members().size(); row++) {
             uuids.add(UUID.randomUUID());
-            table.add(MemberEntry.active(uuids.get(i)));
+            table.add(row < memberCount ? MemberEntry.active(uuids.get(row)) : MemberEntry.spare(uuids.get(row)));
         }
         Instant now = clock.instant();
         SuperblockRecord first = new SuperblockRecord(1, geometry, uuids.get(0), 0, 1, now, now,
@@ -293,19 +326,19 @@ public final class ArrayCreator {
         NewMembers writer = new NewMembers(plan.members().size());
         try (writer) {
             openAll(plan, writer);
-            for (int slot = 0; slot < plan.members().size(); slot++) {
+            for (int slot = 0; slot < memberCount; slot++) {
                 if (plan.members().get(slot).exists()) {
                     writer.zero(slot, Superblock.DATA_OFFSET + plan.memberDataSize());
                 }
             }
-            for (int slot = 0; slot < plan.members().size(); slot++) {
-                writer.writeSuperblocks(slot, first.forSlot(slot));
+            for (int row = 0; row < plan.members().size(); row++) {
+                writer.writeSuperblocks(row, first.forSlot(row));
             }
             writer.complete();
         } catch (IOException e) {
             throw writer.failed(spec.name(), e);
         }
-        return new CreateResult(geometry, spec.members(), uuids, plan.warnings());
+        return new CreateResult(geometry, spec.members(), uuids.subList(0, memberCount), plan.warnings());
     }
 
     /** Opens existing members before creating new ones, so a refusal to open changes nothing. */

@@ -1,143 +1,341 @@
 package io.parityd.raid;
 
+import io.parityd.block.BlockDevice;
+import io.parityd.block.IoFailures;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-
-import io.parityd.block.BlockDevice;
-import io.parityd.block.IoFailures;
-import io.parityd.member.FileMember;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.function.IntConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * An array whose members {@link ArrayAssembler} opened and checked: its geometry, its members in
- * slot order, their superblocks, and the one way this package updates them. It owns the
- * members and closes them.
+ * An array {@link ArrayAssembler} opened: its geometry, the member table (the array's truth about
+ * every slot and spare), the devices that are present, and the one way its superblocks change.
+ * It owns the devices and closes them.
+ *
+ * <p>Every change (dirty/clean, a member failing, a rebuild starting, moving or finishing, a
+ * spare coming or going) is a new generation of the table written to every member that is still
+ * trusted: active and rebuilding members and spares. A faulty or missing member is never written,
+ * so on the next start it cannot pass for current. If writing a superblock fails, that member has
+ * failed too: it is marked faulty in the table, the {@linkplain #onWriteFailure hook} hears of it
+ * (the service fails it in the volume), and the table is written again to the others.
  *
  * <p>The CLEAN flag follows md's dirty/clean protocol: {@link #markDirty()} before the first
- * write, {@link #markClean()} after the last one has been flushed. An array found dirty was not
- * shut down cleanly and its parity must be checked where writes may have been in flight.
+ * write, {@link #markClean()} after the last one has been flushed.
  *
- * <p>Thread safety: the mark methods are synchronized with each other; the members themselves
- * are thread-safe {@link BlockDevice}s.
+ * <p>Thread safety: every method that reads or changes the table is synchronized.
  */
 public final class AssembledArray implements Closeable {
 
+    private static final Logger log = LoggerFactory.getLogger(AssembledArray.class);
+
+    /** A hot spare: its row in the table (past the slots), its path and its open device. */
+    public record Spare(UUID uuid, Path path, BlockDevice device) {
+    }
+
     private final ArrayGeometry geometry;
-    private final List<Path> paths;
-    private final List<FileMember> members;
     private final Clock clock;
     private final boolean shutDownCleanly;
-    /** Each member's superblock as last read or written, by slot. */
-    private final SuperblockRecord[] records;
-    /** The newest record: the array's truth, which the next update rewrites everywhere. */
+    /** By slot: the open device, or null when absent or faulty (never used then). */
+    private final BlockDevice[] devices;
+    private final Path[] paths;
+    private final String[] reasons;
+    private final List<Spare> spares = new ArrayList<>();
+    private List<MemberEntry> table;
+    /** The newest record, as slot 0 would hold it: template for every write. */
     private SuperblockRecord newest;
+    private long generation;
+    private boolean clean;
+    private IntConsumer writeFailureHook = slot -> { };
 
-    AssembledArray(List<ArrayAssembler.Opened> bySlot, Clock clock) {
+    AssembledArray(ArrayGeometry geometry, SuperblockRecord newest, BlockDevice[] devices, Path[] paths,
+                   String[] reasons, List<MemberEntry> table, List<Spare> spares, boolean shutDownCleanly,
+                   Clock clock) {
+        this.geometry = geometry;
+        this.newest = newest.forSlot(0);
+        this.generation = newest.generation();
+        this.devices = devices.clone();
+        this.paths = paths.clone();
+        this.reasons = reasons.clone();
+        this.table = List.copyOf(table);
+        this.spares.addAll(spares);
+        this.shutDownCleanly = shutDownCleanly;
+        this.clean = newest.clean();
         this.clock = clock;
-        this.records = new SuperblockRecord[bySlot.size()];
-        List<Path> pathList = new ArrayList<>();
-        List<FileMember> memberList = new ArrayList<>();
-        boolean allClean = true;
-        SuperblockRecord top = bySlot.get(0).record();
-        for (int slot = 0; slot < bySlot.size(); slot++) {
-            ArrayAssembler.Opened opened = bySlot.get(slot);
-            records[slot] = opened.record();
-            pathList.add(opened.path());
-            memberList.add(opened.member());
-            allClean &= opened.record().clean();
-            if (opened.record().generation() > top.generation()) {
-                top = opened.record();
-            }
-        }
-        this.newest = top;
-        this.geometry = top.geometry();
-        this.paths = List.copyOf(pathList);
-        this.members = List.copyOf(memberList);
-        // Clean only if every member says so: a crash while marking dirty can leave the newest
-        // member dirty and others clean, and one dirty member is enough to distrust parity.
-        this.shutDownCleanly = allClean;
     }
 
     public ArrayGeometry geometry() {
         return geometry;
     }
 
-    /** Members in slot order; slot {@code i} is {@code members().get(i)}. */
-    public List<BlockDevice> members() {
-        return List.copyOf(members);
-    }
-
-    /** Member paths in slot order, as they were given. */
-    public List<Path> memberPaths() {
-        return paths;
-    }
-
-    /** Each member's current superblock, in slot order. */
-    public synchronized List<SuperblockRecord> superblocks() {
-        return List.of(records.clone());
-    }
-
-    /** The array's fencing epoch (DESIGN.md, "Failover and fencing"), from the newest superblock. */
-    public synchronized long epoch() {
-        return newest.epoch();
-    }
-
-    /** True if every member's superblock had CLEAN set when the array was assembled. */
+    /** True if every member that was present had CLEAN set when the array was assembled. */
     public boolean shutDownCleanly() {
         return shutDownCleanly;
     }
 
-    /**
-     * Clears CLEAN on every member, durably, before the caller writes data: after a crash the
-     * array will be known dirty.
-     */
+    /** Devices by slot; null where a slot's member is missing or faulty. */
+    public synchronized List<BlockDevice> devices() {
+        return Arrays.asList(devices.clone());
+    }
+
+    /** Member paths by slot, as given to serve; null where none is known. */
+    public synchronized List<Path> memberPaths() {
+        return Arrays.asList(paths.clone());
+    }
+
+    /** What the table says of each slot: ACTIVE, FAULTY, MISSING or REBUILDING. */
+    public synchronized List<MemberState> states() {
+        return table.subList(0, geometry.memberCount()).stream().map(MemberEntry::state).toList();
+    }
+
+    /** Rebuild positions (stripes) by slot; meaningful for REBUILDING slots. */
+    public synchronized long[] rebuildPositions() {
+        long[] positions = new long[geometry.memberCount()];
+        for (int slot = 0; slot < positions.length; slot++) {
+            positions[slot] = table.get(slot).rebuildPosition();
+        }
+        return positions;
+    }
+
+    /** Why a slot is missing or faulty, for the operator; null if it is fine. */
+    public synchronized String reason(int slot) {
+        return reasons[slot];
+    }
+
+    public synchronized List<Spare> spares() {
+        return List.copyOf(spares);
+    }
+
+    /** The array's fencing epoch (DESIGN.md, "Failover and fencing"). */
+    public synchronized long epoch() {
+        return newest.epoch();
+    }
+
+    /** Each slot's and spare's current member table row, for status and tests. */
+    public synchronized List<MemberEntry> table() {
+        return table;
+    }
+
+    /** Told the slot whose superblock could not be written (it is faulty now); the service fails it in the volume. */
+    public synchronized void onWriteFailure(IntConsumer hook) {
+        this.writeFailureHook = Objects.requireNonNull(hook);
+    }
+
+    /** Clears CLEAN everywhere, durably, before the first write: after a crash the array is known dirty. */
     public synchronized void markDirty() throws IOException {
-        rewrite(false);
+        clean = false;
+        rewrite();
     }
 
-    /**
-     * Flushes every member, then sets CLEAN on every member, durably. Call only once no write is
-     * in flight: CLEAN promises parity is consistent everywhere.
-     */
+    /** Flushes every trusted member, then sets CLEAN everywhere, durably. Only once no write is in flight. */
     public synchronized void markClean() throws IOException {
-        for (FileMember member : members) {
-            member.flush();
+        IoFailures failures = new IoFailures();
+        for (int slot = 0; slot < devices.length; slot++) {
+            if (devices[slot] != null && trusted(slot)) {
+                try {
+                    devices[slot].flush();
+                } catch (IOException e) {
+                    failures.add(e);
+                }
+            }
         }
-        rewrite(true);
+        failures.throwIfAny(); // a member that cannot sync must not be declared consistent
+        clean = true;
+        rewrite();
+    }
+
+    /** Records that {@code slot} failed; it is never written again until replaced. Idempotent. */
+    public synchronized void markFaulty(int slot, String reason) throws IOException {
+        if (table.get(slot).state() == MemberState.FAULTY) {
+            return;
+        }
+        setRow(slot, table.get(slot).withState(MemberState.FAULTY, 0));
+        reasons[slot] = reason;
+        log.error("array '{}': slot {} ({}) is faulty: {}", geometry.name(), slot, paths[slot], reason);
+        rewrite();
     }
 
     /**
-     * Writes the newest record, with {@code clean} and a generation above every member's, to each
-     * member in slot order. Each write is durable before the next starts, so a crash leaves a
-     * prefix of members updated, which the generation rule of {@link ArrayAssembler} accepts.
+     * Puts a new device into a faulty or missing slot, as REBUILDING from stripe 0: it gets a fresh
+     * member UUID and its superblock pair, and the table moves to it. The slot's old device (if any)
+     * is closed. The caller then starts the volume's rebuild.
      */
-    private void rewrite(boolean clean) throws IOException {
-        long generation = 0;
-        for (SuperblockRecord record : records) {
-            generation = Math.max(generation, record.generation());
+    public synchronized void beginRebuild(int slot, Path path, BlockDevice device) throws IOException {
+        MemberState state = table.get(slot).state();
+        if (state != MemberState.FAULTY && state != MemberState.MISSING) {
+            throw new IllegalStateException("slot " + slot + " is " + state + ", not faulty or missing");
         }
-        Instant now = clock.instant();
-        SuperblockRecord next = newest.withClean(clean).withGeneration(generation + 1, now);
-        for (int slot = 0; slot < members.size(); slot++) {
-            SuperblockRecord mine = next.forSlot(slot);
-            Superblock.write(members.get(slot), mine);
-            records[slot] = mine;
-        }
-        newest = next;
+        closeQuietly(devices[slot]);
+        setRow(slot, new MemberEntry(UUID.randomUUID(), MemberState.REBUILDING, 0));
+        devices[slot] = device;
+        paths[slot] = path;
+        reasons[slot] = null;
+        generation++;
+        Superblock.writeBoth(device, record(generation).forSlot(slot));
+        rewrite();
     }
 
-    /** Closes every member in reverse slot order, keeping the first failure and suppressing the rest. */
+    /** Persists a rebuild's progress, so a restart resumes from there. */
+    public synchronized void rebuildProgress(int slot, long stripes) throws IOException {
+        if (table.get(slot).state() == MemberState.REBUILDING) {
+            setRow(slot, table.get(slot).withState(MemberState.REBUILDING, stripes));
+            rewrite();
+        }
+    }
+
+    /** The slot holds current data for every stripe: it is active again. */
+    public synchronized void rebuildFinished(int slot) throws IOException {
+        setRow(slot, table.get(slot).withState(MemberState.ACTIVE, 0));
+        rewrite();
+    }
+
+    /** Adds a hot spare: a new table row and the spare's own superblock pair. */
+    public synchronized void addSpare(Path path, BlockDevice device) throws IOException {
+        if (table.size() >= ArrayGeometry.MAX_MEMBERS) {
+            throw new IOException("the member table is full (" + ArrayGeometry.MAX_MEMBERS + " members and spares)");
+        }
+        UUID uuid = UUID.randomUUID();
+        List<MemberEntry> rows = new ArrayList<>(table);
+        rows.add(MemberEntry.spare(uuid));
+        table = List.copyOf(rows);
+        spares.add(new Spare(uuid, path, device));
+        generation++;
+        Superblock.writeBoth(device, record(generation).forSlot(table.size() - 1));
+        rewrite();
+    }
+
+    /**
+     * Takes a spare out of the table, to be put into a slot with {@link #beginRebuild}; empty if
+     * there is none. Its superblock is left as it is: beginRebuild overwrites it.
+     */
+    public synchronized java.util.Optional<Spare> takeSpare() throws IOException {
+        if (spares.isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        Spare spare = spares.remove(0);
+        List<MemberEntry> rows = new ArrayList<>(table);
+        rows.removeIf(row -> row.memberUuid().equals(spare.uuid()));
+        table = List.copyOf(rows);
+        return java.util.Optional.of(spare);
+    }
+
+    /** Closes every device, slots in reverse order, then spares, keeping every failure. */
     @Override
-    public void close() throws IOException {
-        IoFailures.closeAll(members);
+    public synchronized void close() throws IOException {
+        List<BlockDevice> all = new ArrayList<>(Arrays.asList(devices));
+        spares.forEach(spare -> all.add(spare.device()));
+        IoFailures.closeAll(all);
     }
 
     @Override
     public String toString() {
-        return "AssembledArray['" + geometry.name() + "', " + geometry.arrayUuid() + ", " + members.size() + " members]";
+        return "AssembledArray['" + geometry.name() + "', " + geometry.arrayUuid() + ", " + devices.length + " slots]";
+    }
+
+    private boolean trusted(int slot) {
+        MemberState state = table.get(slot).state();
+        return state == MemberState.ACTIVE || state == MemberState.REBUILDING;
+    }
+
+    private void setRow(int row, MemberEntry entry) {
+        List<MemberEntry> rows = new ArrayList<>(table);
+        rows.set(row, entry);
+        table = List.copyOf(rows);
+    }
+
+    private SuperblockRecord record(long gen) {
+        SuperblockRecord base = newest.withMembers(table).withClean(clean);
+        return base.withGeneration(gen, clock.instant());
+    }
+
+    /**
+     * Writes the current table as a new generation to every trusted member and every spare, each
+     * durable before the next (a crash leaves a prefix updated, which assembly's generation rule
+     * accepts). A member whose write fails is marked faulty and the table written again; a spare
+     * whose write fails is dropped. Throws only if no member at all could be written.
+     */
+    private void rewrite() throws IOException {
+        while (true) {
+            generation++;
+            SuperblockRecord next = record(generation);
+            List<Integer> failedSlots = new ArrayList<>();
+            IOException last = null;
+            int written = 0;
+            for (int slot = 0; slot < devices.length; slot++) {
+                if (devices[slot] == null || !trusted(slot)) {
+                    continue;
+                }
+                try {
+                    Superblock.write(devices[slot], next.forSlot(slot));
+                    written++;
+                } catch (IOException e) {
+                    last = e;
+                    failedSlots.add(slot);
+                    log.error("array '{}': cannot write the superblock of slot {} ({}): {}", geometry.name(), slot,
+                            paths[slot], e.toString());
+                }
+            }
+            boolean sparesDropped = writeSpares(next);
+            newest = next.forSlot(0);
+            if (written == 0 && last != null) {
+                throw last;
+            }
+            if (failedSlots.isEmpty() && !sparesDropped) {
+                return;
+            }
+            for (int slot : failedSlots) {
+                setRow(slot, table.get(slot).withState(MemberState.FAULTY, 0));
+                reasons[slot] = "its superblock could not be written";
+                writeFailureHook.accept(slot);
+            }
+        }
+    }
+
+    /** Writes every spare's superblock; true if one had to be dropped (the table changed). */
+    private boolean writeSpares(SuperblockRecord next) {
+        boolean dropped = false;
+        for (Spare spare : List.copyOf(spares)) {
+            int row = rowOf(spare.uuid());
+            try {
+                Superblock.write(spare.device(), next.forSlot(row));
+            } catch (IOException e) {
+                log.error("array '{}': dropping spare {}: its superblock cannot be written: {}", geometry.name(),
+                        spare.path(), e.toString());
+                spares.remove(spare);
+                List<MemberEntry> rows = new ArrayList<>(table);
+                rows.remove(row);
+                table = List.copyOf(rows);
+                closeQuietly(spare.device());
+                dropped = true;
+            }
+        }
+        return dropped;
+    }
+
+    private int rowOf(UUID uuid) {
+        for (int row = 0; row < table.size(); row++) {
+            if (table.get(row).memberUuid().equals(uuid)) {
+                return row;
+            }
+        }
+        throw new IllegalStateException("no table row for member " + uuid);
+    }
+
+    private static void closeQuietly(BlockDevice device) {
+        if (device == null) {
+            return;
+        }
+        try {
+            device.close();
+        } catch (IOException e) {
+            log.warn("closing {} failed: {}", device.describe(), e.toString());
+        }
     }
 }

@@ -15,13 +15,20 @@ import java.util.OptionalLong;
  * @param memberSize size in bytes for members that do not exist yet ({@code --size})
  * @param members    member paths; a member's slot is its position here
  * @param force      overwrite members that already hold a parityd superblock ({@code --force})
+ * @param spares     hot spares ({@code --spare}), created and checked like members
  */
 public record CreateSpec(String name, int level, int chunkSize, OptionalLong memberSize, List<Path> members,
-                         boolean force) {
+                         boolean force, List<Path> spares) {
 
     public CreateSpec {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(memberSize, "memberSize");
         members = List.copyOf(members);
+        spares = List.copyOf(spares);
+    }
+
+    /** Without spares. */
+    public CreateSpec(String name, int level, int chunkSize, OptionalLong memberSize, List<Path> members, boolean force) {
+        this(name, level, chunkSize, memberSize, members, force, List.of());
     }
 }

@@ -8,7 +8,7 @@ import java.util.UUID;
  *
  * @param memberUuid      identity of the member in this slot, written on it at create/replace
  * @param state           what the array thinks of it
- * @param rebuildPosition bytes of member data already rebuilt (meaningful when REBUILDING)
+ * @param rebuildPosition stripes already rebuilt, from stripe 0 (meaningful when REBUILDING)
  */
 public record MemberEntry(UUID memberUuid, MemberState state, long rebuildPosition) {
 
@@ -18,6 +18,15 @@ public record MemberEntry(UUID memberUuid, MemberState state, long rebuildPositi
         if (rebuildPosition < 0) {
             throw new IllegalArgumentException("rebuild position must not be negative: " + rebuildPosition);
         }
+    }
+
+    /** A hot spare, standing by. */
+    public static MemberEntry spare(UUID memberUuid) {
+        return new MemberEntry(memberUuid, MemberState.SPARE, 0);
+    }
+
+    public MemberEntry withState(MemberState newState, long position) {
+        return new MemberEntry(memberUuid, newState, position);
     }
 
     /** An active member that needs no rebuild. */

@@ -45,10 +45,13 @@ public record SuperblockRecord(long generation, ArrayGeometry geometry, UUID mem
         require(epoch >= 1, "epoch must be at least 1: " + epoch);
         int nameBytes = geometry.name().getBytes(StandardCharsets.UTF_8).length;
         require(nameBytes >= 1 && nameBytes <= MAX_NAME_BYTES, "array name must be 1-64 UTF-8 bytes: " + nameBytes);
-        require(slot >= 0 && slot < geometry.memberCount(),
-                "slot " + slot + " outside [0, " + geometry.memberCount() + ")");
         require(members.size() >= geometry.memberCount() && members.size() <= ArrayGeometry.MAX_MEMBERS,
                 "member table has " + members.size() + " entries for " + geometry.memberCount() + " members");
+        require(slot >= 0 && slot < members.size(), "slot " + slot + " outside the member table [0, " + members.size() + ")");
+        for (int row = geometry.memberCount(); row < members.size(); row++) {
+            require(members.get(row).state() == MemberState.SPARE,
+                    "member table row " + row + " is past the " + geometry.memberCount() + " slots, so it must be a spare");
+        }
         require(members.get(slot).memberUuid().equals(memberUuid),
                 "member table slot " + slot + " names " + members.get(slot).memberUuid() + ", not this member " + memberUuid);
         require(geometry.dataOffset() >= Superblock.RESERVED_BYTES,
@@ -73,12 +76,24 @@ public record SuperblockRecord(long generation, ArrayGeometry geometry, UUID mem
 
     /**
      * The same array-wide record as another member would hold it: same table, geometry and
-     * generation, that member's identity and slot (taken from the table).
+     * generation, that member's identity and row (a slot, or a spare's row past the slots).
      */
     public SuperblockRecord forSlot(int otherSlot) {
-        require(otherSlot >= 0 && otherSlot < geometry.memberCount(), "no slot " + otherSlot);
+        require(otherSlot >= 0 && otherSlot < members.size(), "no row " + otherSlot + " in the member table");
         return new SuperblockRecord(generation, geometry, members.get(otherSlot).memberUuid(), otherSlot, epoch,
                 created, updated, flags, members);
+    }
+
+    /** This record, for the same row, with another member table (the caller bumps the generation on write). */
+    public SuperblockRecord withMembers(List<MemberEntry> table) {
+        require(slot < table.size(), "row " + slot + " is not in the new member table");
+        return new SuperblockRecord(generation, geometry, table.get(slot).memberUuid(), slot, epoch, created, updated,
+                flags, table);
+    }
+
+    /** True if this member is a hot spare rather than one of the array's slots. */
+    public boolean isSpare() {
+        return slot >= geometry.memberCount();
     }
 
     private static void require(boolean condition, String problem) {

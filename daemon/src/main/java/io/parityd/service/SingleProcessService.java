@@ -50,7 +50,7 @@ public final class SingleProcessService implements AutoCloseable {
             ArrayGeometry g = array.geometry();
             logAssembly(array);
             array.markDirty();
-            Raid5Volume volume = new Raid5Volume(g, array.members());
+            Raid5Volume volume = new Raid5Volume(g, array.devices());
             controller = new LocalController(volume, settings.ioThreads());
             VolumeExport export = new VolumeExport(g.name(), description(g), g.volumeSize());
             NbdServer server = NbdServer.start(settings.listen(), export, controller, settings.front());

@@ -117,13 +117,9 @@ class CliRefusalTest {
     }
 
     @Test
-    void shouldRefuseToServeWithAMissingOrForeignOrDamagedMember() throws Exception {
+    void shouldRefuseToServeWithForeignMembersOrMoreLossesThanTheLevelCarries() throws Exception {
         assertThat(run("create", "--name", "one", "--size", "33M", p("a"), p("b"), p("c")).status()).isZero();
         assertThat(run("create", "--name", "two", "--size", "33M", p("x"), p("y"), p("z")).status()).isZero();
-
-        Run missing = run("serve", p("a"), p("b"), p("nope"));
-        assertThat(missing.status()).isEqualTo(Main.FAILED);
-        assertThat(missing.err()).startsWith("parityd serve: member " + p("nope") + " does not exist");
 
         Run foreign = run("serve", p("a"), p("b"), p("x"));
         assertThat(foreign.status()).isEqualTo(Main.FAILED);
@@ -137,12 +133,23 @@ class CliRefusalTest {
             ch.write(ByteBuffer.wrap(new byte[] {1, 2, 3, 4}), 100);
             ch.write(ByteBuffer.wrap(new byte[] {1, 2, 3, 4}), 4096 + 100);
         }
-        Run damaged = run("serve", p("a"), p("b"), p("c"));
-        assertThat(damaged.status()).isEqualTo(Main.FAILED);
-        assertThat(damaged.err()).contains(p("c") + " has a damaged superblock");
+        Run twoLost = run("serve", p("a"), p("nope"), p("c"));
+        assertThat(twoLost.status()).isEqualTo(Main.FAILED);
+        assertThat(twoLost.err()).startsWith("parityd serve: array 'one' (RAID-5) can run without 1 member, but 2 are unusable")
+                .contains(p("nope") + " does not exist").contains(p("c") + " has a damaged superblock")
+                .contains("find the missing members");
+    }
 
-        Run tooFew = run("serve", p("a"), p("b"));
-        assertThat(tooFew.err()).contains("array 'one' has 3 members but only 2 were given");
+    @Test
+    void shouldRefuseLevelsAndMemberCountsThatDoNotFit() {
+        Run raid6 = run("create", "--name", "v", "--level", "6", "--size", "33M", p("a"), p("b"), p("c"));
+        assertThat(raid6.status()).isEqualTo(Main.FAILED);
+        assertThat(raid6.err()).contains("RAID-6 needs at least 4 members, got 3").contains("list at least four member files");
+        Run raid3 = run("create", "--name", "v", "--level", "3", "--size", "33M", p("a"), p("b"), p("c"));
+        assertThat(raid3.err()).contains("RAID-3 is not a RAID level parityd knows").contains("use --level 0, 1, 4, 5 or 6");
+        Run smallSpare = run("create", "--name", "v", "--size", "33M", "--spare", p("s"), p("a"), p("b"), p("c"));
+        assertThat(smallSpare.status()).as(smallSpare.err()).isZero();
+        assertThat(smallSpare.out()).contains("hot spares: " + p("s"));
     }
 
     @Test

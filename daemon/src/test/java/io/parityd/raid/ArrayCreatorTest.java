@@ -138,16 +138,42 @@ class ArrayCreatorTest {
             paths.add(dir.resolve("m" + i + ".img"));
         }
         assertRefused(spec(paths, OptionalLong.of(8L * MIB)),
-                "RAID-5 takes at most 64 members, got 65; list at most 64 member files");
+                "an array takes at most 64 members and spares, got 65; list at most 64 files");
     }
 
     @Test
-    void shouldRefuseOtherLevelsForNow() throws Exception {
+    void shouldRefuseUnknownLevelsAndTooFewMembersForTheLevel() throws Exception {
         List<Path> paths = paths("a.img", "b.img", "c.img");
         assertRefused(new CreateSpec("tank", 6, CHUNK, OptionalLong.of(8L * MIB), paths, false),
-                "RAID-6 arrives in a later release; use --level 5");
+                "RAID-6 needs at least 4 members, got 3: " + paths.get(0) + ", " + paths.get(1) + ", " + paths.get(2)
+                        + "; list at least four member files");
         assertRefused(new CreateSpec("tank", 7, CHUNK, OptionalLong.of(8L * MIB), paths, false),
-                "RAID-7 is not a RAID level parityd knows; use --level 5");
+                "RAID-7 is not a RAID level parityd knows; use --level 0, 1, 4, 5 or 6");
+        assertRefused(new CreateSpec("tank", 1, CHUNK, OptionalLong.of(8L * MIB), paths.subList(0, 1), false),
+                "RAID-1 needs at least 2 members, got 1: " + paths.get(0) + "; list at least two member files");
+    }
+
+    @Test
+    void shouldWriteSparesAsTableRowsPastTheSlots() throws Exception {
+        List<Path> paths = paths("a.img", "b.img", "c.img");
+        CreateResult created = new ArrayCreator(Clock.fixed(Instant.EPOCH, ZoneOffset.UTC)).create(new CreateSpec(
+                "tank", 5, CHUNK, OptionalLong.of(8L * MIB), paths, false, paths("s.img")));
+        SuperblockRecord spare = readRecord(dir.resolve("s.img"));
+        assertThat(spare.slot()).isEqualTo(3);
+        assertThat(spare.isSpare()).isTrue();
+        assertThat(spare.members()).extracting(MemberEntry::state).containsExactly(MemberState.ACTIVE,
+                MemberState.ACTIVE, MemberState.ACTIVE, MemberState.SPARE);
+        assertThat(created.memberUuids()).hasSize(3);
+        assertThat(readRecord(paths.get(0)).members()).hasSize(4);
+    }
+
+    @Test
+    void shouldRefuseASpareTooSmallToReplaceAMember() throws Exception {
+        List<Path> paths = paths("a.img", "b.img", "c.img");
+        Path small = Files.write(dir.resolve("small.img"), new byte[2 * MIB]);
+        assertRefused(new CreateSpec("tank", 5, CHUNK, OptionalLong.of(8L * MIB), paths, false, List.of(small)),
+                "spare " + small + " is 2 MiB (2097152 bytes) but each member of this array uses 8 MiB (8388608 bytes);"
+                        + " use a spare at least as large as the members");
     }
 
     @Test
