@@ -107,11 +107,25 @@ public final class AdminClient {
         checkSocketFile();
         try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             connect(channel);
-            ByteBuffer out = ByteBuffer.wrap((requestLine + "\n").getBytes(StandardCharsets.UTF_8));
-            while (out.hasRemaining()) {
-                channel.write(out);
+            IOException writeFailure = null;
+            try {
+                ByteBuffer out = ByteBuffer.wrap((requestLine + "\n").getBytes(StandardCharsets.UTF_8));
+                while (out.hasRemaining()) {
+                    channel.write(out);
+                }
+            } catch (IOException e) {
+                // A daemon that refuses the caller answers at once and closes, perhaps before the
+                // request is written; its answer says why, so read it before reporting the write.
+                writeFailure = e;
             }
-            return readLine(channel);
+            try {
+                return readLine(channel);
+            } catch (IOException | AdminException e) {
+                if (writeFailure != null) {
+                    throw writeFailure;
+                }
+                throw e;
+            }
         } catch (IOException e) {
             throw new AdminException("talking to the parityd on " + socket + " failed: " + e.getMessage(), e);
         }
