@@ -33,7 +33,7 @@ final class AdminTarget {
 
         @Option(names = "--name", paramLabel = "NAME",
                 description = "The array's name: its socket in the default directory (/run/parityd for root, "
-                        + "else $XDG_RUNTIME_DIR/parityd or /tmp/parityd-UID). Not needed when only one array is served.")
+                        + "else $XDG_RUNTIME_DIR/parityd or /tmp/parityd-UID). Not needed while only one array is served here.")
         String name;
     }
 

@@ -16,12 +16,15 @@ import picocli.CommandLine.Model.CommandSpec;
         mixinStandardHelpOptions = true,
         sortOptions = false,
         description = {
-            "Show a running array, like mdadm --detail: name, UUID, level, chunk, size, state, export, every slot with",
-            "its path and state (and why it is faulty), spares, and each running rebuild, resync or scrub with its",
-            "progress, rate and ETA. Asks the daemon over its admin socket; changes nothing."},
-        footer = {"", "JSON (--json) fields: name, uuid, level, chunk, size, state, export,",
-            "  members[]{slot, path, state, reason}, spares[], tasks[]{kind, target, done, total, bytesPerSecond,",
-            "  etaSeconds, mismatches}, lastScrub{kind, done, total, mismatches, repaired, finished} or null."})
+            "Show a running array, like mdadm --detail: name, UUID, level, size, state,",
+            "export, chunk, every slot with its path and state (and why it is faulty),",
+            "spares, each running rebuild, resync or scrub with its progress, rate and",
+            "ETA, and the last scrub's outcome. Asks the daemon over its admin socket;",
+            "changes nothing."},
+        footer = {"", "JSON fields (--json): name, uuid, level, chunk, size, state, export,",
+            "  members[]{slot, path, state, reason}, spares[],",
+            "  tasks[]{kind, target, done, total, bytesPerSecond, etaSeconds, mismatches},",
+            "  lastScrub{kind, done, total, mismatches, repaired, finished} or null."})
 final class StatusCommand implements Callable<Integer> {
 
     @ParentCommand

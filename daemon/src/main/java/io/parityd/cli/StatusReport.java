@@ -5,6 +5,7 @@ import io.parityd.admin.ArrayStatus.MemberStatus;
 import io.parityd.admin.ArrayStatus.ScrubResult;
 import io.parityd.admin.ArrayStatus.TaskStatus;
 import java.io.PrintWriter;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -95,7 +96,8 @@ final class StatusReport {
         if (r.kind().equals("repair")) {
             line += ", " + r.repaired() + " repaired";
         }
-        return line + (r.complete() ? "" : ", stopped early") + (r.finished() == null ? "" : ", ended " + r.finished());
+        return line + (r.complete() ? "" : ", stopped early")
+                + (r.finished() == null ? "" : ", ended " + r.finished().truncatedTo(ChronoUnit.SECONDS));
     }
 
     /** What to do about lost redundancy, when nothing is already doing it. */
@@ -106,6 +108,10 @@ final class StatusReport {
             for (MemberStatus m : lost) {
                 out.printf("  slot %d is %s: replace it with 'parityd replace %d NEW-MEMBER'%n", m.slot(), m.state(), m.slot());
             }
+        }
+        ScrubResult last = s.lastScrub();
+        if (last != null && last.mismatches() > last.repaired() && s.tasks().isEmpty()) {
+            out.println("  parity is wrong on some stripes: rewrite it with 'parityd scrub --repair'");
         }
         if (s.state().equals("failed")) {
             out.printf("  more slots are lost than RAID-%d survives: data on them cannot be read%n", s.level());

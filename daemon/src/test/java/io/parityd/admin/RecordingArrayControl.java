@@ -36,6 +36,10 @@ public final class RecordingArrayControl implements ArrayControl {
     public long rebuildFailsAt = -1;
     /** Parity mismatches a scrub finds (spread over its first stripes). */
     public long mismatches;
+    /** Stripe at which a scrub stops early (the array failed under it); -1: it completes. */
+    public long scrubStopsAt = -1;
+    /** Whether ended scrubs are reported in {@link ArrayStatus#lastScrub()}, as a service that predates it would not. */
+    public boolean reportsScrubs = true;
 
     private static final class Task {
         final String kind;
@@ -132,6 +136,8 @@ public final class RecordingArrayControl implements ArrayControl {
         if (task.kind.equals("rebuild") && rebuildFailsAt >= 0 && task.done >= rebuildFailsAt) {
             members.set(task.slot, new MemberStatus(task.slot, task.target, "faulty", "write error on " + task.target));
             task = null;
+        } else if (task.slot < 0 && scrubStopsAt >= 0 && task.done >= scrubStopsAt) {
+            endScrub(scrubStopsAt);
         } else if (task.done == STRIPES) {
             finish();
         }
@@ -140,9 +146,16 @@ public final class RecordingArrayControl implements ArrayControl {
     private void finish() {
         if (task.kind.equals("rebuild")) {
             members.set(task.slot, new MemberStatus(task.slot, task.target, "active", null));
+            task = null;
         } else {
-            boolean repair = task.kind.equals("repair");
-            lastScrub = new ScrubResult(task.kind, STRIPES, STRIPES, mismatches, repair ? mismatches : 0, Instant.now());
+            endScrub(STRIPES);
+        }
+    }
+
+    private void endScrub(long done) {
+        long found = Math.min(mismatches, done);
+        if (reportsScrubs) {
+            lastScrub = new ScrubResult(task.kind, done, STRIPES, found, task.kind.equals("repair") ? found : 0, Instant.now());
         }
         task = null;
     }

@@ -205,9 +205,13 @@ class AdminCommandsTest {
         assertThat(check.status()).isEqualTo(Main.FAILED);
         assertThat(check.out()).isEqualTo("checked 10 stripes of 'vol0': 3 parity mismatches\n"
                 + "run 'parityd scrub --repair' to rewrite the wrong parity\n");
+        assertThat(run("status").out()).containsPattern("  last check: 10 of 10 stripes, 3 parity mismatches, ended \\S+Z\n")
+                .contains("  parity is wrong on some stripes: rewrite it with 'parityd scrub --repair'\n");
         Run repair = run("scrub", "--repair");
         assertThat(repair.status()).as(repair.err()).isZero();
         assertThat(repair.out()).isEqualTo("checked 10 stripes of 'vol0': 3 parity mismatches, 3 repaired\n");
+        assertThat(run("status").out()).contains("  last repair: 10 of 10 stripes, 3 parity mismatches, 3 repaired, ended ")
+                .doesNotContain("parity is wrong");
         assertThat(control.calls()).contains("scrub repair=false", "scrub repair=true");
     }
 
@@ -216,6 +220,25 @@ class AdminCommandsTest {
         Run r = run("scrub");
         assertThat(r.status()).as(r.err()).isZero();
         assertThat(r.out()).isEqualTo("checked 10 stripes of 'vol0': 0 parity mismatches\n");
+    }
+
+    @Test
+    void shouldFailWhenTheScrubStopsEarly() {
+        control.mismatches = 1;
+        control.scrubStopsAt = 8;
+        Run r = run("scrub", "--repair");
+        assertThat(r.status()).isEqualTo(Main.FAILED);
+        assertThat(r.err()).isEqualTo("parityd scrub: the repair of 'vol0' stopped after 8 of 10 stripes, with 1 parity mismatch "
+                + "found; see 'parityd status' and the daemon log\n");
+    }
+
+    @Test
+    void shouldFailWhenTheDaemonReportsNoScrubResult() {
+        control.reportsScrubs = false;
+        Run r = run("scrub");
+        assertThat(r.status()).isEqualTo(Main.FAILED);
+        assertThat(r.err()).isEqualTo("parityd scrub: the check of 'vol0' is not running any more and the daemon reports no "
+                + "result for it; see 'parityd status' and the daemon log\n");
     }
 
     @Test
