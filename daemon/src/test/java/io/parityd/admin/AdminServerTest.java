@@ -8,6 +8,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -158,6 +160,20 @@ class AdminServerTest {
         }
         assertThat(control.calls()).isEmpty();
         assertThat(client.status().name()).isEqualTo("vol0");
+    }
+
+    @Test
+    void shouldKeepAnsweringOthersWhileARequestIsSlow() throws Exception {
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = control.holdNextFail(entered);
+        try (RawConnection slow = new RawConnection(server.socket())) {
+            slow.send("{\"protocol\":1,\"command\":\"fail\",\"member\":\"1\"}\n");
+            assertThat(entered.await(10, TimeUnit.SECONDS)).as("the fail request reached the control").isTrue();
+            assertThat(client.status().state()).as("answered while the fail is held").isEqualTo("clean");
+            release.countDown();
+            assertThat(parse(slow.readLine()).get("ok").booleanValue()).isTrue();
+        }
+        assertThat(client.status().state()).isEqualTo("degraded");
     }
 
     @Test

@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
 
 /**
  * A small real {@link ArrayControl} for tests of the admin socket and the commands: a RAID-5
@@ -29,6 +30,7 @@ public final class RecordingArrayControl implements ArrayControl {
     private ScrubResult lastScrub;
     private String refusal;
     private RuntimeException bug;
+    private Gate failGate;
 
     /** Stripes a task advances per status call. */
     public long step = 4;
@@ -89,8 +91,42 @@ public final class RecordingArrayControl implements ArrayControl {
         return snapshot();
     }
 
+    /**
+     * Makes the next {@link #fail} wait, outside the lock, until the returned latch is released,
+     * as a superblock write on a slow disk would; {@code entered} is counted down when it waits.
+     */
+    public CountDownLatch holdNextFail(CountDownLatch entered) {
+        CountDownLatch release = new CountDownLatch(1);
+        failGate = () -> {
+            entered.countDown();
+            release.await();
+        };
+        return release;
+    }
+
+    private interface Gate {
+        void pass() throws InterruptedException;
+    }
+
     @Override
-    public synchronized void fail(String member) throws ControlException {
+    public void fail(String member) throws ControlException {
+        Gate gate;
+        synchronized (this) {
+            gate = failGate;
+            failGate = null;
+        }
+        if (gate != null) {
+            try {
+                gate.pass();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ControlException("interrupted");
+            }
+        }
+        failNow(member);
+    }
+
+    private synchronized void failNow(String member) throws ControlException {
         calls.add("fail " + member);
         checkRefusal();
         MemberStatus m = find(member);
