@@ -1,5 +1,6 @@
 package io.parityd.admin;
 
+import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 
@@ -17,14 +18,24 @@ import java.util.UUID;
  * @param spares   hot spares standing by
  * @param tasks    running background work: rebuild, resync or scrub (empty when idle)
  * @param export   where clients connect, e.g. {@code nbd://127.0.0.1:10809/vol0}
+ * @param lastScrub the outcome of the last check or repair that ended since the daemon started,
+ *                 or null if none has: how {@code parityd scrub} learns the final mismatch count
+ *                 of a scrub that ended between two of its polls
  */
 public record ArrayStatus(String name, UUID uuid, int level, int chunk, long size, String state,
-                          List<MemberStatus> members, List<String> spares, List<TaskStatus> tasks, String export) {
+                          List<MemberStatus> members, List<String> spares, List<TaskStatus> tasks, String export,
+                          ScrubResult lastScrub) {
 
     public ArrayStatus {
         members = List.copyOf(members);
         spares = List.copyOf(spares);
         tasks = List.copyOf(tasks);
+    }
+
+    /** A status without a scrub outcome (no check or repair has ended since the daemon started). */
+    public ArrayStatus(String name, UUID uuid, int level, int chunk, long size, String state,
+                       List<MemberStatus> members, List<String> spares, List<TaskStatus> tasks, String export) {
+        this(name, uuid, level, chunk, size, state, members, spares, tasks, export, null);
     }
 
     /**
@@ -51,5 +62,23 @@ public record ArrayStatus(String name, UUID uuid, int level, int chunk, long siz
      */
     public record TaskStatus(String kind, String target, long done, long total, double bytesPerSecond,
                              long etaSeconds, long mismatches) {
+    }
+
+    /**
+     * A check or repair that has ended, completely or not.
+     *
+     * @param kind       {@code check} or {@code repair}
+     * @param done       stripes checked
+     * @param total      stripes in all; fewer done means it stopped early (e.g. the array failed)
+     * @param mismatches parity mismatches found
+     * @param repaired   of those, how many were rewritten (0 for a check)
+     * @param finished   when it ended
+     */
+    public record ScrubResult(String kind, long done, long total, long mismatches, long repaired, Instant finished) {
+
+        /** Whether every stripe was checked. */
+        public boolean complete() {
+            return done == total;
+        }
     }
 }

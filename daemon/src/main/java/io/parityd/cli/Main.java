@@ -1,5 +1,6 @@
 package io.parityd.cli;
 
+import io.parityd.admin.AdminException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -26,6 +27,11 @@ import picocli.CommandLine.Command;
             DemoCommand.class,
             CheckCommand.class,
             ExamineCommand.class,
+            StatusCommand.class,
+            FailCommand.class,
+            ReplaceCommand.class,
+            AddSpareCommand.class,
+            ScrubCommand.class,
             CommandLine.HelpCommand.class},
         footer = {"", "Run 'parityd COMMAND --help' for a command's options. Documentation: README.md"})
 public final class Main implements Runnable {
@@ -35,6 +41,12 @@ public final class Main implements Runnable {
 
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
+
+    private final AdminSettings adminSettings;
+
+    private Main(AdminSettings adminSettings) {
+        this.adminSettings = adminSettings;
+    }
 
     public static void main(String[] args) {
         System.exit(execute(args));
@@ -46,14 +58,25 @@ public final class Main implements Runnable {
     }
 
     static CommandLine commandLine() {
-        CommandLine cli = new CommandLine(new Main());
+        return commandLine(AdminSettings.fromEnvironment());
+    }
+
+    /** The command line with the given surroundings for the commands that talk to a running daemon (tests). */
+    static CommandLine commandLine(AdminSettings adminSettings) {
+        CommandLine cli = new CommandLine(new Main(adminSettings));
         cli.setExecutionExceptionHandler(Main::failure);
         return cli;
     }
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: create, serve, demo, check or examine");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: create, serve, demo, check, examine, "
+                + "status, fail, replace, add-spare or scrub");
+    }
+
+    /** How the commands that talk to a running daemon find it and show progress. */
+    AdminSettings adminSettings() {
+        return adminSettings;
     }
 
     /**
@@ -63,7 +86,8 @@ public final class Main implements Runnable {
     private static int failure(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
         PrintWriter err = cli.getErr();
         String command = "parityd " + cli.getCommandName();
-        if (e instanceof CommandFailure || (e instanceof java.io.IOException && e.getMessage() != null)) {
+        if (e instanceof CommandFailure || e instanceof AdminException
+                || (e instanceof java.io.IOException && e.getMessage() != null)) {
             err.println(command + ": " + e.getMessage());
         } else {
             err.println(command + ": internal error (please report it): " + e);

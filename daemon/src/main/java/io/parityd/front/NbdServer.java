@@ -23,13 +23,9 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.parityd.controller.Controller;
 import io.parityd.protocol.NbdServerPipeline;
+import io.parityd.unix.SocketFile;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.SocketChannel;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -134,7 +130,7 @@ public final class NbdServer implements AutoCloseable {
         }
         shutdownLoops();
         if (address instanceof ListenAddress.Unix unix) {
-            deleteQuietly(unix.path());
+            SocketFile.deleteQuietly(unix.path());
         }
         log.info("stopped serving '{}'", exports.info().name());
     }
@@ -170,35 +166,10 @@ public final class NbdServer implements AutoCloseable {
 
     private static java.net.SocketAddress bindAddress(ListenAddress address) throws IOException {
         if (address instanceof ListenAddress.Unix unix) {
-            clearStaleSocket(unix.path());
+            SocketFile.clearStale(unix.path(), "--socket");
             return new DomainSocketAddress(unix.path().toFile());
         }
         return ((ListenAddress.Tcp) address).socketAddress();
-    }
-
-    /**
-     * A socket file left by a process that died cannot be bound again; remove it, but only if
-     * nobody answers on it, so a second parityd never steals a running one's socket.
-     */
-    private static void clearStaleSocket(Path path) throws IOException {
-        if (!Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        if (!"socket".equals(fileType(path))) {
-            throw new IOException(path + " exists and is not a socket; remove it or choose another --socket path");
-        }
-        try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-            probe.connect(UnixDomainSocketAddress.of(path));
-            throw new IOException("another server is listening on " + path + "; stop it or choose another --socket path");
-        } catch (java.net.ConnectException stale) {
-            log.info("removing stale socket {}", path);
-            Files.delete(path);
-        }
-    }
-
-    private static String fileType(Path path) throws IOException {
-        Object mode = Files.getAttribute(path, "unix:mode", java.nio.file.LinkOption.NOFOLLOW_LINKS);
-        return (((Integer) mode) & 0170000) == 0140000 ? "socket" : "other";
     }
 
     private static ListenAddress actualAddress(ListenAddress asked, Channel channel) {
@@ -206,14 +177,6 @@ public final class NbdServer implements AutoCloseable {
             return new ListenAddress.Tcp(tcp.host(), bound.getPort());
         }
         return asked;
-    }
-
-    private static void deleteQuietly(Path path) {
-        try {
-            Files.deleteIfExists(path);
-        } catch (IOException e) {
-            log.warn("could not remove socket {}: {}", path, e.toString());
-        }
     }
 
     @Override

@@ -1,0 +1,170 @@
+package io.parityd.admin;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.parityd.admin.ArrayStatus.MemberStatus;
+import io.parityd.admin.ArrayStatus.ScrubResult;
+import io.parityd.admin.ArrayStatus.TaskStatus;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * The JSON form of {@link ArrayStatus}, written out field by field so the names stay stable
+ * whatever the record's components are called (scripts read them: {@code parityd status --json}).
+ * Every field is always present; absent values are {@code null}.
+ *
+ * <pre>
+ * {"name":"vol0", "uuid":"…", "level":5, "chunk":65536, "size":67108864,
+ *  "state":"clean|degraded|failed", "export":"nbd://127.0.0.1:10809/vol0",
+ *  "members":[{"slot":0, "path":"/srv/m0.img", "state":"active|faulty|missing|rebuilding", "reason":null}],
+ *  "spares":["/srv/s0.img"],
+ *  "tasks":[{"kind":"rebuild|resync|check|repair", "target":"/srv/m9.img", "done":10, "total":100,
+ *            "bytesPerSecond":1.5E7, "etaSeconds":12, "mismatches":0}],
+ *  "lastScrub":{"kind":"check|repair", "done":100, "total":100, "mismatches":0, "repaired":0,
+ *               "finished":"2026-11-25T01:30:00Z"} or null}
+ * </pre>
+ */
+public final class StatusJson {
+
+    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+    private StatusJson() {
+    }
+
+    public static ObjectNode toJson(ArrayStatus s) {
+        ObjectNode json = NODES.objectNode()
+                .put("name", s.name())
+                .put("uuid", s.uuid() == null ? null : s.uuid().toString())
+                .put("level", s.level())
+                .put("chunk", s.chunk())
+                .put("size", s.size())
+                .put("state", s.state())
+                .put("export", s.export());
+        ArrayNode members = json.putArray("members");
+        s.members().forEach(m -> members.addObject().put("slot", m.slot()).put("path", m.path())
+                .put("state", m.state()).put("reason", m.reason()));
+        ArrayNode spares = json.putArray("spares");
+        s.spares().forEach(spares::add);
+        ArrayNode tasks = json.putArray("tasks");
+        s.tasks().forEach(t -> tasks.addObject().put("kind", t.kind()).put("target", t.target())
+                .put("done", t.done()).put("total", t.total()).put("bytesPerSecond", t.bytesPerSecond())
+                .put("etaSeconds", t.etaSeconds()).put("mismatches", t.mismatches()));
+        json.set("lastScrub", scrubJson(s.lastScrub()));
+        return json;
+    }
+
+    private static JsonNode scrubJson(ScrubResult r) {
+        if (r == null) {
+            return NODES.nullNode();
+        }
+        return NODES.objectNode().put("kind", r.kind()).put("done", r.done()).put("total", r.total())
+                .put("mismatches", r.mismatches()).put("repaired", r.repaired())
+                .put("finished", r.finished() == null ? null : r.finished().toString());
+    }
+
+    /** Reads a status back; a missing or mistyped field is refused with its name. */
+    public static ArrayStatus fromJson(JsonNode json) throws AdminException {
+        requireObject(json, "status");
+        List<MemberStatus> members = new ArrayList<>();
+        for (JsonNode m : array(json, "members")) {
+            members.add(new MemberStatus(integer(m, "slot"), text(m, "path"), text(m, "state"), text(m, "reason")));
+        }
+        List<String> spares = new ArrayList<>();
+        for (JsonNode spare : array(json, "spares")) {
+            spares.add(spare.asText());
+        }
+        List<TaskStatus> tasks = new ArrayList<>();
+        for (JsonNode t : array(json, "tasks")) {
+            tasks.add(new TaskStatus(text(t, "kind"), text(t, "target"), number(t, "done"), number(t, "total"),
+                    real(t, "bytesPerSecond"), number(t, "etaSeconds"), number(t, "mismatches")));
+        }
+        return new ArrayStatus(text(json, "name"), uuid(json), integer(json, "level"), integer(json, "chunk"),
+                number(json, "size"), text(json, "state"), members, spares, tasks, text(json, "export"),
+                scrub(json.get("lastScrub")));
+    }
+
+    private static ScrubResult scrub(JsonNode r) throws AdminException {
+        if (r == null || r.isNull()) {
+            return null;
+        }
+        requireObject(r, "lastScrub");
+        String finished = text(r, "finished");
+        try {
+            return new ScrubResult(text(r, "kind"), number(r, "done"), number(r, "total"), number(r, "mismatches"),
+                    number(r, "repaired"), finished == null ? null : Instant.parse(finished));
+        } catch (DateTimeParseException e) {
+            throw new AdminException("status field 'finished' is not a time: " + finished);
+        }
+    }
+
+    private static UUID uuid(JsonNode json) throws AdminException {
+        String text = text(json, "uuid");
+        try {
+            return text == null ? null : UUID.fromString(text);
+        } catch (IllegalArgumentException e) {
+            throw new AdminException("status field 'uuid' is not a UUID: " + text);
+        }
+    }
+
+    private static void requireObject(JsonNode node, String what) throws AdminException {
+        if (node == null || !node.isObject()) {
+            throw new AdminException("'" + what + "' is not a JSON object");
+        }
+    }
+
+    private static JsonNode field(JsonNode json, String name) throws AdminException {
+        JsonNode value = json.get(name);
+        if (value == null) {
+            throw new AdminException("status has no field '" + name + "'");
+        }
+        return value;
+    }
+
+    private static String text(JsonNode json, String name) throws AdminException {
+        JsonNode value = field(json, name);
+        if (value.isNull()) {
+            return null;
+        }
+        if (!value.isTextual()) {
+            throw new AdminException("status field '" + name + "' is not a string");
+        }
+        return value.textValue();
+    }
+
+    private static long number(JsonNode json, String name) throws AdminException {
+        JsonNode value = field(json, name);
+        if (!value.isIntegralNumber() || !value.canConvertToLong()) {
+            throw new AdminException("status field '" + name + "' is not a whole number");
+        }
+        return value.longValue();
+    }
+
+    private static int integer(JsonNode json, String name) throws AdminException {
+        JsonNode value = field(json, name);
+        if (!value.isInt()) {
+            throw new AdminException("status field '" + name + "' is not a whole number");
+        }
+        return value.intValue();
+    }
+
+    private static double real(JsonNode json, String name) throws AdminException {
+        JsonNode value = field(json, name);
+        if (!value.isNumber()) {
+            throw new AdminException("status field '" + name + "' is not a number");
+        }
+        return value.doubleValue();
+    }
+
+    private static Iterable<JsonNode> array(JsonNode json, String name) throws AdminException {
+        JsonNode value = field(json, name);
+        if (!value.isArray()) {
+            throw new AdminException("status field '" + name + "' is not a list");
+        }
+        return value;
+    }
+}
