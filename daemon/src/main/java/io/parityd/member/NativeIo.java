@@ -26,7 +26,7 @@ import jnr.ffi.types.u_int64_t;
  * kernel's reason; {@code EINTR} is retried here so callers never see it.
  *
  * <p>File members use it only for {@code fallocate}; the rest (pread/pwrite on {@code O_DIRECT}
- * descriptors, {@code BLKGETSIZE64}) is here for raw block-device members (DESIGN.md, "RAID").
+ * descriptors, the block-device ioctls) is for {@link BlockMember} (DESIGN.md, "RAID").
  * Constants are Linux x86-64 values.
  *
  * <p>Thread safety: calls may run concurrently; {@link #close()} must not race with them (the
@@ -48,14 +48,20 @@ public final class NativeIo implements Closeable {
     public static final int EINTR = 4;
     public static final int EIO = 5;
     public static final int EBADF = 9;
-    public static final int ENOSPC = 28;
+    public static final int EBUSY = 16;
+    public static final int EINVAL = 22;
     public static final int ENOTTY = 25;
+    public static final int ENOSPC = 28;
     public static final int EOPNOTSUPP = 95;
 
     /** {@code _IOR(0x12, 114, size_t)}: a block device's size in bytes. */
     public static final long BLKGETSIZE64 = 0x80081272L;
     /** {@code _IO(0x12, 104)}: a block device's logical sector size. */
     public static final long BLKSSZGET = 0x1268L;
+    /** {@code _IO(0x12, 119)}: discard a byte range {@code uint64_t[2] = {offset, length}}. */
+    public static final long BLKDISCARD = 0x1277L;
+    /** {@code _IO(0x12, 127)}: zero a byte range, offloaded where the device can, else by writes. */
+    public static final long BLKZEROOUT = 0x127fL;
 
     /** Alignment {@code O_DIRECT} demands of buffers, offsets and lengths on the devices we use. */
     public static final int DIRECT_ALIGNMENT = 4096;
@@ -88,6 +94,11 @@ public final class NativeIo implements Closeable {
         @SaveError
         @Variadic(fixedCount = 2)
         int ioctl(int fd, @u_int64_t long request, @Out ByteBuffer arg);
+
+        /** The same ioctl for requests that read a {@code uint64_t[]} (BLKDISCARD, BLKZEROOUT). */
+        @SaveError
+        @Variadic(fixedCount = 2)
+        int ioctl(int fd, @u_int64_t long request, @In long[] arg);
 
         String strerror(int errno);
     }
@@ -201,6 +212,25 @@ public final class NativeIo implements Closeable {
     }
 
     /**
+     * {@code ioctl(BLKDISCARD)}: tells the device the range is unused. What it reads back
+     * afterwards is up to the device (old data, zeroes, or on some SSDs neither); offset and
+     * length must be multiples of the logical sector size ({@code EINVAL} otherwise), and
+     * {@code EOPNOTSUPP} means the device cannot discard.
+     */
+    public void discard(long offset, long length) throws IOException {
+        rangeIoctl(BLKDISCARD, "BLKDISCARD", offset, length);
+    }
+
+    /**
+     * {@code ioctl(BLKZEROOUT)}: the range reads as zeroes afterwards. The kernel offloads it where
+     * the device can and otherwise writes zero pages itself, so it works on every writable block
+     * device but may be slow; alignment as for {@link #discard}.
+     */
+    public void zeroOut(long offset, long length) throws IOException {
+        rangeIoctl(BLKZEROOUT, "BLKZEROOUT", offset, length);
+    }
+
+    /**
      * Closes the descriptor once; later calls do nothing. {@code EINTR} is not retried: Linux has
      * released the descriptor by then, and a retry could close one another thread just opened.
      */
@@ -227,6 +257,14 @@ public final class NativeIo implements Closeable {
     private void ioctl(long request, String name, ByteBuffer out) throws IOException {
         int descriptor = openFd();
         while (Bound.LIBC.ioctl(descriptor, request, out) != 0) {
+            retryOrThrow("ioctl(" + name + ")");
+        }
+    }
+
+    private void rangeIoctl(long request, String name, long offset, long length) throws IOException {
+        int descriptor = openFd();
+        long[] range = {offset, length};
+        while (Bound.LIBC.ioctl(descriptor, request, range) != 0) {
             retryOrThrow("ioctl(" + name + ")");
         }
     }
