@@ -8,7 +8,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 
 import io.parityd.block.BlockDevice;
 import io.parityd.block.IoFailures;
@@ -68,14 +67,16 @@ public final class FileMember implements BlockDevice {
      * Opens an existing regular file as a member. Its size is fixed at this moment.
      *
      * @throws IOException naming the path: missing ({@link java.nio.file.NoSuchFileException}),
-     *                     not a regular file, or the OS refused to open it
+     *                     not a regular file (block devices are {@link BlockMember}s), or the OS
+     *                     refused to open it
      */
     public static FileMember open(Path path, boolean readOnly) throws IOException {
-        BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class);
-        if (!attributes.isRegularFile()) {
-            String what = attributes.isDirectory() ? "a directory" : "not a regular file";
-            throw new IOException(path + " is " + what + "; members are regular files for now"
-                    + " (raw block devices arrive in a later release)");
+        int type = Members.type(path);
+        if (type == Members.S_IFBLK) {
+            throw new IOException(path + " is a block device, not a regular file (Members.open opens either)");
+        }
+        if (type != Members.S_IFREG) {
+            throw Members.notAMember(path, type);
         }
         FileChannel channel = readOnly
                 ? FileChannel.open(path, StandardOpenOption.READ)

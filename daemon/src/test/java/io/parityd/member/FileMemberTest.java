@@ -171,8 +171,10 @@ class FileMemberTest extends BlockDeviceContract {
         assertThatThrownBy(() -> FileMember.open(missing, false))
                 .isInstanceOf(NoSuchFileException.class).hasMessageContaining(missing.toString());
         assertThatThrownBy(() -> FileMember.open(dir, false))
-                .isInstanceOf(IOException.class).hasMessage(dir + " is a directory; members are regular"
-                        + " files for now (raw block devices arrive in a later release)");
+                .isInstanceOf(IOException.class)
+                .hasMessage(dir + " is a directory; a member must be a regular file or a block device");
+        assertThatThrownBy(() -> FileMember.open(Path.of("/dev/null"), true))
+                .hasMessage("/dev/null is a character device; a member must be a regular file or a block device");
     }
 
     @Test
