@@ -73,7 +73,9 @@ public final class BlockMember implements BlockDevice {
      *
      * @throws java.nio.file.NoSuchFileException if nothing is at {@code path}
      * @throws IOException naming the path: not a block device; in use (mounted, or held by md or
-     *                     another parityd); a sector size we cannot handle; or the call that failed
+     *                     another parityd); refused by the OS (a {@link java.nio.file.FileSystemException}
+     *                     with the kernel's reason, caused by the {@link NativeIoException}); a sector
+     *                     size we cannot handle; or the call that failed
      */
     public static BlockMember open(Path path, boolean readOnly) throws IOException {
         int type = Members.type(path);
@@ -224,7 +226,7 @@ public final class BlockMember implements BlockDevice {
                 throw new IOException(path + " is in use (mounted, or held by another program such as md or"
                         + " another parityd); unmount it or stop that program, or name another device", e);
             }
-            throw e;
+            throw e.asFileSystemException();
         }
     }
 

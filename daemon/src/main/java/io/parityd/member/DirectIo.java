@@ -3,6 +3,7 @@ package io.parityd.member;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ReadOnlyBufferException;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -76,6 +77,11 @@ final class DirectIo {
         }
     }
 
+    /** This thread's aligned scratch buffer of {@link #BOUNCE_SIZE} bytes; its content does not survive a call. */
+    static ByteBuffer bounceBuffer() {
+        return BOUNCE.get();
+    }
+
     int blockSize() {
         return blockSize;
     }
@@ -92,6 +98,9 @@ final class DirectIo {
 
     /** Fills {@code dst} from {@code offset}. */
     void read(ByteBuffer dst, long offset) throws IOException {
+        if (dst.isReadOnly()) {
+            throw new ReadOnlyBufferException(); // the kernel would write into a direct one regardless
+        }
         if (straight(dst, offset)) {
             readFully(dst, offset);
             return;

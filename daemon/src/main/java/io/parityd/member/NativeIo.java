@@ -25,8 +25,8 @@ import jnr.ffi.types.u_int64_t;
  * that returns {@code -1} becomes a {@link NativeIoException} naming the call, the path and the
  * kernel's reason; {@code EINTR} is retried here so callers never see it.
  *
- * <p>File members use it only for {@code fallocate}; the rest (pread/pwrite on {@code O_DIRECT}
- * descriptors, the block-device ioctls) is for {@link BlockMember} (DESIGN.md, "RAID").
+ * <p>{@link FileMember} uses it buffered (pread/pwrite, fallocate); {@link BlockMember} with
+ * {@code O_DIRECT} and the block-device ioctls (DESIGN.md, "RAID").
  * Constants are Linux x86-64 values.
  *
  * <p>Thread safety: calls may run concurrently; {@link #close()} must not race with them (the
@@ -63,6 +63,8 @@ public final class NativeIo implements Closeable {
     /** {@code _IO(0x12, 127)}: zero a byte range, offloaded where the device can, else by writes. */
     public static final long BLKZEROOUT = 0x127fL;
 
+    private static final int SEEK_END = 2;
+
     /** Alignment {@code O_DIRECT} demands of buffers, offsets and lengths on the devices we use. */
     public static final int DIRECT_ALIGNMENT = 4096;
 
@@ -87,6 +89,9 @@ public final class NativeIo implements Closeable {
 
         @SaveError
         int fdatasync(int fd);
+
+        @SaveError
+        @off_t long lseek(int fd, @off_t long offset, int whence);
 
         @SaveError
         int fallocate(int fd, int mode, @off_t long offset, @off_t long length);
@@ -194,6 +199,21 @@ public final class NativeIo implements Closeable {
         int descriptor = openFd();
         while (Bound.LIBC.fallocate(descriptor, mode, offset, length) != 0) {
             retryOrThrow("fallocate(" + fallocateModeName(mode) + ")");
+        }
+    }
+
+    /**
+     * {@code lseek(SEEK_END)}: the size of the file open here, in bytes. It moves the descriptor's
+     * file offset, which no call in this class uses.
+     */
+    public long fileSize() throws IOException {
+        int descriptor = openFd();
+        while (true) {
+            long end = Bound.LIBC.lseek(descriptor, 0, SEEK_END);
+            if (end >= 0) {
+                return end;
+            }
+            retryOrThrow("lseek(SEEK_END)");
         }
     }
 
