@@ -25,8 +25,8 @@ import jnr.ffi.types.u_int64_t;
  * that returns {@code -1} becomes a {@link NativeIoException} naming the call, the path and the
  * kernel's reason; {@code EINTR} is retried here so callers never see it.
  *
- * <p>File members use it only for {@code fallocate}; the rest (pread/pwrite on {@code O_DIRECT}
- * descriptors, {@code BLKGETSIZE64}) is here for raw block-device members (DESIGN.md, "RAID").
+ * <p>{@link FileMember} uses it buffered (pread/pwrite, fallocate); {@link BlockMember} with
+ * {@code O_DIRECT} and the block-device ioctls (DESIGN.md, "RAID").
  * Constants are Linux x86-64 values.
  *
  * <p>Thread safety: calls may run concurrently; {@link #close()} must not race with them (the
@@ -48,14 +48,22 @@ public final class NativeIo implements Closeable {
     public static final int EINTR = 4;
     public static final int EIO = 5;
     public static final int EBADF = 9;
-    public static final int ENOSPC = 28;
+    public static final int EBUSY = 16;
+    public static final int EINVAL = 22;
     public static final int ENOTTY = 25;
+    public static final int ENOSPC = 28;
     public static final int EOPNOTSUPP = 95;
 
     /** {@code _IOR(0x12, 114, size_t)}: a block device's size in bytes. */
     public static final long BLKGETSIZE64 = 0x80081272L;
     /** {@code _IO(0x12, 104)}: a block device's logical sector size. */
     public static final long BLKSSZGET = 0x1268L;
+    /** {@code _IO(0x12, 119)}: discard a byte range {@code uint64_t[2] = {offset, length}}. */
+    public static final long BLKDISCARD = 0x1277L;
+    /** {@code _IO(0x12, 127)}: zero a byte range, offloaded where the device can, else by writes. */
+    public static final long BLKZEROOUT = 0x127fL;
+
+    private static final int SEEK_END = 2;
 
     /** Alignment {@code O_DIRECT} demands of buffers, offsets and lengths on the devices we use. */
     public static final int DIRECT_ALIGNMENT = 4096;
@@ -83,11 +91,19 @@ public final class NativeIo implements Closeable {
         int fdatasync(int fd);
 
         @SaveError
+        @off_t long lseek(int fd, @off_t long offset, int whence);
+
+        @SaveError
         int fallocate(int fd, int mode, @off_t long offset, @off_t long length);
 
         @SaveError
         @Variadic(fixedCount = 2)
         int ioctl(int fd, @u_int64_t long request, @Out ByteBuffer arg);
+
+        /** The same ioctl for requests that read a {@code uint64_t[]} (BLKDISCARD, BLKZEROOUT). */
+        @SaveError
+        @Variadic(fixedCount = 2)
+        int ioctl(int fd, @u_int64_t long request, @In long[] arg);
 
         String strerror(int errno);
     }
@@ -186,6 +202,21 @@ public final class NativeIo implements Closeable {
         }
     }
 
+    /**
+     * {@code lseek(SEEK_END)}: the size of the file open here, in bytes. It moves the descriptor's
+     * file offset, which no call in this class uses.
+     */
+    public long fileSize() throws IOException {
+        int descriptor = openFd();
+        while (true) {
+            long end = Bound.LIBC.lseek(descriptor, 0, SEEK_END);
+            if (end >= 0) {
+                return end;
+            }
+            retryOrThrow("lseek(SEEK_END)");
+        }
+    }
+
     /** {@code ioctl(BLKGETSIZE64)}: the size of the block device open here, in bytes. */
     public long blockDeviceSize() throws IOException {
         ByteBuffer out = ByteBuffer.allocateDirect(Long.BYTES).order(ByteOrder.nativeOrder());
@@ -198,6 +229,25 @@ public final class NativeIo implements Closeable {
         ByteBuffer out = ByteBuffer.allocateDirect(Integer.BYTES).order(ByteOrder.nativeOrder());
         ioctl(BLKSSZGET, "BLKSSZGET", out);
         return out.getInt(0);
+    }
+
+    /**
+     * {@code ioctl(BLKDISCARD)}: tells the device the range is unused. What it reads back
+     * afterwards is up to the device (old data, zeroes, or on some SSDs neither); offset and
+     * length must be multiples of the logical sector size ({@code EINVAL} otherwise), and
+     * {@code EOPNOTSUPP} means the device cannot discard.
+     */
+    public void discard(long offset, long length) throws IOException {
+        rangeIoctl(BLKDISCARD, "BLKDISCARD", offset, length);
+    }
+
+    /**
+     * {@code ioctl(BLKZEROOUT)}: the range reads as zeroes afterwards. The kernel offloads it where
+     * the device can and otherwise writes zero pages itself, so it works on every writable block
+     * device but may be slow; alignment as for {@link #discard}.
+     */
+    public void zeroOut(long offset, long length) throws IOException {
+        rangeIoctl(BLKZEROOUT, "BLKZEROOUT", offset, length);
     }
 
     /**
@@ -227,6 +277,14 @@ public final class NativeIo implements Closeable {
     private void ioctl(long request, String name, ByteBuffer out) throws IOException {
         int descriptor = openFd();
         while (Bound.LIBC.ioctl(descriptor, request, out) != 0) {
+            retryOrThrow("ioctl(" + name + ")");
+        }
+    }
+
+    private void rangeIoctl(long request, String name, long offset, long length) throws IOException {
+        int descriptor = openFd();
+        long[] range = {offset, length};
+        while (Bound.LIBC.ioctl(descriptor, request, range) != 0) {
             retryOrThrow("ioctl(" + name + ")");
         }
     }

@@ -8,13 +8,17 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.ReadOnlyBufferException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
@@ -171,19 +175,119 @@ class FileMemberTest extends BlockDeviceContract {
         assertThatThrownBy(() -> FileMember.open(missing, false))
                 .isInstanceOf(NoSuchFileException.class).hasMessageContaining(missing.toString());
         assertThatThrownBy(() -> FileMember.open(dir, false))
-                .isInstanceOf(IOException.class).hasMessage(dir + " is a directory; members are regular"
-                        + " files for now (raw block devices arrive in a later release)");
+                .isInstanceOf(IOException.class)
+                .hasMessage(dir + " is a directory; a member must be a regular file or a block device");
+        assertThatThrownBy(() -> FileMember.open(Path.of("/dev/null"), true))
+                .hasMessage("/dev/null is a character device; a member must be a regular file or a block device");
     }
 
     @Test
-    void shouldCloseBothDescriptors() throws IOException {
+    void shouldReportARefusedOpenAsFilesWouldWithTheErrnoAsCause() throws Exception {
+        Path file = dir.resolve("immutable.img");
+        Files.write(file, pattern(4096));
+        assumeTrue(run("chattr", "+i", file.toString()) == 0, "needs chattr +i (root, ext4) to make a file unwritable");
+        try {
+            assertThatThrownBy(() -> FileMember.open(file, false))
+                    .isInstanceOfSatisfying(FileSystemException.class,
+                            e -> assertThat(e.getReason()).isEqualTo("Operation not permitted"))
+                    .hasMessage(file + ": Operation not permitted")
+                    .cause().isInstanceOfSatisfying(NativeIoException.class, e -> assertThat(e.errno()).isEqualTo(1));
+            try (FileMember reader = FileMember.open(file, true)) {
+                assertThat(reader.size()).isEqualTo(4096);
+            }
+        } finally {
+            run("chattr", "-i", file.toString());
+        }
+    }
+
+    @Test
+    void shouldHoldOneDescriptorAndCloseIt() throws IOException {
         Path file = dir.resolve("fds.img");
         FileMember member = FileMember.createSparse(file, MIB);
-        assertThat(openDescriptorsOn(file)).isEqualTo(2);
+        assertThat(openDescriptorsOn(file)).isEqualTo(1);
 
         member.close();
 
         assertThat(openDescriptorsOn(file)).isZero();
+    }
+
+    @Test
+    void shouldKeepServingEveryThreadWhenOneDoingIoIsInterrupted() throws Exception {
+        Path file = dir.resolve("interrupted.img");
+        byte[] content = pattern(64 * 1024);
+        Files.write(file, content);
+        try (FileMember member = FileMember.open(file, false)) {
+            // A FileChannel would close itself for every thread here (ClosedByInterruptException).
+            Thread.currentThread().interrupt();
+            try {
+                member.write(ByteBuffer.wrap(content, 0, 4096), 8192, false);
+                member.read(ByteBuffer.allocate(4096), 0);
+                member.flush();
+                assertThat(Thread.currentThread().isInterrupted()).as("the interrupt is left for the caller").isTrue();
+            } finally {
+                Thread.interrupted();
+            }
+
+            ByteBuffer back = ByteBuffer.allocate(content.length);
+            Thread other = new Thread(() -> {
+                try {
+                    member.read(back, 0);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            other.start();
+            other.join(TimeUnit.SECONDS.toMillis(30));
+            byte[] expected = content.clone();
+            System.arraycopy(content, 0, expected, 8192, 4096);
+            assertThat(back.array()).isEqualTo(expected);
+        }
+    }
+
+    @Test
+    void shouldWriteFromReadOnlyBuffersAndRefuseToReadIntoThem() throws IOException {
+        Path file = dir.resolve("readonly-buffers.img");
+        byte[] content = pattern(3 * MIB);
+        try (FileMember member = FileMember.createSparse(file, 4L * MIB)) {
+            ByteBuffer heap = ByteBuffer.wrap(content).asReadOnlyBuffer();
+            member.write(heap.position(5), 7, false); // larger than the scratch buffer it goes through
+            ByteBuffer direct = ByteBuffer.allocateDirect(100).put(content, 0, 100).flip().asReadOnlyBuffer();
+            member.write(direct, 3 * MIB + 50, false);
+
+            assertThat(heap.hasRemaining()).isFalse();
+            assertThat(direct.hasRemaining()).isFalse();
+            assertThatThrownBy(() -> member.read(ByteBuffer.allocateDirect(10).asReadOnlyBuffer(), 0))
+                    .isInstanceOf(ReadOnlyBufferException.class);
+        }
+        byte[] back = Files.readAllBytes(file);
+        assertThat(Arrays.copyOfRange(back, 7, 7 + content.length - 5)).isEqualTo(Arrays.copyOfRange(content, 5, content.length));
+        assertThat(Arrays.copyOfRange(back, 3 * MIB + 50, 3 * MIB + 150)).isEqualTo(Arrays.copyOfRange(content, 0, 100));
+    }
+
+    @Test
+    void shouldReportAFullFilesystemWithItsErrno() throws Exception {
+        assumeTrue((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid") == 0,
+                "needs root to mount a 256 KiB tmpfs that fills up");
+        Path small = Files.createDirectory(dir.resolve("small"));
+        assertThat(run("mount", "-t", "tmpfs", "-o", "size=256k", "parityd-test", small.toString())).isZero();
+        try {
+            Path file = small.resolve("m.img");
+            try (FileMember member = FileMember.createSparse(file, 4L * MIB)) {
+                assertThatThrownBy(() -> member.write(ByteBuffer.allocateDirect(MIB), 0, false))
+                        .isInstanceOfSatisfying(NativeIoException.class,
+                                e -> assertThat(e.errno()).isEqualTo(NativeIo.ENOSPC))
+                        .hasMessageStartingWith("pwrite " + file + ": No space left on device (errno 28)");
+            }
+        } finally {
+            assertThat(run("umount", small.toString())).isZero();
+        }
+    }
+
+    /** Runs a command, returns its exit status; its output goes to the test's output. */
+    private static int run(String... command) throws IOException, InterruptedException {
+        Process process = new ProcessBuilder(command).inheritIO().start();
+        assertThat(process.waitFor(30, TimeUnit.SECONDS)).as("%s finished", command[0]).isTrue();
+        return process.exitValue();
     }
 
     /** Counts this process's descriptors open on {@code file}, from /proc/self/fd. */

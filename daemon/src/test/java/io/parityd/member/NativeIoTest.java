@@ -12,11 +12,16 @@ import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 class NativeIoTest {
 
     private static final int MIB = 1 << 20;
+    private static final int EXCLUSIVE = NativeIo.O_RDWR | NativeIo.O_DIRECT | NativeIo.O_CLOEXEC | NativeIo.O_EXCL;
+
+    @RegisterExtension
+    final LoopDevices loops = new LoopDevices();
 
     @TempDir
     Path dir;
@@ -108,6 +113,81 @@ class NativeIoTest {
         assertThat(buffer.isDirect()).isTrue();
         assertThat(buffer.capacity()).isEqualTo(12345);
         assertThat(buffer.alignmentOffset(0, NativeIo.DIRECT_ALIGNMENT)).isZero();
+    }
+
+    @Test
+    void shouldZeroOutAndDiscardWholeSectorsOfABlockDevice() throws Exception {
+        Path device = loops.attach(LoopDevices.backingFile(dir.resolve("1.img"), MIB));
+        try (NativeIo io = NativeIo.open(device, EXCLUSIVE, 0)) {
+            ByteBuffer ones = NativeIo.alignedBuffer(8192);
+            for (int i = 0; i < ones.capacity(); i++) {
+                ones.put(i, (byte) 1);
+            }
+            io.pwrite(ones, 0);
+
+            io.zeroOut(512, 1024);
+            io.discard(4096, 4096); // a loop device punches its file, so this range reads zeroes too
+
+            ByteBuffer back = NativeIo.alignedBuffer(8192);
+            io.pread(back, 0);
+            for (int i = 0; i < back.capacity(); i++) {
+                boolean zeroed = (i >= 512 && i < 1536) || i >= 4096;
+                assertThat(back.get(i)).as("byte %d", i).isEqualTo((byte) (zeroed ? 0 : 1));
+            }
+        }
+    }
+
+    @Test
+    void shouldReportInvalidArgumentForRangesOffTheSectorGrid() throws Exception {
+        Path device = loops.attach(LoopDevices.backingFile(dir.resolve("1.img"), MIB));
+        try (NativeIo io = NativeIo.open(device, EXCLUSIVE, 0)) {
+            assertThatThrownBy(() -> io.discard(100, 4096))
+                    .isInstanceOfSatisfying(NativeIoException.class, e -> {
+                        assertThat(e.errno()).isEqualTo(NativeIo.EINVAL);
+                        assertThat(e.call()).isEqualTo("ioctl(BLKDISCARD)");
+                    })
+                    .hasMessage("ioctl(BLKDISCARD) " + device + ": Invalid argument (errno 22)");
+            assertThatThrownBy(() -> io.zeroOut(0, 100))
+                    .hasMessage("ioctl(BLKZEROOUT) " + device + ": Invalid argument (errno 22)");
+        }
+    }
+
+    @Test
+    void shouldReportBadDescriptorWhenZeroingThroughAReadOnlyDescriptor() throws Exception {
+        Path device = loops.attach(LoopDevices.backingFile(dir.resolve("1.img"), MIB));
+        try (NativeIo io = NativeIo.open(device, NativeIo.O_RDONLY | NativeIo.O_CLOEXEC, 0)) {
+            assertThatThrownBy(() -> io.zeroOut(0, 4096))
+                    .isInstanceOfSatisfying(NativeIoException.class, e -> assertThat(e.errno()).isEqualTo(NativeIo.EBADF))
+                    .hasMessage("ioctl(BLKZEROOUT) " + device + ": Bad file descriptor (errno 9)");
+            assertThatThrownBy(() -> io.discard(0, 4096))
+                    .hasMessage("ioctl(BLKDISCARD) " + device + ": Bad file descriptor (errno 9)");
+        }
+    }
+
+    @Test
+    void shouldReportNotATypewriterWhenDiscardingOnARegularFile() throws Exception {
+        Path file = dir.resolve("plain.img");
+        Files.write(file, new byte[8192]);
+
+        try (NativeIo io = NativeIo.open(file, NativeIo.O_RDWR | NativeIo.O_CLOEXEC, 0)) {
+            assertThatThrownBy(() -> io.discard(0, 4096))
+                    .isInstanceOfSatisfying(NativeIoException.class, e -> assertThat(e.errno()).isEqualTo(NativeIo.ENOTTY))
+                    .hasMessage("ioctl(BLKDISCARD) " + file + ": Inappropriate ioctl for device (errno 25)");
+            assertThatThrownBy(() -> io.zeroOut(0, 4096))
+                    .hasMessage("ioctl(BLKZEROOUT) " + file + ": Inappropriate ioctl for device (errno 25)");
+        }
+    }
+
+    @Test
+    void shouldReportBusyWhenABlockDeviceIsAlreadyHeldExclusively() throws Exception {
+        Path device = loops.attach(LoopDevices.backingFile(dir.resolve("1.img"), MIB));
+        try (NativeIo first = NativeIo.open(device, EXCLUSIVE, 0)) {
+            assertThatThrownBy(() -> NativeIo.open(device, EXCLUSIVE, 0))
+                    .isInstanceOfSatisfying(NativeIoException.class, e -> assertThat(e.errno()).isEqualTo(NativeIo.EBUSY))
+                    .hasMessage("open " + device + ": Device or resource busy (errno 16)");
+            assertThat(first.blockDeviceSize()).isEqualTo(MIB);
+            assertThat(first.logicalSectorSize()).isEqualTo(512);
+        }
     }
 
     @Test
