@@ -1,6 +1,7 @@
 package io.parityd.cli;
 
-import io.parityd.member.FileMember;
+import io.parityd.block.BlockDevice;
+import io.parityd.member.Members;
 import io.parityd.raid.ArrayGeometry;
 import io.parityd.raid.MemberEntry;
 import io.parityd.raid.Superblock;
@@ -37,7 +38,7 @@ final class ExamineCommand implements Callable<Integer> {
         int status = 0;
         for (Path member : members) {
             out.println(member + ":");
-            try (FileMember device = FileMember.open(member, true)) {
+            try (BlockDevice device = Members.open(member, true)) {
                 SuperblockRead read = Superblock.read(device);
                 if (read.record().isPresent()) {
                     print(out, read.record().get());

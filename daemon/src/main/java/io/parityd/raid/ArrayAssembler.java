@@ -17,7 +17,7 @@ import java.util.Objects;
 import java.util.UUID;
 import java.util.function.Function;
 
-import io.parityd.member.FileMember;
+import io.parityd.member.Members;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -137,9 +137,9 @@ public final class ArrayAssembler {
         }
     }
 
-    /** The one place that decides how a member path is opened (files now; raw devices with issue 3). */
+    /** The one place that decides how a member path is opened: a regular file or a raw block device. */
     static BlockDevice openMember(Path path) throws IOException {
-        return FileMember.open(path, false);
+        return Members.open(path, false);
     }
 
     private static void closeQuietly(BlockDevice member) {

@@ -15,7 +15,8 @@ import java.util.UUID;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
-import io.parityd.member.FileMember;
+import io.parityd.block.BlockDevice;
+import io.parityd.member.Members;
 
 /**
  * {@code parityd create}: turns a list of member files (and hot spares) into a new RAID-0, 1, 4,
@@ -164,17 +165,18 @@ public final class ArrayCreator {
         }
         BasicFileAttributes attributes = attributes(path);
         if (attributes.isDirectory()) {
-            throw new ArrayException(path + " is a directory", "give the path of a member file");
+            throw new ArrayException(path + " is a directory", "give the path of a member file or block device");
         }
-        if (!attributes.isRegularFile()) {
-            throw new ArrayException(path + " is not a regular file",
-                    "members are regular files for now (raw block devices arrive in a later release)");
+        boolean blockDevice = isBlockDevice(path);
+        if (!attributes.isRegularFile() && !blockDevice) {
+            throw new ArrayException(path + " is neither a regular file nor a block device",
+                    "give the path of a member file or block device");
         }
         if (!Files.isReadable(path) || !Files.isWritable(path)) {
             throw new ArrayException("cannot use " + path + ": permission denied (a member must be readable"
                     + " and writable)", "fix its permissions or run parityd as a user that may write it");
         }
-        long size = attributes.size();
+        long size = blockDevice ? deviceSize(path) : attributes.size();
         if (spec.memberSize().isPresent() && spec.memberSize().getAsLong() != size) {
             warnings.add(path + " already exists with " + ByteSize.describe(size) + "; --size applies only"
                     + " to members that do not exist yet, so it is used as it is");
@@ -236,7 +238,7 @@ public final class ArrayCreator {
     /** Refuses a file that already holds a parityd superblock, unless forced (then warns). */
     private static void checkNotInUse(Path path, boolean force, List<String> warnings) throws ArrayException {
         SuperblockRead read;
-        try (FileMember member = FileMember.open(path, true)) {
+        try (BlockDevice member = Members.open(path, true)) {
             read = Superblock.read(member);
         } catch (IOException e) {
             throw new ArrayException("cannot read " + path + ": " + reason(e), "check the file and its permissions");
@@ -321,16 +323,13 @@ public final class ArrayCreator {
             table.add(row < memberCount ? MemberEntry.active(uuids.get(row)) : MemberEntry.spare(uuids.get(row)));
         }
         Instant now = clock.instant();
-        SuperblockRecord first = new SuperblockRecord(1, geometry, uuids.get(0), 0, 1, now, now,
-                SuperblockRecord.FLAG_CLEAN, table);
+        List<String> warnings = new ArrayList<>(plan.warnings());
         NewMembers writer = new NewMembers(plan.members().size());
         try (writer) {
             openAll(plan, writer);
-            for (int slot = 0; slot < memberCount; slot++) {
-                if (plan.members().get(slot).exists()) {
-                    writer.zero(slot, Superblock.DATA_OFFSET + plan.memberDataSize());
-                }
-            }
+            boolean zeroed = zeroExisting(plan, writer, memberCount, warnings);
+            SuperblockRecord first = new SuperblockRecord(1, geometry, uuids.get(0), 0, 1, now, now,
+                    zeroed ? SuperblockRecord.FLAG_CLEAN : 0, table);
             for (int row = 0; row < plan.members().size(); row++) {
                 writer.writeSuperblocks(row, first.forSlot(row));
             }
@@ -338,7 +337,37 @@ public final class ArrayCreator {
         } catch (IOException e) {
             throw writer.failed(spec.name(), e);
         }
-        return new CreateResult(geometry, spec.members(), uuids.subList(0, memberCount), plan.warnings());
+        return new CreateResult(geometry, spec.members(), uuids.subList(0, memberCount), warnings);
+    }
+
+    /**
+     * Makes the data area of every existing member read as zeroes, if every one of them can do so
+     * quickly (hole punching, discard that zeroes, write-zeroes offload); then the array starts
+     * clean and reads as zeroes. If one cannot, none is zeroed and the array starts dirty, so its
+     * first serve computes redundancy from whatever is there in the background — md's initial
+     * resync — instead of create writing every byte of every disk.
+     */
+    private static boolean zeroExisting(Plan plan, NewMembers writer, int memberCount, List<String> warnings)
+            throws IOException {
+        long length = Superblock.DATA_OFFSET + plan.memberDataSize();
+        List<Path> slow = new ArrayList<>();
+        for (int slot = 0; slot < memberCount; slot++) {
+            if (plan.members().get(slot).exists() && !writer.zeroesFast(slot, length)) {
+                slow.add(plan.members().get(slot).path());
+            }
+        }
+        if (!slow.isEmpty()) {
+            warnings.add(slow + " cannot be zeroed quickly (no write-zeroes or discard offload), so the array is"
+                    + " created dirty: its first serve resyncs redundancy in the background, and the volume does not"
+                    + " read as zeroes");
+            return false;
+        }
+        for (int slot = 0; slot < memberCount; slot++) {
+            if (plan.members().get(slot).exists()) {
+                writer.zero(slot, length);
+            }
+        }
+        return true;
     }
 
     /** Opens existing members before creating new ones, so a refusal to open changes nothing. */
@@ -367,6 +396,22 @@ public final class ArrayCreator {
             return fse.getReason();
         }
         return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+
+    private static boolean isBlockDevice(Path path) throws ArrayException {
+        try {
+            return Members.isBlockDevice(path);
+        } catch (IOException e) {
+            throw new ArrayException("cannot examine " + path + ": " + reason(e), "check the path and its permissions");
+        }
+    }
+
+    private static long deviceSize(Path path) throws ArrayException {
+        try {
+            return Members.sizeOf(path);
+        } catch (IOException e) {
+            throw new ArrayException("cannot read the size of " + path + ": " + reason(e), "check the device");
+        }
     }
 
     private static BasicFileAttributes attributes(Path path) throws ArrayException {

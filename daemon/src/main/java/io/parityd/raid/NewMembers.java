@@ -9,7 +9,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
+import io.parityd.block.BlockDevice;
 import io.parityd.member.FileMember;
+import io.parityd.member.Members;
 
 /**
  * The members one {@link ArrayCreator#create} is initializing: it opens or creates them, zeroes
@@ -18,7 +20,8 @@ import io.parityd.member.FileMember;
  */
 final class NewMembers implements Closeable {
 
-    private final FileMember[] members;
+    private final BlockDevice[] members;
+    private final Path[] paths;
     private final List<Path> created = new ArrayList<>();
     /** The member being worked on, named when something fails. */
     private Path current;
@@ -26,33 +29,42 @@ final class NewMembers implements Closeable {
     private boolean complete;
 
     NewMembers(int count) {
-        members = new FileMember[count];
+        members = new BlockDevice[count];
+        paths = new Path[count];
     }
 
     void open(int slot, Path path) throws IOException {
         current = path;
-        members[slot] = FileMember.open(path, false);
+        members[slot] = Members.open(path, false);
+        paths[slot] = path;
     }
 
     void create(int slot, Path path, long size) throws IOException {
         current = path;
         members[slot] = FileMember.createSparse(path, size);
+        paths[slot] = path;
         created.add(path);
+    }
+
+    /** True if the member can make {@code [0, length)} read as zeroes without writing it all. */
+    boolean zeroesFast(int slot, long length) {
+        BlockDevice member = members[slot];
+        return member.zeroesFast(0, Math.min(length, member.size()), true);
     }
 
     /** Makes {@code [0, length)} of an existing member read as zeroes, durably. */
     void zero(int slot, long length) throws IOException {
-        FileMember member = members[slot];
-        current = member.path();
+        BlockDevice member = members[slot];
+        current = paths[slot];
         changedExisting = true;
         member.writeZeroes(0, Math.min(length, member.size()), true, false);
         member.flush();
     }
 
     void writeSuperblocks(int slot, SuperblockRecord record) throws IOException {
-        FileMember member = members[slot];
-        current = member.path();
-        changedExisting |= !created.contains(member.path());
+        BlockDevice member = members[slot];
+        current = paths[slot];
+        changedExisting |= !created.contains(paths[slot]);
         Superblock.writeBoth(member, record);
     }
 
@@ -73,7 +85,7 @@ final class NewMembers implements Closeable {
                 members[i].close();
             } catch (IOException e) {
                 if (complete && !failures.any()) {
-                    current = members[i].path(); // otherwise keep naming the member that failed first
+                    current = paths[i]; // otherwise keep naming the member that failed first
                 }
                 failures.add(e);
             }
