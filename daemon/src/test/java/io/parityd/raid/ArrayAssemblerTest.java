@@ -209,13 +209,13 @@ class ArrayAssemblerTest {
             try (FileMember m = FileMember.open(path(name), false)) {
                 SuperblockRecord r = Superblock.read(m).record().orElseThrow();
                 ArrayGeometry g = r.geometry();
-                ArrayGeometry raid6 = new ArrayGeometry(g.arrayUuid(), g.name(), 6, g.chunkSize(), 3,
+                ArrayGeometry raid4 = new ArrayGeometry(g.arrayUuid(), g.name(), 4, g.chunkSize(), 3,
                         g.dataOffset(), g.memberDataSize());
-                Superblock.write(m, new SuperblockRecord(2, raid6, r.memberUuid(), r.slot(), 1, r.created(),
+                Superblock.write(m, new SuperblockRecord(2, raid4, r.memberUuid(), r.slot(), 1, r.created(),
                         LATER, r.flags(), r.members()));
             }
         }
-        assertRefused(List.of(path("a"), path("b"), path("c")), "array 'tank' is RAID-6, which arrives in a later"
+        assertRefused(List.of(path("a"), path("b"), path("c")), "array 'tank' is RAID-4, which arrives in a later"
                 + " release; serve it with a parityd that supports that level");
     }
 
