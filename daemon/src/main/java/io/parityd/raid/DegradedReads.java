@@ -64,6 +64,7 @@ final class DegradedReads {
             return false;
         }
         image.recover(lostRoles, col, len, false);
+        StripeWriter.window(dst, at, len);
         Parity.copy(dst, at, image.buffer(dataIndex), image.index(dataIndex, col), len);
         return true;
     }
