@@ -33,7 +33,8 @@ final class DegradedReads {
         int member = layout.dataMember(stripe, dataIndex);
         locks().lock(stripe, stripe);
         try {
-            while (true) {
+            for (int attempt = 0; ; attempt++) {
+                members.checkRetries(attempt, stripe);
                 if (members.usable(member, stripe)) {
                     StripeWriter.window(dst, at, len);
                     if (members.read(member, dst, layout.memberOffset(stripe, col))) {

@@ -210,6 +210,18 @@ final class MemberSlots {
         }
     }
 
+    /**
+     * Guards the loops that start a stripe over after a member read failed: each restart follows a
+     * slot going down, so more restarts than slots means a read of a slot already down, a bug that
+     * would otherwise spin forever.
+     */
+    void checkRetries(int attempt, long stripe) {
+        if (attempt > 2 * slots.length) {
+            throw new IllegalStateException("stripe " + stripe + " restarted " + attempt
+                    + " times without a new member failure");
+        }
+    }
+
     // --- transitions ----------------------------------------------------------------------------
 
     /**

@@ -44,7 +44,8 @@ final class MirrorScrub {
         long offset = core.layout.memberOffset(stripe, 0);
         core.locks.lock(stripe, stripe);
         try {
-            while (true) {
+            for (int attempt = 0; ; attempt++) {
+                members.checkRetries(attempt, stripe);
                 long serving = core.allSlots() & ~members.unusable(stripe);
                 if (Long.bitCount(serving) < 2) {
                     return ScrubTally.UNCHECKED;

@@ -117,7 +117,8 @@ final class Rebuilder {
             checkStillRebuilding();
             int length = (int) (to - from) * chunk;
             target.clear().limit(length);
-            while (!source.fill(slot, from, to, target)) {
+            for (int attempt = 0; !source.fill(slot, from, to, target); attempt++) {
+                members.checkRetries(attempt, from);
                 checkStillRebuilding();
             }
             target.clear().limit(length);

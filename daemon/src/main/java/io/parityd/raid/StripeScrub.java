@@ -61,7 +61,8 @@ final class StripeScrub {
     private int check(long stripe, boolean repair) throws IOException {
         core.locks.lock(stripe, stripe);
         try {
-            while (true) {
+            for (int attempt = 0; ; attempt++) {
+                members.checkRetries(attempt, stripe);
                 long lost = members.unusable(stripe);
                 if (Long.bitCount(lost) >= core.redundancy) {
                     return ScrubTally.UNCHECKED;

@@ -117,7 +117,8 @@ final class StripeWriter {
         this.mayDeallocate = mayDeallocate;
         boolean full = from == 0 && to == k * chunk;
         try {
-            while (true) {
+            for (int attempt = 0; ; attempt++) {
+                members.checkRetries(attempt, stripe);
                 snapshotLost();
                 if (full ? prepareFull() : preparePartial()) {
                     return commit(full);
