@@ -3,8 +3,6 @@ package io.parityd.raid;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * Checks, and optionally repairs, the parity of a striped volume stripe by stripe: the engine

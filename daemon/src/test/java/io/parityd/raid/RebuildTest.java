@@ -46,6 +46,9 @@ class RebuildTest {
                 volume.fail(slot, new IOException("drill"));
             }
             AtomicLong writesDuringRebuild = new AtomicLong();
+            // Each new device holds its first rebuild write until clients have written a while, so
+            // the rebuild really runs under client writes however fast the machine is.
+            CountDownLatch clientsWrote = new CountDownLatch(50);
             ExecutorService pool = Executors.newFixedThreadPool(WRITERS);
             try {
                 CountDownLatch start = new CountDownLatch(1);
@@ -54,14 +57,14 @@ class RebuildTest {
                     int thread = t;
                     writers.add(pool.submit(() -> {
                         start.await();
-                        writeOwnRegion(volume, model, thread, slots, listener, writesDuringRebuild);
+                        writeOwnRegion(volume, model, thread, slots, listener, writesDuringRebuild, clientsWrote);
                         return null;
                     }));
                 }
-                for (int slot : slots) {
-                    volume.rebuild(slot, ReconstructionTest.memory(g, "new" + slot), 0);
-                }
                 start.countDown();
+                for (int slot : slots) {
+                    volume.rebuild(slot, new GateDevice(ReconstructionTest.memory(g, "new" + slot), 1, clientsWrote), 0);
+                }
                 for (Future<?> f : writers) {
                     f.get(120, TimeUnit.SECONDS);
                 }
@@ -87,7 +90,8 @@ class RebuildTest {
 
     /** Random writes inside this thread's quarter of the volume, until every rebuild has ended. */
     private static void writeOwnRegion(RaidVolume volume, byte[] model, int thread, int[] slots,
-                                       RecordingListener listener, AtomicLong duringRebuild) throws IOException {
+                                       RecordingListener listener, AtomicLong duringRebuild, CountDownLatch wrote)
+            throws IOException {
         int region = model.length / WRITERS / SECTOR * SECTOR;
         int base = thread * region;
         Random random = new Random(thread);
@@ -100,6 +104,7 @@ class RebuildTest {
             boolean running = !allEnded(listener, slots);
             volume.write(ByteBuffer.wrap(data), offset, false);
             System.arraycopy(data, 0, model, offset, length);
+            wrote.countDown();
             if (running && !allEnded(listener, slots)) {
                 duringRebuild.incrementAndGet();
             }
@@ -122,7 +127,7 @@ class RebuildTest {
         ArrayGeometry g = TestArray.geometry(5, 4, CHUNK, 4096, stripes);
         List<MemoryDevice> media = ReconstructionTest.memories(g, 4);
         MemoryDevice fresh = ReconstructionTest.memory(g, "new1");
-        GateDevice gate = new GateDevice(fresh, 50);
+        GateDevice gate = new GateDevice(fresh, 50, new CountDownLatch(1));
         RecordingListener first = new RecordingListener();
         RaidVolume volume = open(g, media, first, null);
         byte[] model = new byte[(int) volume.size()];
@@ -188,11 +193,12 @@ class RebuildTest {
         private final int n;
         private final AtomicInteger writes = new AtomicInteger();
         final CountDownLatch reached = new CountDownLatch(1);
-        final CountDownLatch open = new CountDownLatch(1);
+        final CountDownLatch open;
 
-        GateDevice(BlockDevice next, int n) {
+        GateDevice(BlockDevice next, int n, CountDownLatch open) {
             this.next = next;
             this.n = n;
+            this.open = open;
         }
 
         @Override
@@ -200,7 +206,9 @@ class RebuildTest {
             if (writes.incrementAndGet() == n) {
                 reached.countDown();
                 try {
-                    open.await();
+                    if (!open.await(30, TimeUnit.SECONDS)) {
+                        throw new IOException("gate never opened");
+                    }
                 } catch (InterruptedException e) {
                     throw new java.io.InterruptedIOException();
                 }
