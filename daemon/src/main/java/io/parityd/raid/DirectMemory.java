@@ -68,4 +68,89 @@ final class DirectMemory {
             UNSAFE.putByte(p + i, (byte) (UNSAFE.getByte(p + i) ^ UNSAFE.getByte(a + i) ^ UNSAFE.getByte(b + i)));
         }
     }
+
+    /** Bytes whose top bit is set, one per byte of a long. */
+    private static final long HIGH_BITS = 0x8080808080808080L;
+    /** Every bit but each byte's lowest, to cut what a left shift carried over from the byte below. */
+    private static final long NOT_LOW_BITS = 0xfefefefefefefefeL;
+
+    /**
+     * Eight GF(2⁸) products {@code 2·b} at once (the shift-and-mask trick of Anvin's paper, §4):
+     * each byte shifts left, and a byte whose top bit fell off is reduced by the low byte of the
+     * polynomial, 0x1d. The multiply spreads 0x1d into exactly the bytes that overflowed and cannot
+     * carry, since 0x01 × 0x1d fits a byte. Bytes stay independent, so byte order does not matter.
+     */
+    static long times2(long v) {
+        long high = v & HIGH_BITS;
+        return ((v << 1) & NOT_LOW_BITS) ^ ((high >>> 7) * 0x1d);
+    }
+
+    /** {@code [q, q+length) = 2·q ^ d}: one Horner step of the Q syndrome. */
+    static void times2Xor(long q, long d, int length) {
+        int i = 0;
+        for (int longs = length & ~7; i < longs; i += 8) {
+            UNSAFE.putLong(q + i, times2(UNSAFE.getLong(q + i)) ^ UNSAFE.getLong(d + i));
+        }
+        for (; i < length; i++) {
+            UNSAFE.putByte(q + i, (byte) (GaloisField.times2(UNSAFE.getByte(q + i)) ^ UNSAFE.getByte(d + i)));
+        }
+    }
+
+    /** {@code p ^= d; q = 2·q ^ d}: one step of P and Q together, reading {@code d} once. */
+    static void pqStep(long p, long q, long d, int length) {
+        int i = 0;
+        for (int longs = length & ~7; i < longs; i += 8) {
+            long v = UNSAFE.getLong(d + i);
+            UNSAFE.putLong(p + i, UNSAFE.getLong(p + i) ^ v);
+            UNSAFE.putLong(q + i, times2(UNSAFE.getLong(q + i)) ^ v);
+        }
+        for (; i < length; i++) {
+            byte v = UNSAFE.getByte(d + i);
+            UNSAFE.putByte(p + i, (byte) (UNSAFE.getByte(p + i) ^ v));
+            UNSAFE.putByte(q + i, (byte) (GaloisField.times2(UNSAFE.getByte(q + i)) ^ v));
+        }
+    }
+
+    /** {@code [q, q+length) = 2·q}: a Horner step over a chunk of zeroes. */
+    static void times2(long q, int length) {
+        int i = 0;
+        for (int longs = length & ~7; i < longs; i += 8) {
+            UNSAFE.putLong(q + i, times2(UNSAFE.getLong(q + i)));
+        }
+        for (; i < length; i++) {
+            UNSAFE.putByte(q + i, (byte) GaloisField.times2(UNSAFE.getByte(q + i)));
+        }
+    }
+
+    /** {@code acc ^= row[a]} per byte, or {@code acc ^= row[a ^ b]} when {@code b != 0}: a constant multiply. */
+    static void mulXor(long acc, long a, long b, int length, byte[] row) {
+        for (int i = 0; i < length; i++) {
+            int x = UNSAFE.getByte(a + i);
+            if (b != 0) {
+                x ^= UNSAFE.getByte(b + i);
+            }
+            UNSAFE.putByte(acc + i, (byte) (UNSAFE.getByte(acc + i) ^ row[x & 0xff]));
+        }
+    }
+
+    /** {@code buf = row[buf]} per byte: a constant multiply in place. */
+    static void mul(long buf, int length, byte[] row) {
+        for (int i = 0; i < length; i++) {
+            UNSAFE.putByte(buf + i, row[UNSAFE.getByte(buf + i) & 0xff]);
+        }
+    }
+
+    /**
+     * Two lost data chunks from their partial syndromes: on entry {@code x} holds {@code P ^ Pxy}
+     * and {@code y} holds {@code Q ^ Qxy}; on return they hold {@code Dx = A·x ^ B·y} and
+     * {@code Dy = (P ^ Pxy) ^ Dx}.
+     */
+    static void twoData(long x, long y, int length, byte[] rowA, byte[] rowB) {
+        for (int i = 0; i < length; i++) {
+            int pp = UNSAFE.getByte(x + i) & 0xff;
+            int dx = rowA[pp] ^ rowB[UNSAFE.getByte(y + i) & 0xff];
+            UNSAFE.putByte(x + i, (byte) dx);
+            UNSAFE.putByte(y + i, (byte) (pp ^ dx));
+        }
+    }
 }

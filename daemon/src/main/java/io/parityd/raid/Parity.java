@@ -20,9 +20,8 @@ import java.nio.ByteOrder;
  * is correct for any mix of buffers and byte orders but several times slower. XOR does not care
  * about byte order as long as loads and stores agree, which both paths guarantee.
  *
- * <p>RAID-6's Q ({@code Σ gⁱ·Dᵢ} over GF(2⁸), polynomial 0x11d, generator 2) belongs in a sibling
- * class with the same shape: a multiply-accumulate {@code mulXorInto(acc, accIndex, src,
- * srcIndex, length, coefficient)} next to {@link #xorInto}, so the stripe code can drive both.
+ * <p>RAID-6's Q lives in the sibling {@link QSyndrome}, in the same shape, so the stripe code
+ * drives both alike.
  */
 public final class Parity {
 

@@ -1,39 +1,54 @@
 package io.parityd.raid;
 
-import io.parityd.block.BlockDevice;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 
 /**
- * Writes one stripe's worth of a request and keeps its parity right (DESIGN.md "RAID", "The
- * write path" step 4). One instance per thread, reused for every request: it owns that thread's
- * scratch, two chunk-sized direct buffers (new parity, and old data read back), so the write
- * path allocates nothing.
+ * Writes one stripe's worth of a request and keeps its parity right, for RAID-0/4/5/6, healthy
+ * or degraded (DESIGN.md "RAID", "The write path" step 4). One instance per thread, reused for
+ * every request: it owns that thread's scratch (P, Q for RAID-6, and old data read back), so the
+ * write path allocates nothing; a chunk per role more ({@link StripeImage}) arrives only the first
+ * time the thread must reconstruct.
  *
- * <p>A full stripe computes parity from the new data alone and reads nothing. A partial stripe
- * splits its affected columns (byte positions within a chunk) at the write's start and end
- * offsets in the chunk, so that within each segment the same chunks are written; each segment
- * then takes whichever of read-modify-write ({@code P' = P ^ Dold ^ Dnew}; reads the written
- * chunks and P) or reconstruct-write ({@code P' = XOR of all}; reads the unwritten chunks) reads
- * fewer bytes. A tie goes to reconstruct-write, as md does by default (raid5.c
- * {@code handle_stripe_dirtying}), because it rebuilds P from data rather than carrying forward
- * whatever P held. All reads finish before any write, so old data is never read after it was
- * overwritten.
+ * <p>A full stripe computes P and Q from the new data alone and reads nothing. A partial stripe
+ * splits its columns (byte positions within a chunk) at the write's start and end offsets in the
+ * chunk, so that within each segment the same chunks are written; each segment then takes the
+ * cheapest feasible method ({@link #choose}): read-modify-write ({@code P' = P ^ Dold ^ Dnew},
+ * {@code Q' = Q ^ gᵈ·(Dold ^ Dnew)}; reads the written chunks and the parity), reconstruct-write
+ * (P and Q from all data; reads the unwritten chunks), or, when a RAID-6 stripe lost both a
+ * written and an unwritten chunk, a full reconstruction first. A tie goes to reconstruct-write,
+ * as md does, because it rebuilds parity from data rather than carrying forward what it held.
  *
- * <p>A {@code null} source means "write zeroes": data ranges go to the members'
- * {@code writeZeroes} (no zero buffer, no payload) and contribute nothing to the XOR.
+ * <p>Two phases per stripe. The <em>read phase</em> reads everything and computes the new
+ * parity; if a read fails, that member is now faulty and the stripe starts over with the new set
+ * of failed slots (nothing was written yet, so that is safe). The <em>write phase</em> writes data
+ * and parity; a failing member is marked faulty and the other writes still go ahead, which leaves
+ * the survivors consistent: a lost chunk is reconstructable from them, with its new contents.
+ * Degraded: a written chunk on a failed member is not written but folded into parity; parity on a
+ * failed member is neither read nor written. Beyond the level's redundancy, a write that would
+ * have to land on a failed member fails before anything of its stripe is written.
  *
- * <p>The caller holds the stripe's lock. Not thread-safe: confined to its thread.
+ * <p>A {@code null} source means "write zeroes": data goes to the members' {@code writeZeroes}
+ * and counts as zero in the parity. The caller holds the stripe's lock. Confined to its thread.
  */
 final class StripeWriter {
 
-    private final BlockDevice[] members;
+    private static final int NONE = 0;
+    private static final int RMW = 1;
+    private static final int RCW = 2;
+    private static final int RECONSTRUCT = 3;
+
+    private final MemberSlots members;
     private final Layout layout;
     private final int chunk;
-    private final int dataChunks;
-    private final ByteBuffer parity;
+    private final int k;
+    private final boolean hasP;
+    private final boolean hasQ;
+    private final int redundancy;
+    private final ByteBuffer p;
+    private final ByteBuffer q;
     private final ByteBuffer old;
+    private StripeImage image;
 
     /** Segment boundaries {@code 0 <= c1 <= c2 <= chunk} of the stripe being written. */
     private final int[] cuts = new int[4];
@@ -48,19 +63,37 @@ final class StripeWriter {
     private int startCol;
     private int endCol;
     private boolean mayDeallocate;
+    private long lost;
+    private long lostData;
+    private boolean pAlive;
+    private boolean qAlive;
+    private boolean beyond;
+    /** Slots this request did not write because they were down: their failure must be recorded before the ack. */
+    private long skipped;
 
-    StripeWriter(BlockDevice[] members, Layout layout) {
+    StripeWriter(MemberSlots members, Layout layout, int redundancy) {
         this.members = members;
         this.layout = layout;
         this.chunk = layout.chunkSize();
-        this.dataChunks = layout.dataChunks();
-        this.parity = alignedDirect(chunk);
-        this.old = alignedDirect(chunk);
+        this.k = layout.dataChunks();
+        this.hasP = layout.parityChunks() >= 1;
+        this.hasQ = layout.parityChunks() == 2;
+        this.redundancy = redundancy;
+        this.p = hasP ? alignedDirect(chunk) : null;
+        this.q = hasQ ? alignedDirect(chunk) : null;
+        this.old = hasP ? alignedDirect(chunk) : null;
     }
 
-    /** Direct memory one instance reserves: two chunks, each with up to 4 KiB alignment slack. */
-    static long scratchBytes(int chunkSize) {
-        return 2L * (chunkSize + 4096);
+    /** Direct memory one instance reserves up front: its chunks, each with up to 4 KiB alignment slack. */
+    static long scratchBytes(int chunkSize, int parityChunks) {
+        return parityChunks == 0 ? 0 : (2L + parityChunks - 1) * (chunkSize + 4096);
+    }
+
+    /** Slots skipped since the last call, and forgets them. */
+    long takeSkipped() {
+        long s = skipped;
+        skipped = 0;
+        return s;
     }
 
     /**
@@ -68,6 +101,8 @@ final class StripeWriter {
      * {@code src[srcIndex..)} (or zeroes if {@code src} is null), and their parity.
      *
      * @return bit mask of the members written, for a following FUA flush
+     * @throws IOException if the data cannot be stored: the stripe lost more members than the
+     *                     level carries and this write needed one of them
      */
     long write(ByteBuffer src, int srcIndex, long stripe, int from, int to, boolean mayDeallocate)
             throws IOException {
@@ -80,52 +115,106 @@ final class StripeWriter {
         this.startCol = from - firstChunk * chunk;
         this.endCol = to - lastChunk * chunk;
         this.mayDeallocate = mayDeallocate;
+        boolean full = from == 0 && to == k * chunk;
         try {
-            if (from == 0 && to == dataChunks * chunk) {
-                return writeFull();
+            for (int attempt = 0; ; attempt++) {
+                members.checkRetries(attempt, stripe);
+                snapshotLost();
+                if (full ? prepareFull() : preparePartial()) {
+                    return commit(full);
+                }
             }
-            return writePartial();
         } finally {
             this.src = null;
         }
     }
 
-    private long writeFull() throws IOException {
-        if (src == null) {
-            for (BlockDevice m : members) {
-                m.writeZeroes(layout.memberOffset(stripe, 0), chunk, mayDeallocate, false);
+    private void snapshotLost() {
+        lost = members.unusable(stripe);
+        lostData = 0;
+        pAlive = hasP;
+        qAlive = hasQ;
+        beyond = Long.bitCount(lost) > redundancy;
+        if (lost == 0) {
+            return;
+        }
+        for (int d = 0; d < k; d++) {
+            if ((lost & (1L << layout.dataMember(stripe, d))) != 0) {
+                lostData |= 1L << d;
             }
-            return allMembers();
         }
-        Parity.copy(parity, 0, src, srcBase, chunk);
-        for (int d = 1; d < dataChunks; d++) {
-            Parity.xorInto(parity, 0, src, srcBase + d * chunk, chunk);
-        }
-        long touched = writeData();
-        writeParity(0, chunk);
-        return touched | bit(layout.parityMember(stripe));
+        pAlive = hasP && (lost & (1L << layout.parityMember(stripe))) == 0;
+        qAlive = hasQ && (lost & (1L << layout.qMember(stripe))) == 0;
     }
 
-    private long writePartial() throws IOException {
+    // --- read phase -------------------------------------------------------------------------------
+
+    private boolean prepareFull() throws IOException {
+        if (beyond && lostData != 0) {
+            throw Unrecoverable.stripe(layout, stripe, lost, redundancy);
+        }
+        if (src == null || !hasP) {
+            return true;
+        }
+        int last = k - 1;
+        int at = srcBase + last * chunk;
+        Parity.copy(p, 0, src, at, chunk);
+        if (hasQ) {
+            Parity.copy(q, 0, src, at, chunk);
+            for (int d = last - 1; d >= 0; d--) {
+                QSyndrome.pqStep(p, 0, q, 0, src, srcBase + d * chunk, chunk);
+            }
+        } else {
+            for (int d = last - 1; d >= 0; d--) {
+                Parity.xorInto(p, 0, src, srcBase + d * chunk, chunk);
+            }
+        }
+        return true;
+    }
+
+    private boolean preparePartial() throws IOException {
         splitColumns();
         for (int i = 0; i < 3; i++) {
             int x0 = cuts[i];
             int x1 = cuts[i + 1];
-            int written = x0 < x1 ? writtenCount(x0) : 0;
+            long written = x0 < x1 ? writtenMask(x0) : 0;
             if (written == 0) {
                 continue;
             }
-            int rmwReads = written + 1;
-            int rcwReads = dataChunks - written;
-            if (rmwReads < rcwReads) {
-                readModify(x0, x1 - x0);
-            } else {
-                reconstruct(x0, x1 - x0);
+            boolean ok = switch (choose(written)) {
+                case RMW -> readModify(x0, x1 - x0, written);
+                case RCW -> reconstructWrite(x0, x1 - x0, written, null);
+                case RECONSTRUCT -> reconstructFirst(x0, x1 - x0, written);
+                default -> true;
+            };
+            if (!ok) {
+                return false;
             }
         }
-        long touched = writeData();
-        writeParityRuns();
-        return touched | bit(layout.parityMember(stripe));
+        return true;
+    }
+
+    /** The cheapest method that can produce the segment's parity with the members left. */
+    private int choose(long written) throws IOException {
+        long writtenLost = written & lostData;
+        int alive = (pAlive ? 1 : 0) + (qAlive ? 1 : 0);
+        if (beyond) {
+            if (writtenLost != 0) {
+                throw Unrecoverable.stripe(layout, stripe, lost, redundancy);
+            }
+            return alive == 0 ? NONE : RMW;
+        }
+        if (alive == 0) {
+            return NONE;
+        }
+        if (lostData == 0) {
+            int n = Long.bitCount(written);
+            return n + alive < k - n ? RMW : RCW;
+        }
+        if (writtenLost == 0) {
+            return RMW;
+        }
+        return (lostData & ~written) == 0 ? RCW : RECONSTRUCT;
     }
 
     /** Columns [0, c1), [c1, c2), [c2, chunk): within each, the written set is constant. */
@@ -136,102 +225,195 @@ final class StripeWriter {
         cuts[3] = chunk;
     }
 
-    /** True if data chunk {@code d} is written at column {@code x}. */
-    private boolean isWritten(int d, int x) {
-        if (d < firstChunk || d > lastChunk) {
+    /** Data chunks written at column {@code x}, as a bit mask by data index. */
+    private long writtenMask(int x) {
+        long mask = 0;
+        for (int d = firstChunk; d <= lastChunk; d++) {
+            if ((d != firstChunk || x >= startCol) && (d != lastChunk || x < endCol)) {
+                mask |= 1L << d;
+            }
+        }
+        return mask;
+    }
+
+    /** P' = P ^ Dold ^ Dnew and Q' = Q ^ gᵈ(Dold ^ Dnew) over [x, x+len), for the parity still alive. */
+    private boolean readModify(int x, int len, long written) {
+        long off = layout.memberOffset(stripe, x);
+        if (pAlive && !readInto(p, layout.parityMember(stripe), x, len, off)) {
             return false;
         }
-        return (d != firstChunk || x >= startCol) && (d != lastChunk || x < endCol);
-    }
-
-    private int writtenCount(int x) {
-        int n = 0;
-        for (int d = firstChunk; d <= lastChunk; d++) {
-            if (isWritten(d, x)) {
-                n++;
-            }
+        if (qAlive && !readInto(q, layout.qMember(stripe), x, len, off)) {
+            return false;
         }
-        return n;
-    }
-
-    /** P' = P ^ Dold ^ Dnew over columns [x, x+len): reads P and every written chunk. */
-    private void readModify(int x, int len) throws IOException {
-        long off = layout.memberOffset(stripe, x);
-        readInto(parity, layout.parityMember(stripe), x, len, off);
-        for (int d = firstChunk; d <= lastChunk; d++) {
-            if (!isWritten(d, x)) {
-                continue;
+        for (long w = written; w != 0; w &= w - 1) {
+            int d = Long.numberOfTrailingZeros(w);
+            if (!readInto(old, layout.dataMember(stripe, d), x, len, off)) {
+                return false;
             }
-            readInto(old, layout.dataMember(stripe, d), x, len, off);
-            if (src == null) {
-                Parity.xorInto(parity, x, old, x, len);
-            } else {
-                Parity.update(parity, x, old, x, src, srcBase + d * chunk + x, len);
-            }
-        }
-    }
-
-    /** P' = XOR of new written data and old unwritten data over [x, x+len). */
-    private void reconstruct(int x, int len) throws IOException {
-        long off = layout.memberOffset(stripe, x);
-        boolean empty = true;
-        for (int d = 0; d < dataChunks; d++) {
-            boolean written = isWritten(d, x);
-            if (written && src == null) {
-                continue;
-            }
-            if (!written && empty) {
-                readInto(parity, layout.dataMember(stripe, d), x, len, off);
-            } else if (!written) {
-                readInto(old, layout.dataMember(stripe, d), x, len, off);
-                Parity.xorInto(parity, x, old, x, len);
-            } else if (empty) {
-                Parity.copy(parity, x, src, srcBase + d * chunk + x, len);
-            } else {
-                Parity.xorInto(parity, x, src, srcBase + d * chunk + x, len);
-            }
-            empty = false;
-        }
-        if (empty) {
-            Parity.clear(parity, x, len);
-        }
-    }
-
-    /** Writes each written chunk as one member write from a window of the caller's buffer. */
-    private long writeData() throws IOException {
-        long touched = 0;
-        for (int d = firstChunk; d <= lastChunk; d++) {
-            int x0 = d == firstChunk ? startCol : 0;
-            int x1 = d == lastChunk ? endCol : chunk;
-            int member = layout.dataMember(stripe, d);
-            long off = layout.memberOffset(stripe, x0);
-            if (src == null) {
-                members[member].writeZeroes(off, x1 - x0, mayDeallocate, false);
-            } else {
-                window(src, srcBase + d * chunk + x0, x1 - x0);
-                try {
-                    members[member].write(src, off, false);
-                } finally {
-                    src.limit(srcLimit);
+            int at = srcBase + d * chunk + x;
+            if (pAlive) {
+                if (src == null) {
+                    Parity.xorInto(p, x, old, x, len);
+                } else {
+                    Parity.update(p, x, old, x, src, at, len);
                 }
             }
-            touched |= bit(member);
+            if (qAlive) {
+                if (src == null) {
+                    QSyndrome.mulXorInto(q, x, old, x, len, GaloisField.pow2(d));
+                } else {
+                    QSyndrome.update(q, x, old, x, src, at, len, d);
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
+     * P and Q from all data over [x, x+len), highest index first (Horner): new data where
+     * written, else old data from {@code image} if given, else read from its member.
+     */
+    private boolean reconstructWrite(int x, int len, long written, StripeImage image) {
+        long off = layout.memberOffset(stripe, x);
+        Parity.clear(p, x, len);
+        if (hasQ) {
+            Parity.clear(q, x, len);
+        }
+        for (int d = k - 1; d >= 0; d--) {
+            ByteBuffer data;
+            int at;
+            if ((written & (1L << d)) != 0) {
+                if (src == null) {
+                    if (hasQ) {
+                        QSyndrome.times2(q, x, len);
+                    }
+                    continue;
+                }
+                data = src;
+                at = srcBase + d * chunk + x;
+            } else if (image != null) {
+                data = image.buffer(d);
+                at = image.index(d, x);
+            } else {
+                if (!readInto(old, layout.dataMember(stripe, d), x, len, off)) {
+                    return false;
+                }
+                data = old;
+                at = x;
+            }
+            if (hasQ) {
+                QSyndrome.pqStep(p, x, q, x, data, at, len);
+            } else {
+                Parity.xorInto(p, x, data, at, len);
+            }
+        }
+        return true;
+    }
+
+    /**
+     * RAID-6 with a written and an unwritten chunk both lost: read what survives, recover the old
+     * contents of both from P and Q, then compute the new parity as reconstruct-write would.
+     */
+    private boolean reconstructFirst(int x, int len, long written) {
+        if (image == null) {
+            image = StripeImage.scratch(layout);
+        }
+        long lostRoles = image.rolesOf(stripe, lost);
+        if (!image.read(members, stripe, image.needed(lostRoles), x, len)) {
+            return false;
+        }
+        image.recover(lostRoles, x, len, false);
+        return reconstructWrite(x, len, written, image);
+    }
+
+    // --- write phase ------------------------------------------------------------------------------
+
+    private long commit(boolean full) throws IOException {
+        long touched = 0;
+        long failed = 0;
+        long dataSlots = 0;
+        if (full && src == null) {
+            for (int m = 0; m < members.count(); m++) {
+                if ((lost & (1L << m)) != 0) {
+                    continue;
+                }
+                if (members.writeZeroes(m, layout.memberOffset(stripe, 0), chunk, mayDeallocate)) {
+                    touched |= 1L << m;
+                } else {
+                    failed |= 1L << m;
+                }
+            }
+            return finish(touched, failed, ~0L);
+        }
+        for (int d = firstChunk; d <= lastChunk; d++) {
+            int member = layout.dataMember(stripe, d);
+            dataSlots |= 1L << member;
+            if ((lost & (1L << member)) != 0) {
+                continue;
+            }
+            if (writeData(d, member)) {
+                touched |= 1L << member;
+            } else {
+                failed |= 1L << member;
+            }
+        }
+        if (pAlive) {
+            int member = layout.parityMember(stripe);
+            long bit = 1L << member;
+            touched |= full ? writeParity(p, member, 0, chunk) : writeParityRuns(p, member);
+            failed |= (touched & bit) == 0 ? bit : 0;
+        }
+        if (qAlive) {
+            int member = layout.qMember(stripe);
+            long bit = 1L << member;
+            touched |= full ? writeParity(q, member, 0, chunk) : writeParityRuns(q, member);
+            failed |= (touched & bit) == 0 ? bit : 0;
+        }
+        return finish(touched, failed, dataSlots);
+    }
+
+    /**
+     * After the writes: the data is safe if every written chunk either landed or can be
+     * reconstructed from the members left; otherwise the request fails naming the stripe.
+     */
+    private long finish(long touched, long failed, long dataSlots) throws IOException {
+        long nowLost = lost | failed;
+        skipped |= nowLost;
+        if (failed != 0 && Long.bitCount(nowLost) > redundancy && (dataSlots & nowLost) != 0) {
+            throw Unrecoverable.stripe(layout, stripe, nowLost, redundancy);
         }
         return touched;
     }
 
+    /** Writes data chunk {@code d}'s part as one member write from a window of the caller's buffer. */
+    private boolean writeData(int d, int member) {
+        int x0 = d == firstChunk ? startCol : 0;
+        int x1 = d == lastChunk ? endCol : chunk;
+        long off = layout.memberOffset(stripe, x0);
+        if (src == null) {
+            return members.writeZeroes(member, off, x1 - x0, mayDeallocate);
+        }
+        window(src, srcBase + d * chunk + x0, x1 - x0);
+        try {
+            return members.write(member, src, off);
+        } finally {
+            src.limit(srcLimit);
+        }
+    }
+
     /** Writes new parity for the affected columns, merging adjacent segments into one write. */
-    private void writeParityRuns() throws IOException {
+    private long writeParityRuns(ByteBuffer buf, int member) {
         int runStart = -1;
         int runEnd = -1;
-        for (int i = 0; i < 3; i++) {
+        boolean ok = true;
+        for (int i = 0; i < 3 && ok; i++) {
             int x0 = cuts[i];
             int x1 = cuts[i + 1];
-            if (x0 == x1 || writtenCount(x0) == 0) {
+            if (x0 == x1 || writtenMask(x0) == 0) {
                 continue;
             }
             if (runStart >= 0 && x0 != runEnd) {
-                writeParity(runStart, runEnd - runStart);
+                ok = writeParity(buf, member, runStart, runEnd - runStart) != 0;
                 runStart = -1;
             }
             if (runStart < 0) {
@@ -239,24 +421,25 @@ final class StripeWriter {
             }
             runEnd = x1;
         }
-        if (runStart >= 0) {
-            writeParity(runStart, runEnd - runStart);
+        if (ok && runStart >= 0) {
+            ok = writeParity(buf, member, runStart, runEnd - runStart) != 0;
         }
+        return ok ? 1L << member : 0;
     }
 
-    private void writeParity(int x, int len) throws IOException {
-        window(parity, x, len);
-        try {
-            members[layout.parityMember(stripe)].write(parity, layout.memberOffset(stripe, x), false);
-        } finally {
-            parity.limit(chunk);
-        }
-    }
-
-    private void readInto(ByteBuffer buf, int member, int x, int len, long memberOffset) throws IOException {
+    private long writeParity(ByteBuffer buf, int member, int x, int len) {
         window(buf, x, len);
         try {
-            members[member].read(buf, memberOffset);
+            return members.write(member, buf, layout.memberOffset(stripe, x)) ? 1L << member : 0;
+        } finally {
+            buf.limit(chunk);
+        }
+    }
+
+    private boolean readInto(ByteBuffer buf, int member, int x, int len, long memberOffset) {
+        window(buf, x, len);
+        try {
+            return members.read(member, buf, memberOffset);
         } finally {
             buf.limit(chunk);
         }
@@ -272,17 +455,8 @@ final class StripeWriter {
         buf.limit(index + len).position(index);
     }
 
-    private long allMembers() {
-        int n = members.length;
-        return n == 64 ? -1L : (1L << n) - 1;
-    }
-
-    private static long bit(int member) {
-        return 1L << member;
-    }
-
     /** Aligned to 4 KiB so an O_DIRECT member can read into and write from it directly. */
-    private static ByteBuffer alignedDirect(int size) {
+    static ByteBuffer alignedDirect(int size) {
         return ByteBuffer.allocateDirect(size + 4096).alignedSlice(4096).limit(size);
     }
 }

@@ -67,7 +67,7 @@ class Raid5VolumeConcurrencyTest {
     }
 
     /** Releases one write per thread at the same instant; returns them when all are done. */
-    private static List<Write> runRound(ExecutorService pool, Raid5Volume volume, int sectors, int round)
+    private static List<Write> runRound(ExecutorService pool, RaidVolume volume, int sectors, int round)
             throws Exception {
         CountDownLatch start = new CountDownLatch(1);
         List<Future<Write>> futures = new ArrayList<>();
@@ -113,7 +113,7 @@ class Raid5VolumeConcurrencyTest {
     }
 
     /** Runs {@link #THREADS} writers, {@link #WRITES_PER_THREAD} each; clears {@code running} when done. */
-    private static void runWriters(Raid5Volume volume, int sectors, AtomicBoolean running) throws Exception {
+    private static void runWriters(RaidVolume volume, int sectors, AtomicBoolean running) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(THREADS);
         CountDownLatch start = new CountDownLatch(1);
         try {
@@ -140,7 +140,7 @@ class Raid5VolumeConcurrencyTest {
     }
 
     /** One write of 1 sector to 2 stripes, every sector stamped with {@code id} and its number. */
-    private static Write writeOne(Raid5Volume volume, int sectors, Random random, int id) throws IOException {
+    private static Write writeOne(RaidVolume volume, int sectors, Random random, int id) throws IOException {
         int stripeSectors = (int) (volume.geometry().stripeDataSize() / SECTOR);
         int length = 1 + random.nextInt(2 * stripeSectors);
         int first = random.nextInt(sectors - length + 1);
@@ -164,7 +164,7 @@ class Raid5VolumeConcurrencyTest {
      * The id of the write of {@code writes} owning each sector (0: none of them covers it, so it
      * holds an older round's data), checking that stamps are whole and belong there.
      */
-    private static long[] readOwners(Raid5Volume volume, int sectors, List<Write> writes) throws IOException {
+    private static long[] readOwners(RaidVolume volume, int sectors, List<Write> writes) throws IOException {
         ByteBuffer all = ByteBuffer.allocate(sectors * SECTOR);
         volume.read(all, 0);
         long[] owners = new long[sectors];

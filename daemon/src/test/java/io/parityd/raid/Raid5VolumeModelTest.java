@@ -48,7 +48,7 @@ class Raid5VolumeModelTest {
     }
 
     private void run(TestArray array, Random random, String what) throws IOException {
-        Raid5Volume volume = array.volume;
+        RaidVolume volume = array.volume;
         byte[] model = new byte[(int) volume.size()];
         long sd = array.geometry.stripeDataSize();
         for (int op = 0; op < OPERATIONS; op++) {
@@ -93,7 +93,7 @@ class Raid5VolumeModelTest {
         }
     }
 
-    private static void assertRange(Raid5Volume volume, byte[] model, int offset, int length, String what)
+    private static void assertRange(RaidVolume volume, byte[] model, int offset, int length, String what)
             throws IOException {
         ByteBuffer got = ByteBuffer.allocateDirect(length);
         volume.read(got, offset);

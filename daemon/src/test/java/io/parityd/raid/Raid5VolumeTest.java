@@ -267,7 +267,7 @@ class Raid5VolumeTest {
     @Test
     void shouldRefuseMisalignedAndOutOfRangeRequests() throws IOException {
         fill(5);
-        Raid5Volume v = array.volume;
+        RaidVolume v = array.volume;
         long size = v.size();
         assertIllegal(() -> v.read(ByteBuffer.allocate(512), 100));
         assertIllegal(() -> v.read(ByteBuffer.allocate(100), 0));
@@ -290,10 +290,10 @@ class Raid5VolumeTest {
         ArrayGeometry g = TestArray.geometry(3, CHUNK, DATA_OFFSET, STRIPES);
         int enough = (int) (DATA_OFFSET + g.memberDataSize());
         List<MemoryDevice> two = List.of(new MemoryDevice("a", enough), new MemoryDevice("b", enough));
-        assertIllegal(() -> new Raid5Volume(g, two));
+        assertIllegal(() -> RaidVolumes.open(g, two));
         List<MemoryDevice> small = List.of(new MemoryDevice("a", enough), new MemoryDevice("b", enough),
                 new MemoryDevice("c", enough - 512));
-        assertThatThrownBy(() -> new Raid5Volume(g, small))
+        assertThatThrownBy(() -> RaidVolumes.open(g, small))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("memory:c");
     }
 
@@ -301,7 +301,7 @@ class Raid5VolumeTest {
     void shouldExposeSizeAndScratchCost() {
         array = TestArray.inMemory(5, CHUNK, DATA_OFFSET, STRIPES);
         assertThat(array.volume.size()).isEqualTo(STRIPES * 4 * CHUNK);
-        assertThat(array.volume.scratchBytesPerThread()).isEqualTo(2L * (CHUNK + 4096));
+        assertThat(array.striped().scratchBytesPerThread()).isEqualTo(2L * (CHUNK + 4096));
         assertThat(array.volume.describe()).isEqualTo("raid5:test");
     }
 

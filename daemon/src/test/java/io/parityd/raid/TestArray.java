@@ -9,31 +9,41 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * A RAID-5 volume over counted members, in memory or on files, for tests. Member {@code i} is
- * {@code counters.get(i)} over {@code media.get(i)} (memory members only).
+ * A volume of any level over counted members, in memory or on files, for tests. Member {@code i}
+ * is {@code counters.get(i)} over {@code media.get(i)} (memory members only). The plain factories
+ * make RAID-5.
  */
 final class TestArray implements AutoCloseable {
 
     final ArrayGeometry geometry;
     final List<MemoryDevice> media = new ArrayList<>();
     final List<CountingDevice> counters = new ArrayList<>();
-    final Raid5Volume volume;
+    final RaidVolume volume;
 
     private TestArray(ArrayGeometry geometry, List<? extends BlockDevice> devices, StripeLocks locks) {
         this.geometry = geometry;
         for (BlockDevice d : devices) {
             counters.add(new CountingDevice(d));
         }
-        this.volume = new Raid5Volume(geometry, counters, locks);
+        this.volume = RaidVolumes.open(geometry, counters, java.util.Collections.nCopies(counters.size(),
+                MemberState.ACTIVE), null, SlotListener.NONE, locks, RebuildTuning.DEFAULT);
     }
 
     static ArrayGeometry geometry(int members, int chunk, long dataOffset, long stripes) {
-        return new ArrayGeometry(UUID.randomUUID(), "test", 5, chunk, members, dataOffset, stripes * chunk);
+        return geometry(5, members, chunk, dataOffset, stripes);
+    }
+
+    static ArrayGeometry geometry(int level, int members, int chunk, long dataOffset, long stripes) {
+        return new ArrayGeometry(UUID.randomUUID(), "test", level, chunk, members, dataOffset, stripes * chunk);
     }
 
     /** Members slightly larger than needed, so writes past the data area would be seen. */
     static TestArray inMemory(int members, int chunk, long dataOffset, long stripes) {
-        ArrayGeometry g = geometry(members, chunk, dataOffset, stripes);
+        return inMemory(5, members, chunk, dataOffset, stripes);
+    }
+
+    static TestArray inMemory(int level, int members, int chunk, long dataOffset, long stripes) {
+        ArrayGeometry g = geometry(level, members, chunk, dataOffset, stripes);
         List<MemoryDevice> media = new ArrayList<>();
         for (int i = 0; i < members; i++) {
             media.add(new MemoryDevice("m" + i, (int) (dataOffset + g.memberDataSize() + 4096)));
@@ -44,12 +54,22 @@ final class TestArray implements AutoCloseable {
     }
 
     static TestArray onFiles(Path dir, int members, int chunk, long dataOffset, long stripes) throws IOException {
-        ArrayGeometry g = geometry(members, chunk, dataOffset, stripes);
+        return onFiles(dir, 5, members, chunk, dataOffset, stripes);
+    }
+
+    static TestArray onFiles(Path dir, int level, int members, int chunk, long dataOffset, long stripes)
+            throws IOException {
+        ArrayGeometry g = geometry(level, members, chunk, dataOffset, stripes);
         List<BlockDevice> files = new ArrayList<>();
         for (int i = 0; i < members; i++) {
             files.add(new ChannelDevice(dir.resolve("m" + i + ".img"), dataOffset + g.memberDataSize() + 4096));
         }
         return new TestArray(g, files, new StripeLocks());
+    }
+
+    /** The striped engine behind {@link #volume}, for tests of its internals. */
+    StripedVolume striped() {
+        return (StripedVolume) volume;
     }
 
     CountingDevice member(int i) {

@@ -1,0 +1,155 @@
+package io.parityd.raid;
+
+import io.parityd.block.BlockDevice;
+import io.parityd.block.IoFailures;
+
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * What every {@link RaidVolume} shares whatever its level: the shape, the slots, the stripe
+ * locks, request checks, flushing with failure marking, operator failing, and the running
+ * rebuilds. The striped and the mirrored volume each hold one and delegate to it.
+ */
+final class VolumeCore {
+
+    /** Request alignment: the NBD minimum block size we advertise. */
+    static final int SECTOR = 512;
+
+    final ArrayGeometry geometry;
+    final Layout layout;
+    final MemberSlots members;
+    final StripeLocks locks;
+    final SlotListener listener;
+    final RebuildTuning tuning;
+    final long size;
+    final long stripeDataSize;
+    final int chunk;
+    final int redundancy;
+    private final Rebuilder[] rebuilds;
+    private boolean closed;
+
+    VolumeCore(ArrayGeometry geometry, MemberSlots members, StripeLocks locks, SlotListener listener,
+               RebuildTuning tuning) {
+        if (geometry.stripeDataSize() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("stripe of " + geometry.stripeDataSize() + " bytes is too large");
+        }
+        this.geometry = geometry;
+        this.layout = new Layout(geometry);
+        this.members = members;
+        this.locks = locks;
+        this.listener = listener;
+        this.tuning = tuning;
+        this.size = geometry.volumeSize();
+        this.stripeDataSize = geometry.stripeDataSize();
+        this.chunk = geometry.chunkSize();
+        this.redundancy = geometry.redundancy();
+        this.rebuilds = new Rebuilder[geometry.memberCount()];
+    }
+
+    String describe() {
+        return "raid" + geometry.level() + ":" + geometry.name();
+    }
+
+    void checkRange(long offset, long length) {
+        if (offset < 0 || length < 0 || offset > size - length) {
+            throw new IllegalArgumentException("range [" + offset + ", +" + length + ") outside volume of " + size + " bytes");
+        }
+        if (offset % SECTOR != 0 || length % SECTOR != 0) {
+            throw new IllegalArgumentException("range [" + offset + ", +" + length + ") not aligned to " + SECTOR + " bytes");
+        }
+    }
+
+    long allSlots() {
+        int n = geometry.memberCount();
+        return n == 64 ? -1L : (1L << n) - 1;
+    }
+
+    /**
+     * Flushes every slot in {@code mask} that still serves, all of them even if one fails. A
+     * failing slot becomes faulty; the flush fails only if that leaves more slots down than the
+     * level carries, since otherwise every acknowledged byte is durable on the survivors.
+     */
+    void flush(long mask) throws IOException {
+        IoFailures failures = null;
+        for (long m = mask & allSlots(); m != 0; m &= m - 1) {
+            int slot = Long.numberOfTrailingZeros(m);
+            MemberState state = members.state(slot);
+            if (state != MemberState.ACTIVE && state != MemberState.REBUILDING) {
+                continue;
+            }
+            if (failures == null) {
+                failures = new IoFailures();
+            }
+            members.flush(slot, failures);
+        }
+        if (failures != null && failures.any() && members.downCount() > redundancy) {
+            failures.throwIfAny();
+        }
+        members.awaitRecorded(mask);
+    }
+
+    void fail(int slot, IOException why) {
+        checkSlot(slot);
+        members.fail(slot, why);
+    }
+
+    void checkSlot(int slot) {
+        if (slot < 0 || slot >= geometry.memberCount()) {
+            throw new IllegalArgumentException("no slot " + slot + " in an array of " + geometry.memberCount());
+        }
+    }
+
+    synchronized void rebuild(int slot, BlockDevice device, long fromStripe, RebuildSource source) {
+        checkSlot(slot);
+        if (closed) {
+            throw new IllegalStateException("volume " + describe() + " is closed");
+        }
+        if (redundancy == 0) {
+            throw new IllegalStateException("RAID-0 keeps no redundancy: slot " + slot + " cannot be rebuilt");
+        }
+        Rebuilder running = rebuilds[slot];
+        if (running != null && running.running()) {
+            throw new IllegalStateException("slot " + slot + " is already being rebuilt (" + running + ")");
+        }
+        members.startRebuild(slot, device, fromStripe);
+        Rebuilder rebuilder = new Rebuilder(slot, fromStripe, geometry, members, locks, layout, source, listener,
+                tuning);
+        rebuilds[slot] = rebuilder;
+        rebuilder.start();
+    }
+
+    /** Resumes, in the background, every REBUILDING slot the volume was opened with. */
+    void resumeRebuilds(RebuildSource source) {
+        for (int slot = 0; slot < geometry.memberCount(); slot++) {
+            if (members.state(slot) == MemberState.REBUILDING) {
+                rebuild(slot, members.device(slot), members.rebuilt(slot), source);
+            }
+        }
+    }
+
+    synchronized long rebuildPosition(int slot) {
+        checkSlot(slot);
+        Rebuilder r = rebuilds[slot];
+        return r != null && r.running() ? r.position() : -1;
+    }
+
+    List<SlotView> slots() {
+        return members.views();
+    }
+
+    /** Stops rebuilds (their positions stay with the listener), then closes every device. */
+    void close() throws IOException {
+        Rebuilder[] running;
+        synchronized (this) {
+            closed = true;
+            running = rebuilds.clone();
+        }
+        for (Rebuilder r : running) {
+            if (r != null) {
+                r.stop();
+            }
+        }
+        IoFailures.closeAll(members.allDevices());
+    }
+}
