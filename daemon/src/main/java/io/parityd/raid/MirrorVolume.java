@@ -251,6 +251,16 @@ final class MirrorVolume implements RaidVolume {
     }
 
     @Override
+    public void rebuildRateLimit(long bytesPerSecond) {
+        core.rebuildRateLimit(bytesPerSecond);
+    }
+
+    @Override
+    public void stopRebuilds() {
+        core.stopRebuilds();
+    }
+
+    @Override
     public void close() throws IOException {
         core.close();
     }

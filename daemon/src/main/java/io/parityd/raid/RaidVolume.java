@@ -42,6 +42,12 @@ public interface RaidVolume extends BlockDevice {
      */
     void rebuild(int slot, BlockDevice device, long fromStripe);
 
+    /**
+     * Caps every rebuild, running or future, at {@code bytesPerSecond} written to the new device
+     * (md's speed_limit_max), so a rebuild leaves the disks to clients; 0 lifts the cap.
+     */
+    void rebuildRateLimit(long bytesPerSecond);
+
     /** Stripes rebuilt so far in {@code slot}, or -1 if no rebuild runs there. */
     long rebuildPosition(int slot);
 
@@ -54,6 +60,12 @@ public interface RaidVolume extends BlockDevice {
      */
     ScrubReport scrub(long fromStripe, long toStripe, boolean repair, int maxReported, ParityScrubber.Progress progress)
             throws IOException;
+
+    /**
+     * Stops background rebuilds (their position stays persisted) and starts no new one; the member
+     * devices stay open, so the owner can still flush them and mark the array clean.
+     */
+    void stopRebuilds();
 
     /** Stops background rebuilds (their position stays persisted) and closes the member devices. */
     @Override

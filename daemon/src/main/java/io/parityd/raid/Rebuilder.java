@@ -5,6 +5,8 @@ import io.parityd.block.IoFailures;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
 
 /**
  * The background rebuild of one slot (DESIGN.md "RAID": a replace triggers an online rebuild
@@ -33,11 +35,13 @@ final class Rebuilder {
     private final SlotListener listener;
     private final RebuildTuning tuning;
     private final Thread thread;
+    private final LongSupplier rateLimit;
     private volatile boolean stopping;
     private volatile long position;
 
     Rebuilder(int slot, long from, ArrayGeometry geometry, MemberSlots members, StripeLocks locks, Layout layout,
-              RebuildSource source, SlotListener listener, RebuildTuning tuning) {
+              RebuildSource source, SlotListener listener, RebuildTuning tuning, LongSupplier rateLimit) {
+        this.rateLimit = rateLimit;
         this.slot = slot;
         this.stripes = geometry.stripes();
         this.chunk = geometry.chunkSize();
@@ -84,6 +88,8 @@ final class Rebuilder {
         int batch = (int) Math.max(1, Math.min(tuning.batchBytes() / chunk, Integer.MAX_VALUE / chunk));
         ByteBuffer target = StripeWriter.alignedDirect(batch * chunk);
         long lastReport = System.nanoTime();
+        long paceStart = lastReport;
+        long written = 0;
         try {
             while (position < stripes) {
                 if (stopping) {
@@ -94,6 +100,14 @@ final class Rebuilder {
                 long next = Math.min(stripes, position + batch);
                 copyBatch(position, next, target);
                 position = next;
+                written += (long) batch * chunk;
+                if (rateLimit.getAsLong() > 0) {
+                    pace(paceStart, written);
+                } else {
+                    // Unlimited: restart the count, so a limit set later paces from that moment.
+                    paceStart = System.nanoTime();
+                    written = 0;
+                }
                 if (System.nanoTime() - lastReport >= tuning.progressNanos() && position < stripes) {
                     flushTarget();
                     listener.rebuildProgress(slot, position);
@@ -107,6 +121,18 @@ final class Rebuilder {
             listener.rebuildFinished(slot);
         } catch (IOException | RuntimeException e) {
             listener.rebuildStopped(slot, position, e);
+        }
+    }
+
+    /**
+     * Holds the rebuild back to the operator's rate limit (md's speed_limit_max): waits until
+     * {@code written} bytes since {@code since} fit under it. Called outside any stripe lock, and
+     * wakes often enough to notice a stop.
+     */
+    private void pace(long since, long written) {
+        long due = since + (long) (written * 1e9 / rateLimit.getAsLong());
+        for (long now = System.nanoTime(); now < due && !stopping; now = System.nanoTime()) {
+            LockSupport.parkNanos(Math.min(due - now, 50_000_000L));
         }
     }
 

@@ -337,6 +337,16 @@ final class StripedVolume implements RaidVolume {
 
     /** Stops rebuilds, then closes every member, last slot first, keeping every failure. */
     @Override
+    public void rebuildRateLimit(long bytesPerSecond) {
+        core.rebuildRateLimit(bytesPerSecond);
+    }
+
+    @Override
+    public void stopRebuilds() {
+        core.stopRebuilds();
+    }
+
+    @Override
     public void close() throws IOException {
         writers.remove();
         core.close();

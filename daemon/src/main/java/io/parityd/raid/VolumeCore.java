@@ -22,6 +22,8 @@ final class VolumeCore {
     final StripeLocks locks;
     final SlotListener listener;
     final RebuildTuning tuning;
+    /** Bytes per second each rebuild may write to its new device; 0: as fast as it can. */
+    private volatile long rebuildRateLimit;
     final long size;
     final long stripeDataSize;
     final int chunk;
@@ -114,7 +116,7 @@ final class VolumeCore {
         }
         members.startRebuild(slot, device, fromStripe);
         Rebuilder rebuilder = new Rebuilder(slot, fromStripe, geometry, members, locks, layout, source, listener,
-                tuning);
+                tuning, () -> rebuildRateLimit);
         rebuilds[slot] = rebuilder;
         rebuilder.start();
     }
@@ -138,8 +140,19 @@ final class VolumeCore {
         return members.views();
     }
 
-    /** Stops rebuilds (their positions stay with the listener), then closes every device. */
-    void close() throws IOException {
+    /** Caps every rebuild, running or future, at this many bytes per second written; 0 lifts the cap. */
+    void rebuildRateLimit(long bytesPerSecond) {
+        if (bytesPerSecond < 0) {
+            throw new IllegalArgumentException("rebuild rate limit must not be negative: " + bytesPerSecond);
+        }
+        rebuildRateLimit = bytesPerSecond;
+    }
+
+    /**
+     * Stops rebuilds (their positions stay with the listener) and refuses new ones; devices stay
+     * open, so the owner can still flush and mark the array clean.
+     */
+    void stopRebuilds() {
         Rebuilder[] running;
         synchronized (this) {
             closed = true;
@@ -150,6 +163,11 @@ final class VolumeCore {
                 r.stop();
             }
         }
+    }
+
+    /** Stops rebuilds, then closes every device. */
+    void close() throws IOException {
+        stopRebuilds();
         IoFailures.closeAll(members.allDevices());
     }
 }
