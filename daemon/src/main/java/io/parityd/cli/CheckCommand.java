@@ -5,7 +5,9 @@ import io.parityd.raid.ArrayException;
 import io.parityd.raid.ArrayGeometry;
 import io.parityd.raid.AssembledArray;
 import io.parityd.raid.ParityScrubber;
-import io.parityd.raid.Raid5Volume;
+import io.parityd.raid.RaidVolume;
+import io.parityd.raid.RaidVolumes;
+import io.parityd.raid.SlotListener;
 import io.parityd.raid.ScrubReport;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -52,7 +54,9 @@ final class CheckCommand implements Callable<Integer> {
         }
         try (array) {
             ArrayGeometry g = array.geometry();
-            Raid5Volume volume = new Raid5Volume(g, array.devices());
+            RaidVolume volume = RaidVolumes.open(g, array.devices(), array.states(), array.rebuildPositions(),
+                    SlotListener.NONE);
+            volume.stopRebuilds(); // an offline check does not resume a rebuild; serve does
             ScrubReport report;
             try (ProgressBar bar = progressBar(g)) {
                 report = new ParityScrubber(volume).scrub(repair, (done, total) -> {
@@ -76,6 +80,9 @@ final class CheckCommand implements Callable<Integer> {
         }
         if (repair) {
             out.printf(", %d repaired", report.repaired());
+        }
+        if (report.unchecked() > 0) {
+            out.printf(", %d could not be checked (the array is degraded: too few members to compare)", report.unchecked());
         }
         out.println();
         if (!report.clean() && !repair) {

@@ -1,5 +1,6 @@
 package io.parityd.cli;
 
+import io.parityd.block.FaultSpec;
 import io.parityd.front.FrontConfig;
 import io.parityd.front.ListenAddress;
 import io.parityd.raid.ArrayException;
@@ -49,13 +50,45 @@ final class ServeCommand implements Callable<Integer> {
             description = "Threads doing member I/O (default: ${DEFAULT-VALUE})")
     private int ioThreads;
 
-    @Parameters(arity = "1..*", paramLabel = "MEMBER", description = "All member files of the array, in any order")
+    @Option(names = "--admin-socket", paramLabel = "PATH",
+            description = "Unix socket for status, fail, replace, add-spare and scrub"
+                    + " (default: /run/parityd/NAME.sock as root, else under $XDG_RUNTIME_DIR or /tmp)")
+    private Path adminSocket;
+
+    @Option(names = "--rebuild-max-rate", paramLabel = "RATE", converter = Sizes.class, defaultValue = "0",
+            description = "Most bytes per second a rebuild writes to its new member, e.g. 200M, so clients keep"
+                    + " the disks (default: no limit)")
+    private long rebuildRate;
+
+    @Option(names = "--force",
+            description = "Start a degraded array that was not shut down cleanly (stripes being written at the crash"
+                    + " may rebuild wrong)")
+    private boolean force;
+
+    /** Test and drill aid: wraps members in fault-injecting layers (grammar: FaultSpec). Hidden from help. */
+    @Option(names = "--fault-inject", paramLabel = "SPEC", hidden = true)
+    private List<String> faults = new java.util.ArrayList<>();
+
+    @Parameters(arity = "1..*", paramLabel = "MEMBER", description = "All members (and spares) of the array, in any order")
     private List<Path> members;
 
     @Override
     public Integer call() throws Exception {
-        ServeSettings settings = new ServeSettings(members, listenAddress(endpoint, spec), ioThreads, FrontConfig.DEFAULT);
+        ServeSettings settings = new ServeSettings(members, listenAddress(endpoint, spec), ioThreads, FrontConfig.DEFAULT,
+                adminSocket == null ? null : adminSocket.toAbsolutePath(), force, faultSpecs(faults, spec), rebuildRate);
         return serveUntilSignalled(settings, service -> { });
+    }
+
+    static List<FaultSpec> faultSpecs(List<String> texts, CommandSpec spec) {
+        List<FaultSpec> parsed = new java.util.ArrayList<>();
+        for (String text : texts) {
+            try {
+                parsed.addAll(FaultSpec.parseAll(text));
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--fault-inject " + e.getMessage());
+            }
+        }
+        return parsed;
     }
 
     static ListenAddress listenAddress(Endpoint endpoint, CommandSpec spec) {

@@ -1,5 +1,6 @@
 package io.parityd.service;
 
+import io.parityd.block.FaultSpec;
 import io.parityd.front.FrontConfig;
 import io.parityd.front.ListenAddress;
 import java.nio.file.Path;
@@ -9,12 +10,17 @@ import java.util.Objects;
 /**
  * Everything {@code parityd serve} needs, validated once before anything opens.
  *
- * @param members   member paths, in any order (slots come from their superblocks)
- * @param listen    where the NBD server listens
- * @param ioThreads threads doing blocking member I/O
- * @param front     socket-side settings
+ * @param members       member and spare paths, in any order (slots come from their superblocks)
+ * @param listen        where the NBD server listens
+ * @param ioThreads     threads doing blocking member I/O
+ * @param front         socket-side settings
+ * @param adminSocket   the admin socket's path, or null for the default of the array's name
+ * @param forceDegraded start a dirty array with members absent (see ArrayAssembler)
+ * @param faults        fault-injection specs wrapping members (tests and drills only)
+ * @param rebuildRate   most bytes per second a rebuild writes to its new member; 0 for no limit
  */
-public record ServeSettings(List<Path> members, ListenAddress listen, int ioThreads, FrontConfig front) {
+public record ServeSettings(List<Path> members, ListenAddress listen, int ioThreads, FrontConfig front,
+                            Path adminSocket, boolean forceDegraded, List<FaultSpec> faults, long rebuildRate) {
 
     /**
      * Sixteen I/O threads: enough to keep a few requests in flight per member on a five-member
@@ -22,8 +28,17 @@ public record ServeSettings(List<Path> members, ListenAddress listen, int ioThre
      */
     public static final int DEFAULT_IO_THREADS = 16;
 
+    /** Defaults for everything but members, listen address and threads. */
+    public ServeSettings(List<Path> members, ListenAddress listen, int ioThreads, FrontConfig front) {
+        this(members, listen, ioThreads, front, null, false, List.of(), 0);
+    }
+
     public ServeSettings {
         members = List.copyOf(members);
+        faults = List.copyOf(faults);
+        if (rebuildRate < 0) {
+            throw new IllegalArgumentException("--rebuild-max-rate must not be negative");
+        }
         Objects.requireNonNull(listen, "listen");
         Objects.requireNonNull(front, "front");
         if (members.isEmpty()) {

@@ -24,7 +24,7 @@ class ReadmeCoverageTest {
             }
             assertThat(text).as("README documents 'parityd %s'", name).contains("parityd " + name);
             for (OptionSpec option : sub.getCommandSpec().options()) {
-                if (option.usageHelp() || option.versionHelp()) {
+                if (option.usageHelp() || option.versionHelp() || option.hidden()) {
                     continue;
                 }
                 assertThat(text).as("README documents %s of 'parityd %s'", option.longestName(), name)

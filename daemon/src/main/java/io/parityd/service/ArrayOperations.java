@@ -1,0 +1,323 @@
+package io.parityd.service;
+
+import io.parityd.admin.ArrayControl;
+import io.parityd.admin.ArrayStatus;
+import io.parityd.admin.ControlException;
+import io.parityd.block.BlockDevice;
+import io.parityd.raid.ArrayException;
+import io.parityd.raid.ArrayGeometry;
+import io.parityd.raid.AssembledArray;
+import io.parityd.raid.MemberState;
+import io.parityd.raid.NewMemberCheck;
+import io.parityd.raid.RaidVolume;
+import io.parityd.raid.SlotListener;
+import io.parityd.raid.SlotView;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running array's operator side: what the admin socket may ask ({@link ArrayControl}) and what
+ * the volume reports ({@link SlotListener}), joined to the superblocks ({@link AssembledArray}).
+ * Every slot change is made durable before it is acted on: a failed member is marked faulty in the
+ * other members' superblocks, a rebuild's progress is persisted so a restart resumes it, and a hot
+ * spare takes a failed slot's place on its own.
+ *
+ * <p>Threads: slot events arrive on I/O threads (which may hold stripe locks), so anything that
+ * would call back into the volume (starting a rebuild onto a spare) is handed to a single
+ * background thread; admin requests arrive on the admin server's executor.
+ */
+final class ArrayOperations implements ArrayControl, SlotListener {
+
+    private static final Logger log = LoggerFactory.getLogger(ArrayOperations.class);
+
+    private final AssembledArray array;
+    private volatile String export;
+    private final ExecutorService background;
+    private final ConcurrentHashMap<Integer, RateMeter> rebuildRates = new ConcurrentHashMap<>();
+    private RaidVolume volume;
+    private volatile ScrubTask scrub;
+
+    ArrayOperations(AssembledArray array) {
+        this.array = array;
+        this.background = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "parityd-operations");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Binds the volume once it exists (it needs this object as its listener first). */
+    void attach(RaidVolume raidVolume) {
+        this.volume = raidVolume;
+        array.onWriteFailure(slot -> raidVolume.fail(slot, new IOException("its superblock could not be written")));
+    }
+
+    /** Where clients connect, for status; known once the NBD server listens. */
+    void export(String uri) {
+        this.export = uri;
+    }
+
+    /**
+     * At start: reports rebuilds the volume resumed from the superblocks, then puts spares into
+     * slots that need them.
+     */
+    void resume() {
+        long[] positions = array.rebuildPositions();
+        for (SlotView slot : volume.slots()) {
+            if (slot.state() == MemberState.REBUILDING) {
+                log.info("array '{}': resuming the rebuild of slot {} ({}) at stripe {} of {}", name(), slot.slot(),
+                        array.memberPaths().get(slot.slot()), positions[slot.slot()], array.geometry().stripes());
+            }
+        }
+        useSpares();
+    }
+
+    /** A background scrub (resync after an unclean stop, or an operator's check), for status. */
+    void track(ScrubTask task) {
+        this.scrub = task;
+    }
+
+    ScrubTask scrubTask() {
+        return scrub;
+    }
+
+    void close() throws InterruptedException {
+        background.shutdown();
+        background.awaitTermination(1, TimeUnit.MINUTES);
+        ScrubTask task = scrub;
+        if (task != null) {
+            task.stop();
+        }
+    }
+
+    // ---- SlotListener: what the volume tells us ----
+
+    @Override
+    public void slotFailed(int slot, IOException cause) {
+        try {
+            array.markFaulty(slot, String.valueOf(cause.getMessage()));
+        } catch (IOException e) {
+            log.error("array '{}': cannot record that slot {} failed: {}", name(), slot, e.toString());
+        }
+        background.execute(this::useSpares);
+    }
+
+    @Override
+    public void rebuildProgress(int slot, long stripes) {
+        rebuildRates.computeIfAbsent(slot, s -> new RateMeter()).sample(stripes);
+        try {
+            array.rebuildProgress(slot, stripes);
+        } catch (IOException e) {
+            log.error("array '{}': cannot record rebuild progress of slot {}: {}", name(), slot, e.toString());
+        }
+    }
+
+    @Override
+    public void rebuildFinished(int slot) {
+        rebuildRates.remove(slot);
+        try {
+            array.rebuildFinished(slot);
+            log.info("array '{}': rebuild of slot {} ({}) complete", name(), slot, array.memberPaths().get(slot));
+        } catch (IOException e) {
+            log.error("array '{}': cannot record that slot {} is rebuilt: {}", name(), slot, e.toString());
+        }
+    }
+
+    @Override
+    public void rebuildStopped(int slot, long stripes, Exception cause) {
+        rebuildRates.remove(slot);
+        log.warn("array '{}': rebuild of slot {} stopped at stripe {}: {}", name(), slot, stripes, cause.toString());
+        try {
+            array.rebuildProgress(slot, stripes);
+        } catch (IOException e) {
+            log.error("array '{}': cannot record rebuild progress of slot {}: {}", name(), slot, e.toString());
+        }
+    }
+
+    // ---- ArrayControl: what operators ask ----
+
+    @Override
+    public ArrayStatus status() {
+        ArrayGeometry g = array.geometry();
+        List<ArrayStatus.MemberStatus> members = new ArrayList<>();
+        List<ArrayStatus.TaskStatus> tasks = new ArrayList<>();
+        List<Path> paths = array.memberPaths();
+        for (SlotView slot : volume.slots()) {
+            Path path = paths.get(slot.slot());
+            String state = slot.state().name().toLowerCase(Locale.ROOT);
+            members.add(new ArrayStatus.MemberStatus(slot.slot(), path == null ? null : path.toString(), state,
+                    slot.state() == MemberState.ACTIVE ? null : array.reason(slot.slot())));
+            long position = volume.rebuildPosition(slot.slot());
+            if (slot.state() == MemberState.REBUILDING && position >= 0) {
+                tasks.add(rebuildTask(slot.slot(), path, position));
+            }
+        }
+        ScrubTask task = scrub;
+        if (task != null && task.running()) {
+            double bytesPerSecond = task.rate().perSecond() * g.stripeDataSize();
+            tasks.add(new ArrayStatus.TaskStatus(task.kind().word(), g.name(), task.done(), task.total(),
+                    bytesPerSecond, task.rate().etaSeconds(task.done(), task.total()), task.mismatches()));
+        }
+        List<String> spares = array.spares().stream().map(s -> s.path().toString()).toList();
+        ArrayStatus.ScrubResult last = task == null || task.ended() == null ? null
+                : new ArrayStatus.ScrubResult(task.kind().word(), task.done(), task.total(), task.mismatches(),
+                        task.repaired(), task.ended());
+        return new ArrayStatus(g.name(), g.arrayUuid(), g.level(), g.chunkSize(), g.volumeSize(), state(), members,
+                spares, tasks, export, last);
+    }
+
+    private ArrayStatus.TaskStatus rebuildTask(int slot, Path path, long position) {
+        ArrayGeometry g = array.geometry();
+        RateMeter rate = rebuildRates.computeIfAbsent(slot, s -> new RateMeter());
+        rate.sample(position);
+        return new ArrayStatus.TaskStatus("rebuild", path == null ? "slot " + slot : path.toString(), position,
+                g.stripes(), rate.perSecond() * g.stripeDataSize(), rate.etaSeconds(position, g.stripes()), 0);
+    }
+
+    /** clean: every slot active; degraded: some lost but every stripe readable; failed: some stripes lost. */
+    private String state() {
+        int failed = volume.failedSlots();
+        boolean rebuilding = volume.slots().stream().anyMatch(s -> s.state() == MemberState.REBUILDING);
+        if (failed > volume.redundancy()) {
+            return "failed";
+        }
+        return failed > 0 || rebuilding ? "degraded" : "clean";
+    }
+
+    @Override
+    public void fail(String member) throws ControlException {
+        int slot = slotOf(member);
+        SlotView view = volume.slots().get(slot);
+        if (view.state() == MemberState.FAULTY || view.state() == MemberState.MISSING) {
+            throw new ControlException("slot " + slot + " is already " + view.state().name().toLowerCase(Locale.ROOT));
+        }
+        log.warn("array '{}': failing slot {} ({}) on the operator's request", name(), slot, array.memberPaths().get(slot));
+        volume.fail(slot, new IOException("failed by the operator"));
+    }
+
+    @Override
+    public synchronized void replace(String member, Path replacement) throws ControlException {
+        int slot = slotOf(member);
+        if (volume.rebuildPosition(slot) >= 0) {
+            throw new ControlException("slot " + slot + " is being rebuilt already; wait for it to finish (parityd status)");
+        }
+        BlockDevice device = openChecked(replacement, "replacement");
+        SlotView view = volume.slots().get(slot);
+        if (view.state() == MemberState.ACTIVE || view.state() == MemberState.REBUILDING) {
+            volume.fail(slot, new IOException("replaced by " + replacement + " on the operator's request"));
+        }
+        startRebuild(slot, replacement, device);
+    }
+
+    @Override
+    public synchronized void addSpare(Path spare) throws ControlException {
+        BlockDevice device = openChecked(spare, "spare");
+        try {
+            array.addSpare(spare, device);
+        } catch (IOException e) {
+            closeQuietly(device);
+            throw new ControlException("cannot add spare " + spare + ": " + e.getMessage());
+        }
+        log.info("array '{}': added hot spare {}", name(), spare);
+        background.execute(this::useSpares);
+    }
+
+    @Override
+    public synchronized void scrub(boolean repair) throws ControlException {
+        ScrubTask running = scrub;
+        if (running != null && running.running()) {
+            throw new ControlException("a " + running.kind().word() + " is already running; wait for it (parityd status)");
+        }
+        if (volume.slots().stream().anyMatch(s -> s.state() == MemberState.REBUILDING)) {
+            throw new ControlException("a rebuild is running; scrub once it has finished (parityd status)");
+        }
+        ScrubTask task = new ScrubTask(volume, repair ? ScrubTask.Kind.REPAIR : ScrubTask.Kind.CHECK);
+        scrub = task;
+        task.start();
+    }
+
+    // ---- helpers ----
+
+    /** Puts the first spare into each faulty or missing slot that is not being rebuilt. */
+    private synchronized void useSpares() {
+        List<SlotView> slots = volume.slots();
+        for (SlotView slot : slots) {
+            boolean lost = slot.state() == MemberState.FAULTY || slot.state() == MemberState.MISSING;
+            if (!lost || volume.rebuildPosition(slot.slot()) >= 0) {
+                continue;
+            }
+            try {
+                Optional<AssembledArray.Spare> spare = array.takeSpare();
+                if (spare.isEmpty()) {
+                    return;
+                }
+                log.warn("array '{}': slot {} lost; rebuilding onto hot spare {}", name(), slot.slot(), spare.get().path());
+                startRebuild(slot.slot(), spare.get().path(), spare.get().device());
+            } catch (ControlException | IOException e) {
+                log.error("array '{}': cannot use a spare for slot {}: {}", name(), slot.slot(), e.toString());
+            }
+        }
+    }
+
+    private void startRebuild(int slot, Path path, BlockDevice device) throws ControlException {
+        try {
+            array.beginRebuild(slot, path, device);
+        } catch (IOException | IllegalStateException e) {
+            closeQuietly(device);
+            throw new ControlException("cannot start rebuilding slot " + slot + " onto " + path + ": " + e.getMessage());
+        }
+        log.info("array '{}': rebuilding slot {} onto {}", name(), slot, path);
+        volume.rebuild(slot, device, 0);
+    }
+
+    private BlockDevice openChecked(Path path, String role) throws ControlException {
+        try {
+            return NewMemberCheck.open(path, array, role);
+        } catch (ArrayException e) {
+            throw new ControlException(e.getMessage());
+        }
+    }
+
+    /** A slot number, or the path of a current member (as given to serve). */
+    private int slotOf(String member) throws ControlException {
+        int slots = array.geometry().memberCount();
+        if (member.matches("\\d+")) {
+            int slot = Integer.parseInt(member);
+            if (slot < slots) {
+                return slot;
+            }
+            throw new ControlException("array '" + name() + "' has slots 0 to " + (slots - 1) + ", not " + slot);
+        }
+        List<Path> paths = array.memberPaths();
+        for (int slot = 0; slot < paths.size(); slot++) {
+            Path path = paths.get(slot);
+            if (path != null && path.toAbsolutePath().normalize().equals(Path.of(member).toAbsolutePath().normalize())) {
+                return slot;
+            }
+        }
+        throw new ControlException(member + " is not a member of array '" + name() + "'; give a member's path or slot"
+                + " number as 'parityd status' lists them");
+    }
+
+    private String name() {
+        return array.geometry().name();
+    }
+
+    private static void closeQuietly(BlockDevice device) {
+        try {
+            device.close();
+        } catch (IOException e) {
+            log.debug("closing {} failed: {}", device.describe(), e.toString());
+        }
+    }
+}
