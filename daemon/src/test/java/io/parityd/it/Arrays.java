@@ -36,12 +36,18 @@ final class Arrays {
         return r;
     }
 
-    /** {@code parityd serve --listen 127.0.0.1:0 MEMBERS...}. */
+    /** {@code parityd serve --listen 127.0.0.1:0 --admin-socket LOG_DIR/admin.sock MEMBERS...}. */
     static DaemonProcess serve(Path log, List<Path> members, String... extra) throws IOException, InterruptedException {
-        List<String> args = new ArrayList<>(List.of("serve", "--listen", "127.0.0.1:0"));
+        List<String> args = new ArrayList<>(List.of("serve", "--listen", "127.0.0.1:0",
+                "--admin-socket", adminSocket(log).toString()));
         args.addAll(List.of(extra));
         args.addAll(paths(members));
         return DaemonProcess.start(log, args.toArray(String[]::new));
+    }
+
+    /** The admin socket a daemon started by {@link #serve} listens on: beside its log. */
+    static Path adminSocket(Path log) {
+        return log.resolveSibling("admin.sock");
     }
 
     /** Offline parity check of the stopped array: every stripe read, zero mismatches expected. */

@@ -1,0 +1,198 @@
+package io.parityd.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Members failing under a real client: clients see no error while the level's redundancy
+ * covers the losses, a replacement or a hot spare is rebuilt while clients work, and afterwards
+ * every byte checks out and a scrub finds nothing wrong.
+ */
+class DegradedIT extends DaemonTestBase {
+
+    private static final Duration REBUILD = Duration.ofMinutes(3);
+
+    @Test
+    void shouldServeRaid6WithTwoMemberFilesDeletedAndReadEveryByte() throws Exception {
+        Tools.require("nbdcopy", "libnbd-bin");
+        List<Path> members = Arrays.members(dir, 6);
+        Arrays.create("r6", "33M", members, "--level", "6");
+        Path in = dir.resolve("in.bin");
+        String digest = NbdcopyIT.writeRandom(in, 128L << 20, 6);
+        daemon = Arrays.serve(dir.resolve("parityd-1.log"), members);
+        Parityd.check(List.of("nbdcopy", "--flush", in.toString(), daemon.uri()), Duration.ofMinutes(2));
+        assertThat(daemon.terminate(Duration.ofSeconds(60))).isZero();
+
+        Files.delete(members.get(1));
+        Files.delete(members.get(4));
+        daemon = Arrays.serve(dir.resolve("parityd-2.log"), members);
+        assertThat(daemon.log()).contains("starts DEGRADED").contains("slot 1").contains("slot 4");
+        Admin admin = new Admin(Arrays.adminSocket(dir.resolve("parityd-2.log")));
+        assertThat(admin.status().get("state").asText()).isEqualTo("degraded");
+        assertThat(admin.slotStates()).containsExactly("active", "missing", "active", "active", "missing", "active");
+
+        Path out = dir.resolve("out.bin");
+        Parityd.check(List.of("nbdcopy", daemon.uri(), out.toString()), Duration.ofMinutes(2));
+        assertThat(NbdcopyIT.digest(out, 128L << 20)).as("every byte through reconstruction").isEqualTo(digest);
+        Parityd.Result human = admin.run("status");
+        assertThat(human.stdout()).contains("degraded").doesNotContain("rebuild");
+    }
+
+    @Test
+    void shouldKeepFioVerifyPassingWhileOneRaid5MemberFailsThenRebuildIt() throws Exception {
+        List<Path> members = Arrays.members(dir, 4);
+        Arrays.create("r5", "65M", members);
+        daemon = Arrays.serve(dir.resolve("parityd.log"), members, "--fault-inject", "slot=2,ops=read+write,rate=0.02,seed=7");
+        Admin admin = new Admin(Arrays.adminSocket(dir.resolve("parityd.log")));
+        KnownData known = new KnownData(11);
+        known.write(daemon.uri(), "r5");
+
+        Fio.writeAndVerify(daemon.uri(), "96m", 32, 11);
+
+        assertThat(admin.slotStates()).containsExactly("active", "active", "faulty", "active");
+        assertThat(daemon.log()).contains("slot 2").contains("is faulty");
+        Path replacement = SparseFiles.create(dir.resolve("new2.img"), 65L << 20);
+        Parityd.Result replaced = admin.run("replace", "2", replacement.toString());
+        assertThat(replaced.exitCode()).as(replaced.all()).isZero();
+        admin.awaitClean(REBUILD);
+        assertScrubClean(admin);
+        Fio.verifyOnly(daemon.uri(), "96m", 32, 11);
+        known.assertIntact(daemon.uri(), "r5");
+    }
+
+    @Test
+    void shouldKeepFioVerifyPassingWhileTwoRaid6MembersFail() throws Exception {
+        List<Path> members = Arrays.members(dir, 5);
+        Arrays.create("r6", "65M", members, "--level", "6");
+        daemon = Arrays.serve(dir.resolve("parityd.log"), members,
+                "--fault-inject", "slot=1,ops=read+write,rate=0.05,seed=1",
+                "--fault-inject", "slot=3,ops=read+write,rate=0.05,seed=2");
+        Admin admin = new Admin(Arrays.adminSocket(dir.resolve("parityd.log")));
+        KnownData known = new KnownData(12);
+        known.write(daemon.uri(), "r6");
+
+        Fio.writeAndVerify(daemon.uri(), "96m", 32, 12);
+        known.assertIntact(daemon.uri(), "r6");
+
+        assertThat(admin.slotStates()).containsExactly("active", "faulty", "active", "faulty", "active");
+        assertThat(admin.status().get("state").asText()).isEqualTo("degraded");
+        assertThat(daemon.terminate(Duration.ofSeconds(60))).isZero();
+    }
+
+    @Test
+    void shouldRebuildWhileFioWritesAndVerifies() throws Exception {
+        List<Path> members = Arrays.members(dir, 4);
+        Arrays.create("busy", "257M", members);
+        // 256 MiB to rebuild at 32 MiB/s: eight seconds, longer than the fio run it must overlap.
+        daemon = Arrays.serve(dir.resolve("parityd.log"), members, "--rebuild-max-rate", "32M");
+        Admin admin = new Admin(Arrays.adminSocket(dir.resolve("parityd.log")));
+        KnownData known = new KnownData(21);
+        known.write(daemon.uri(), "busy");
+        Fio.writeAndVerify(daemon.uri(), "64m", 16, 21);
+
+        assertThat(admin.run("fail", members.get(1).toString()).exitCode()).isZero();
+        Path replacement = SparseFiles.create(dir.resolve("new1.img"), 257L << 20);
+        Parityd.Result started = admin.run("replace", "--no-wait", members.get(1).toString(), replacement.toString());
+        assertThat(started.exitCode()).as(started.all()).isZero();
+        Process load = Fio.start(daemon.uri(), "96m", 32, 22);
+        // Polled in-process: a `parityd status` JVM takes longer to start than fio takes to run.
+        io.parityd.admin.AdminClient client = new io.parityd.admin.AdminClient(Arrays.adminSocket(dir.resolve("parityd.log")));
+        boolean sawRebuildUnderLoad = false;
+        while (load.isAlive()) {
+            boolean rebuilding = client.status().tasks().stream().anyMatch(t -> t.kind().equals("rebuild"));
+            sawRebuildUnderLoad |= rebuilding && load.isAlive();
+            load.waitFor(50, TimeUnit.MILLISECONDS);
+        }
+        String fioOut = new String(load.getInputStream().readAllBytes());
+        assertThat(load.exitValue()).as("fio during the rebuild: %s", fioOut).isZero();
+        assertThat(fioOut).contains("\"error\" : 0");
+        assertThat(sawRebuildUnderLoad).as("the rebuild ran while fio wrote and verified").isTrue();
+
+        admin.awaitClean(REBUILD);
+        assertScrubClean(admin);
+        Fio.verifyOnly(daemon.uri(), "96m", 32, 22);
+        known.assertIntact(daemon.uri(), "busy");
+        assertThat(daemon.terminate(Duration.ofSeconds(60))).isZero();
+        List<Path> now = List.of(members.get(0), replacement, members.get(2), members.get(3));
+        Arrays.assertParityClean(now);
+    }
+
+    @Test
+    void shouldRebuildOntoAHotSpareByItself() throws Exception {
+        List<Path> members = Arrays.members(dir, 3);
+        Path spare = dir.resolve("spare.img");
+        Arrays.create("spared", "65M", members, "--spare", spare.toString());
+        List<Path> all = new java.util.ArrayList<>(members);
+        all.add(spare);
+        daemon = Arrays.serve(dir.resolve("parityd.log"), all);
+        Admin admin = new Admin(Arrays.adminSocket(dir.resolve("parityd.log")));
+        assertThat(admin.status().get("spares")).hasSize(1);
+        KnownData known = new KnownData(31);
+        known.write(daemon.uri(), "spared");
+        Fio.writeAndVerify(daemon.uri(), "48m", 16, 31);
+
+        assertThat(admin.run("fail", "0").exitCode()).isZero();
+        JsonNode clean = admin.awaitClean(REBUILD);
+        assertThat(clean.get("members").get(0).get("path").asText()).isEqualTo(spare.toString());
+        assertThat(clean.get("spares")).isEmpty();
+        assertScrubClean(admin);
+        Fio.verifyOnly(daemon.uri(), "48m", 16, 31);
+        known.assertIntact(daemon.uri(), "spared");
+    }
+
+    @Test
+    void shouldRefuseBadReplacementsAndChangeNothing() throws Exception {
+        List<Path> members = Arrays.members(dir, 3);
+        Arrays.create("picky", "65M", members);
+        List<Path> others = Arrays.members(dir.resolve("other"), 3);
+        Files.createDirectories(dir.resolve("other"));
+        Arrays.create("other", "65M", others);
+        daemon = Arrays.serve(dir.resolve("parityd.log"), members);
+        Admin admin = new Admin(Arrays.adminSocket(dir.resolve("parityd.log")));
+
+        Path small = SparseFiles.create(dir.resolve("small.img"), 8L << 20);
+        Parityd.Result tooSmall = admin.run("replace", "--no-wait", "1", small.toString());
+        assertThat(tooSmall.exitCode()).isEqualTo(1);
+        assertThat(tooSmall.stderr()).contains("replacement " + small + " is too small");
+
+        Parityd.Result member = admin.run("replace", "--no-wait", "1", members.get(2).toString());
+        assertThat(member.exitCode()).isEqualTo(1);
+        assertThat(member.stderr()).contains("is already").contains("member or spare of array 'picky'");
+
+        Parityd.Result foreign = admin.run("replace", "--no-wait", "1", others.get(0).toString());
+        assertThat(foreign.exitCode()).isEqualTo(1);
+        assertThat(foreign.stderr()).contains("belongs to array 'other'");
+
+        Parityd.Result spare = admin.run("add-spare", others.get(1).toString());
+        assertThat(spare.stderr()).contains("spare " + others.get(1) + " belongs to array 'other'");
+
+        assertThat(admin.slotStates()).as("nothing changed").containsOnly("active");
+        assertThat(admin.status().get("state").asText()).isEqualTo("clean");
+    }
+
+    @Test
+    void shouldRefuseToServeWithMoreLossesThanTheLevelCarries() throws Exception {
+        List<Path> members = Arrays.members(dir, 4);
+        Arrays.create("fragile", "33M", members);
+        Files.delete(members.get(0));
+        Files.delete(members.get(3));
+        Parityd.Result r = Parityd.run("serve", "--listen", "127.0.0.1:0", members.get(0).toString(),
+                members.get(1).toString(), members.get(2).toString(), members.get(3).toString());
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.stderr()).contains("array 'fragile' (RAID-5) can run without 1 member, but 2 are unusable")
+                .contains(members.get(0) + " does not exist").contains(members.get(3) + " does not exist");
+    }
+
+    private static void assertScrubClean(Admin admin) throws Exception {
+        Parityd.Result scrub = admin.run("scrub");
+        assertThat(scrub.exitCode()).as("scrub: %s", scrub.all()).isZero();
+        assertThat(scrub.stdout()).contains(": 0 parity mismatches");
+    }
+}
