@@ -67,11 +67,8 @@ final class ArrayOperations implements ArrayControl, SlotListener {
         this.export = uri;
     }
 
-    /**
-     * At start: reports rebuilds the volume resumed from the superblocks, then puts spares into
-     * slots that need them.
-     */
-    void resume() {
+    /** At start, before serving: says which rebuilds the volume resumed from the superblocks. */
+    void reportResumedRebuilds() {
         long[] positions = array.rebuildPositions();
         for (SlotView slot : volume.slots()) {
             if (slot.state() == MemberState.REBUILDING) {
@@ -79,6 +76,10 @@ final class ArrayOperations implements ArrayControl, SlotListener {
                         array.memberPaths().get(slot.slot()), positions[slot.slot()], array.geometry().stripes());
             }
         }
+    }
+
+    /** At start, once serving: puts spares into slots that need them. */
+    void useSparesNow() {
         useSpares();
     }
 

@@ -71,6 +71,7 @@ public final class SingleProcessService implements AutoCloseable {
                     array.rebuildPositions(), started.operations);
             started.operations.attach(started.volume);
             started.volume.rebuildRateLimit(settings.rebuildRate());
+            started.operations.reportResumedRebuilds();
             started.controller = new LocalController(started.volume, settings.ioThreads());
             VolumeExport export = new VolumeExport(g.name(), description(g), g.volumeSize());
             started.server = NbdServer.start(settings.listen(), export, started.controller, settings.front());
@@ -84,7 +85,7 @@ public final class SingleProcessService implements AutoCloseable {
                 started.operations.track(resync);
                 resync.start();
             }
-            started.operations.resume();
+            started.operations.useSparesNow();
             return new SingleProcessService(array, started.volume, started.operations, started.controller,
                     started.server, started.admin, resync);
         } catch (IOException | RuntimeException e) {
