@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# Benchmark: fio --ioengine=nbd against parityd (RAID-5 over 5 member files) and against
-# `nbdkit file` (one file), both on the same disk, in one run; prints parityd/nbdkit ratios.
+# Benchmark: fio --ioengine=nbd against parityd and against `nbdkit file` on the same disk, in
+# one run, printed as parityd/nbdkit ratios:
+#
+#   RAID-5 on 5 member files and RAID-6 on 6 (both 4 data members): 1 MiB sequential write and
+#   read at queue depth 8, 4 KiB random write and read at queue depth 32;
+#   RAID-5 degraded (one member failed): the two read workloads;
+#   rebuild throughput of one member, RAID-5 and RAID-6, as a fraction of one member's raw
+#   sequential write speed (fio writing a fresh file of the member's size, fsync included).
 #
 #   bench/fio-vs-nbdkit.sh [--dir DIR] [--size SIZE] [--runtime SECONDS] [--chunk SIZE]
 #
-# DIR (default /var/tmp/parityd-bench) holds the member files and nbdkit's file; it is
-# removed afterwards. SIZE is the exported size on both sides (default 4G). Each workload
-# runs RUNTIME seconds (default 20) against each server, alternating servers so neither gets
-# a warmer cache. Needs: fio, nbdkit, python3, a built parityd (mvn -B -q package -DskipTests).
-# Only loopback is used.
+# DIR (default /var/tmp/parityd-bench) holds the member files and nbdkit's file; it is removed
+# afterwards. SIZE is the exported size on every side (default 4G). Each workload runs RUNTIME
+# seconds (default 20) against each server, alternating servers so neither gets a warmer cache.
+# Needs: fio, nbdkit, python3, a built parityd (mvn -B -q package -DskipTests). Loopback only.
 set -euo pipefail
 
 dir=/var/tmp/parityd-bench
@@ -21,14 +26,15 @@ while [[ $# -gt 0 ]]; do
     --size) size=$2; shift 2 ;;
     --runtime) runtime=$2; shift 2 ;;
     --chunk) chunk=$2; shift 2 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-for tool in fio nbdkit python3; do
-  command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install ${tool/python3/python3} )" >&2; exit 1; }
+parityd=$root/bin/parityd
+for tool in fio nbdkit nbdinfo python3; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install fio nbdkit libnbd-bin python3)" >&2; exit 1; }
 done
 [[ -f $root/daemon/target/parityd.jar ]] || { echo "bench: build parityd first: mvn -B -q package -DskipTests" >&2; exit 1; }
 
@@ -42,67 +48,134 @@ cleanup() {
 trap cleanup EXIT
 
 bytes=$(python3 -c "import sys;u={'K':1<<10,'M':1<<20,'G':1<<30,'T':1<<40};s=sys.argv[1];print(int(s[:-1])*u[s[-1]] if s[-1] in u else int(s))" "$size")
-member_bytes=$(( bytes / 4 + (1 << 20) ))   # 4 data members; 1 MiB for the superblocks
+member_bytes=$(( bytes / 4 + (1 << 20) ))   # 4 data members at every level; 1 MiB for the superblocks
+results=$dir/results.jsonl
+: >"$results"
 
-"$root/bin/parityd" create --name bench --size "$member_bytes" ${chunk:+--chunk "$chunk"} \
-  "$dir"/m0.img "$dir"/m1.img "$dir"/m2.img "$dir"/m3.img "$dir"/m4.img >"$dir/create.log" 2>&1
-"$root/bin/parityd" serve --listen 127.0.0.1:0 "$dir"/m{0,1,2,3,4}.img >"$dir/parityd.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 600); do grep -q 'serving' "$dir/parityd.log" && break; sleep 0.1; done
-parityd_uri=$(grep -o 'nbd://[^ ]*' "$dir/parityd.log" | head -1)
-[[ -n $parityd_uri ]] || { cat "$dir/parityd.log"; exit 1; }
-parityd_size=$(grep -o "serving 'bench' ([0-9]* bytes" "$dir/parityd.log" | grep -o '[0-9]* bytes' | cut -d' ' -f1)
+# start_parityd NAME LEVEL MEMBERS: creates and serves an array; sets uri_NAME and admin_NAME.
+start_parityd() {
+  local name=$1 level=$2 count=$3 files=()
+  for i in $(seq 0 $((count - 1))); do files+=("$dir/$name-m$i.img"); done
+  "$parityd" create --name "$name" --level "$level" --size "$member_bytes" ${chunk:+--chunk "$chunk"} "${files[@]}" \
+    >"$dir/$name-create.log" 2>&1
+  "$parityd" serve --listen 127.0.0.1:0 --admin-socket "$dir/$name.sock" "${files[@]}" >"$dir/$name.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 600); do grep -q 'serving' "$dir/$name.log" && break; sleep 0.1; done
+  local uri; uri=$(grep -o 'nbd://[^ ]*' "$dir/$name.log" | head -1)
+  [[ -n $uri ]] || { cat "$dir/$name.log"; exit 1; }
+  printf -v "uri_$name" '%s' "$uri"
+  printf -v "admin_$name" '%s' "$dir/$name.sock"
+}
 
-truncate -s "$parityd_size" "$dir/nbdkit.img"
-nbdkit_port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
-nbdkit -f -i 127.0.0.1 -p "$nbdkit_port" file "$dir/nbdkit.img" &
-pids+=($!)
-nbdkit_uri="nbd://127.0.0.1:$nbdkit_port"
-for _ in $(seq 100); do nbdinfo "$nbdkit_uri" >/dev/null 2>&1 && break; sleep 0.1; done
-
-echo "parityd: $parityd_uri (RAID-5, 5 members, $(grep -o 'chunk [0-9]* KiB' "$dir/create.log" || echo default chunk))"
-echo "nbdkit:  $nbdkit_uri (file plugin, one file)"
-echo "volume:  $parityd_size bytes each, files under $dir ($(df -h --output=source,fstype "$dir" | tail -1))"
-echo "runtime: ${runtime}s per workload per server"
-echo
-
-run_fio() { # name uri rw bs iodepth
+run_fio() { # job uri rw bs iodepth
   fio --name="$1" --ioengine=nbd --uri="$2" --rw="$3" --bs="$4" --iodepth="$5" \
-      --size="$parityd_size" --time_based --runtime="$runtime" --ramp_time=2 \
+      --size=100% --time_based --runtime="$runtime" --ramp_time=2 \
       --randrepeat=0 --norandommap --group_reporting --output-format=json 2>/dev/null |
     sed -n '/^{/,$p'   # fio's nbd engine prints "fio: connected to NBD server" before the JSON
 }
 
-results=$dir/results.jsonl
-: >"$results"
-# Fill both volumes first so the read workloads read real data, not holes.
-run_fio fill "$parityd_uri" write 1M 8 >/dev/null
-run_fio fill "$nbdkit_uri" write 1M 8 >/dev/null
-for spec in "seq-write write 1M 8" "seq-read read 1M 8" "rand-write randwrite 4k 32" "rand-read randread 4k 32"; do
-  set -- $spec
-  for server in parityd nbdkit; do
-    uri=${server}_uri
-    run_fio "$1" "${!uri}" "$2" "$3" "$4" | python3 -c '
+record() { # workload server  (reads fio JSON on stdin)
+  python3 -c '
 import json, sys
 j = json.load(sys.stdin)["jobs"][0]
 side = j["write"] if j["write"]["io_bytes"] > 0 else j["read"]
 print(json.dumps({"workload": sys.argv[1], "server": sys.argv[2], "iops": side["iops"], "bw": side["bw_bytes"],
-                  "lat_p99_us": side["clat_ns"]["percentile"].get("99.000000", 0) / 1000}))' "$1" "$server" >>"$results"
+                  "lat_p99_us": side["clat_ns"]["percentile"].get("99.000000", 0) / 1000}))' "$1" "$2" >>"$results"
+}
+
+# Rebuild time of slot 2 onto a fresh file, from the daemon's own log: from "rebuilding slot 2"
+# to "rebuild of slot 2 ... complete" (timing the CLI would add a JVM start to it).
+time_rebuild() { # name
+  local name=$1 admin=admin_$1 new="$dir/$1-new.img"
+  truncate -s "$member_bytes" "$new"
+  "$parityd" replace --no-wait --admin-socket "${!admin}" 2 "$new" >/dev/null
+  for _ in $(seq 6000); do grep -q "rebuild of slot 2 .* complete" "$dir/$name.log" && break; sleep 0.1; done
+  python3 - "$dir/$name.log" <<'PY'
+import re, sys, datetime
+start = end = None
+for line in open(sys.argv[1]):
+    t = datetime.datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S.%f") if re.match(r"\d{4}-", line) else None
+    if "rebuilding slot 2 onto" in line:
+        start = t
+    elif re.search(r"rebuild of slot 2 .* complete", line):
+        end = t
+print((end - start).total_seconds())
+PY
+}
+
+start_parityd r5 5 5
+start_parityd r6 6 6
+volume=$(grep -o "serving 'r5' ([0-9]* bytes" "$dir/r5.log" | grep -o '[0-9]* bytes' | cut -d' ' -f1)
+truncate -s "$volume" "$dir/nbdkit.img"
+nbdkit_port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+nbdkit -f -i 127.0.0.1 -p "$nbdkit_port" file "$dir/nbdkit.img" &
+pids+=($!)
+uri_nbdkit="nbd://127.0.0.1:$nbdkit_port"
+for _ in $(seq 100); do nbdinfo "$uri_nbdkit" >/dev/null 2>&1 && break; sleep 0.1; done
+
+echo "parityd: RAID-5 on 5 files at $uri_r5, RAID-6 on 6 files at $uri_r6 ($(grep -o 'chunk [0-9]* KiB' "$dir/r5-create.log" || echo "chunk ${chunk:-default}"))"
+echo "nbdkit:  $uri_nbdkit (file plugin, one file)"
+echo "volume:  $volume bytes each, files under $dir ($(df -h --output=source,fstype "$dir" | tail -1))"
+echo "runtime: ${runtime}s per workload per server"
+echo
+
+# Fill every volume first so reads read real data, not holes.
+for server in r5 r6 nbdkit; do
+  uri=uri_$server
+  run_fio fill "${!uri}" write 1M 8 >/dev/null
+done
+workloads=("seq-write write 1M 8" "seq-read read 1M 8" "rand-write randwrite 4k 32" "rand-read randread 4k 32")
+for spec in "${workloads[@]}"; do
+  set -- $spec
+  for server in r5 r6 nbdkit; do
+    uri=uri_$server
+    run_fio "$1" "${!uri}" "$2" "$3" "$4" | record "$1" "$server"
   done
 done
 
-python3 - "$results" <<'PY'
+# Degraded: RAID-5 with one member failed, reads reconstructing from the other four.
+"$parityd" fail --admin-socket "$admin_r5" 2 >/dev/null
+for spec in "${workloads[1]}" "${workloads[3]}"; do
+  set -- $spec
+  run_fio "$1" "$uri_r5" "$2" "$3" "$4" | record "degraded-$1" r5
+done
+
+# Rebuild throughput against one member's raw sequential write speed on the same disk.
+fio --name=raw --ioengine=psync --filename="$dir/raw.img" --rw=write --bs=1M --size="$member_bytes" \
+    --end_fsync=1 --output-format=json 2>/dev/null | record raw-member-write raw
+rm -f "$dir/raw.img"
+r5_seconds=$(time_rebuild r5)
+"$parityd" fail --admin-socket "$admin_r6" 2 >/dev/null
+r6_seconds=$(time_rebuild r6)
+
+python3 - "$results" "$member_bytes" "$r5_seconds" "$r6_seconds" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 by = {(r["workload"], r["server"]): r for r in rows}
-print(f'{"workload":<12} {"parityd":>16} {"nbdkit":>16} {"ratio":>7}   {"p99 parityd/nbdkit (us)":>24}')
-for w in ["seq-write", "seq-read", "rand-write", "rand-read"]:
-    p, n = by[(w, "parityd")], by[(w, "nbdkit")]
-    if w.startswith("seq"):
-        fmt = lambda r: f'{r["bw"] / 2**20:,.0f} MiB/s'
-        ratio = p["bw"] / n["bw"]
-    else:
-        fmt = lambda r: f'{r["iops"]:,.0f} IOPS'
-        ratio = p["iops"] / n["iops"]
-    print(f'{w:<12} {fmt(p):>16} {fmt(n):>16} {ratio:>7.2f}   {p["lat_p99_us"]:>11,.0f} / {n["lat_p99_us"]:<11,.0f}')
+member, r5_s, r6_s = int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+mib = 2 ** 20
+
+def fmt(r, w):
+    return f'{r["bw"] / mib:,.0f} MiB/s' if "seq" in w else f'{r["iops"]:,.0f} IOPS'
+
+def line(label, w, server, base):
+    p, n = by[(w, server)], by[(base, "nbdkit")]
+    key = "bw" if "seq" in w else "iops"
+    print(f'{label:<24} {fmt(p, w):>16} {fmt(n, base):>16} {p[key] / n[key]:>7.2f}   '
+          f'{p["lat_p99_us"]:>9,.0f} / {n["lat_p99_us"]:<9,.0f}')
+
+print(f'{"workload":<24} {"parityd":>16} {"nbdkit":>16} {"ratio":>7}   {"p99 us parityd/nbdkit":>21}')
+for server, label in (("r5", "RAID-5"), ("r6", "RAID-6")):
+    for w in ("seq-write", "seq-read", "rand-write", "rand-read"):
+        line(f"{label} {w}", w, server, w)
+for w in ("seq-read", "rand-read"):
+    line(f"RAID-5 degraded {w}", "degraded-" + w, "r5", w)
+
+raw = by[("raw-member-write", "raw")]["bw"]
+print()
+print(f'one member, raw sequential write (fio psync 1 MiB + fsync): {raw / mib:,.0f} MiB/s')
+for label, seconds in (("RAID-5", r5_s), ("RAID-6", r6_s)):
+    rate = (member - mib) / seconds
+    print(f'{label} rebuild of one {(member - mib) / mib:,.0f} MiB member: {seconds:,.1f} s, {rate / mib:,.0f} MiB/s, '
+          f'{rate / raw:.2f} of the raw write speed')
 PY
