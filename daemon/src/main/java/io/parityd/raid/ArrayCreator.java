@@ -1,22 +1,14 @@
 package io.parityd.raid;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-
-import io.parityd.block.BlockDevice;
-import io.parityd.member.Members;
 
 /**
  * {@code parityd create}: turns a list of member files (and hot spares) into a new RAID-0, 1, 4,
@@ -39,9 +31,6 @@ public final class ArrayCreator {
     static final java.util.Set<Integer> SUPPORTED_LEVELS = java.util.Set.of(0, 1, 4, 5, 6);
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
-    private static final String OVERWRITE_FIX = "pass --force to overwrite it (this destroys what is on it),"
-            + " or choose another file";
-
     private final Clock clock;
 
     /** @param clock stamps the superblocks' created/updated times */
@@ -58,12 +47,8 @@ public final class ArrayCreator {
         return execute(plan);
     }
 
-    /** One member as validation found it; {@code size} is the file's or the one to create. */
-    private record Candidate(int slot, Path path, boolean exists, long size) {
-    }
-
     /** Everything execution needs, decided before anything is written. */
-    private record Plan(CreateSpec spec, List<Candidate> members, long memberDataSize, List<String> warnings) {
+    private record Plan(CreateSpec spec, List<MemberCandidates.Candidate> members, long memberDataSize, List<String> warnings) {
     }
 
     private Plan validate(CreateSpec spec) throws ArrayException {
@@ -75,17 +60,17 @@ public final class ArrayCreator {
             throw new ArrayException("--size " + spec.memberSize().getAsLong() + " is not a size",
                     "give the size of new member files in bytes, e.g. --size 1073741824");
         }
-        List<Candidate> members = new ArrayList<>();
+        List<MemberCandidates.Candidate> members = new ArrayList<>();
         List<String> warnings = new ArrayList<>();
         List<Path> all = new ArrayList<>(spec.members());
         all.addAll(spec.spares());
         for (int row = 0; row < all.size(); row++) {
-            members.add(inspect(row, all.get(row), spec, warnings));
+            members.add(MemberCandidates.inspect(row, all.get(row), spec, warnings));
         }
-        checkDistinct(members);
-        for (Candidate member : members) {
+        MemberCandidates.checkDistinct(members);
+        for (MemberCandidates.Candidate member : members) {
             if (member.exists()) {
-                checkNotInUse(member.path(), spec.force(), warnings);
+                MemberCandidates.checkNotInUse(member.path(), spec.force(), warnings);
             }
         }
         long memberDataSize = checkSizes(members.subList(0, spec.members().size()), spec, warnings);
@@ -146,9 +131,9 @@ public final class ArrayCreator {
     }
 
     /** A spare must be able to take any member's place. */
-    private static void checkSpareSizes(List<Candidate> spares, long memberDataSize) throws ArrayException {
+    private static void checkSpareSizes(List<MemberCandidates.Candidate> spares, long memberDataSize) throws ArrayException {
         long needed = Superblock.DATA_OFFSET + memberDataSize;
-        for (Candidate spare : spares) {
+        for (MemberCandidates.Candidate spare : spares) {
             if (spare.size() < needed) {
                 throw new ArrayException("spare " + spare.path() + " is " + ByteSize.describe(spare.size())
                         + " but each member of this array uses " + ByteSize.describe(needed),
@@ -157,129 +142,13 @@ public final class ArrayCreator {
         }
     }
 
-    /** Checks a member can be used as it is or created, without touching it. */
-    private static Candidate inspect(int slot, Path path, CreateSpec spec, List<String> warnings)
-            throws ArrayException {
-        if (!Files.exists(path)) {
-            return inspectNew(slot, path, spec);
-        }
-        BasicFileAttributes attributes = attributes(path);
-        if (attributes.isDirectory()) {
-            throw new ArrayException(path + " is a directory", "give the path of a member file or block device");
-        }
-        boolean blockDevice = isBlockDevice(path);
-        if (!attributes.isRegularFile() && !blockDevice) {
-            throw new ArrayException(path + " is neither a regular file nor a block device",
-                    "give the path of a member file or block device");
-        }
-        if (!Files.isReadable(path) || !Files.isWritable(path)) {
-            throw new ArrayException("cannot use " + path + ": permission denied (a member must be readable"
-                    + " and writable)", "fix its permissions or run parityd as a user that may write it");
-        }
-        long size = blockDevice ? deviceSize(path) : attributes.size();
-        if (spec.memberSize().isPresent() && spec.memberSize().getAsLong() != size) {
-            warnings.add(path + " already exists with " + ByteSize.describe(size) + "; --size applies only"
-                    + " to members that do not exist yet, so it is used as it is");
-        }
-        return new Candidate(slot, path, true, size);
-    }
-
-    private static Candidate inspectNew(int slot, Path path, CreateSpec spec) throws ArrayException {
-        if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
-            throw new ArrayException(path + " is a symbolic link to a file that does not exist",
-                    "fix the link, or give the path of the file itself");
-        }
-        Path parent = path.toAbsolutePath().getParent();
-        if (!Files.isDirectory(parent)) {
-            throw new ArrayException("cannot create " + path + ": its directory " + parent + " does not exist",
-                    "create the directory first, or give another path");
-        }
-        if (!Files.isWritable(parent)) {
-            throw new ArrayException("cannot create " + path + ": permission denied in directory " + parent,
-                    "fix the directory's permissions, or give another path");
-        }
-        if (spec.memberSize().isEmpty()) {
-            throw new ArrayException(path + " does not exist", "give --size to create it as a sparse file");
-        }
-        return new Candidate(slot, path, false, spec.memberSize().getAsLong());
-    }
-
-    /**
-     * Refuses one file listed twice, however it is spelled: existing files are compared by
-     * device and inode (catching symlinks and hard links), new ones by their directory's real path.
-     */
-    private static void checkDistinct(List<Candidate> members) throws ArrayException {
-        Map<Object, Candidate> seen = new HashMap<>();
-        for (Candidate member : members) {
-            Object identity = identity(member);
-            Candidate earlier = seen.putIfAbsent(identity, member);
-            if (earlier != null) {
-                String spelling = earlier.path().equals(member.path()) ? member.path() + " is listed twice"
-                        : earlier.path() + " and " + member.path() + " are the same file";
-                throw new ArrayException(spelling + " (members " + (earlier.slot() + 1) + " and "
-                        + (member.slot() + 1) + ")", "list each member file once");
-            }
-        }
-    }
-
-    private static Object identity(Candidate member) throws ArrayException {
-        try {
-            if (member.exists()) {
-                Object key = attributes(member.path()).fileKey();
-                return key != null ? key : member.path().toRealPath();
-            }
-            Path absolute = member.path().toAbsolutePath();
-            return absolute.getParent().toRealPath().resolve(absolute.getFileName());
-        } catch (IOException e) {
-            throw new ArrayException("cannot examine " + member.path() + ": " + reason(e), "check the path");
-        }
-    }
-
-    /** Refuses a file that already holds a parityd superblock, unless forced (then warns). */
-    private static void checkNotInUse(Path path, boolean force, List<String> warnings) throws ArrayException {
-        SuperblockRead read;
-        try (BlockDevice member = Members.open(path, true)) {
-            read = Superblock.read(member);
-        } catch (IOException e) {
-            throw new ArrayException("cannot read " + path + ": " + reason(e), "check the file and its permissions");
-        }
-        String held = describeSuperblock(read);
-        if (held == null) {
-            return;
-        }
-        if (!force) {
-            String refusal = read.status() == SuperblockRead.Status.OK
-                    ? path + " already belongs to " + held
-                    : path + " holds " + held + " and may belong to an array";
-            throw new ArrayException(refusal, OVERWRITE_FIX);
-        }
-        warnings.add("--force: overwrote " + path + ", which held " + held);
-    }
-
-    /** What a superblock says in a few words, or null if there is none. */
-    private static String describeSuperblock(SuperblockRead read) {
-        switch (read.status()) {
-            case OK: {
-                SuperblockRecord record = read.record().orElseThrow();
-                return "array '" + record.geometry().name() + "' (uuid " + record.geometry().arrayUuid()
-                        + ") as slot " + record.slot();
-            }
-            case DAMAGED:
-                return "a damaged parityd superblock (" + read.detail() + ")";
-            case NEWER_FORMAT:
-                return "a format-" + read.formatVersion() + " superblock from a newer parityd";
-            default:
-                return null;
-        }
-    }
-
     /** Sizes every member, refuses one too small, and returns the data bytes used on each. */
-    private static long checkSizes(List<Candidate> members, CreateSpec spec, List<String> warnings)
+    private static long checkSizes(List<MemberCandidates.Candidate> members, CreateSpec spec, List<String> warnings)
             throws ArrayException {
         long chunk = spec.chunkSize();
         long needed = Superblock.DATA_OFFSET + chunk * members.size();
-        Candidate smallest = members.get(0);
-        for (Candidate member : members) {
+        MemberCandidates.Candidate smallest = members.get(0);
+        for (MemberCandidates.Candidate member : members) {
             if (member.size() < needed) {
                 String why = "a " + members.size() + "-member array with " + ByteSize.describe(chunk)
                         + " chunks needs at least " + ByteSize.describe(needed) + " per member"
@@ -298,9 +167,9 @@ public final class ArrayCreator {
         return (smallest.size() - Superblock.DATA_OFFSET) / chunk * chunk;
     }
 
-    private static void warnUnused(List<Candidate> members, Candidate smallest, List<String> warnings) {
+    private static void warnUnused(List<MemberCandidates.Candidate> members, MemberCandidates.Candidate smallest, List<String> warnings) {
         List<String> unused = new ArrayList<>();
-        for (Candidate member : members) {
+        for (MemberCandidates.Candidate member : members) {
             if (member.size() > smallest.size()) {
                 unused.add(member.path() + " leaves " + ByteSize.describe(member.size() - smallest.size()) + " unused");
             }
@@ -372,12 +241,12 @@ public final class ArrayCreator {
 
     /** Opens existing members before creating new ones, so a refusal to open changes nothing. */
     private static void openAll(Plan plan, NewMembers writer) throws IOException {
-        for (Candidate member : plan.members()) {
+        for (MemberCandidates.Candidate member : plan.members()) {
             if (member.exists()) {
                 writer.open(member.slot(), member.path());
             }
         }
-        for (Candidate member : plan.members()) {
+        for (MemberCandidates.Candidate member : plan.members()) {
             if (!member.exists()) {
                 writer.create(member.slot(), member.path(), member.size());
             }
@@ -398,27 +267,4 @@ public final class ArrayCreator {
         return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
-    private static boolean isBlockDevice(Path path) throws ArrayException {
-        try {
-            return Members.isBlockDevice(path);
-        } catch (IOException e) {
-            throw new ArrayException("cannot examine " + path + ": " + reason(e), "check the path and its permissions");
-        }
-    }
-
-    private static long deviceSize(Path path) throws ArrayException {
-        try {
-            return Members.sizeOf(path);
-        } catch (IOException e) {
-            throw new ArrayException("cannot read the size of " + path + ": " + reason(e), "check the device");
-        }
-    }
-
-    private static BasicFileAttributes attributes(Path path) throws ArrayException {
-        try {
-            return Files.readAttributes(path, BasicFileAttributes.class);
-        } catch (IOException e) {
-            throw new ArrayException("cannot examine " + path + ": " + reason(e), "check the path and its permissions");
-        }
-    }
 }

@@ -30,14 +30,16 @@ class RecordingListener implements SlotListener {
     }
 
     @Override
-    public void rebuildFinished(int slot) {
+    public synchronized void rebuildFinished(int slot) {
         finished.put(slot, true);
+        notifyAll();
     }
 
     @Override
-    public void rebuildStopped(int slot, long stripes, Exception cause) {
+    public synchronized void rebuildStopped(int slot, long stripes, Exception cause) {
         stoppedAt.put(slot, stripes);
         stopCause.put(slot, cause);
+        notifyAll();
     }
 
     int failuresOf(int slot) {
@@ -57,13 +59,15 @@ class RecordingListener implements SlotListener {
         assertThat(finished).containsKey(slot);
     }
 
-    void awaitEnded(int slot) throws InterruptedException {
+    /** Waits, up to a minute, for the end the listener is told of; woken by that very call. */
+    synchronized void awaitEnded(int slot) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (!finished.containsKey(slot) && !stoppedAt.containsKey(slot)) {
-            if (System.nanoTime() > deadline) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
                 throw new AssertionError("rebuild of slot " + slot + " did not end within 60 s");
             }
-            Thread.sleep(2);
+            TimeUnit.NANOSECONDS.timedWait(this, left);
         }
     }
 }
