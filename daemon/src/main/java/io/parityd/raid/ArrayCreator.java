@@ -266,5 +266,4 @@ public final class ArrayCreator {
         }
         return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
-
 }
