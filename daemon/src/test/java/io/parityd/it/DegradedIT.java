@@ -148,6 +148,37 @@ class DegradedIT extends DaemonTestBase {
     }
 
     @Test
+    void shouldFailOnlyTheRequestsThatTouchLostChunks() throws Exception {
+        List<Path> members = Arrays.members(dir, 5);
+        Arrays.create("lost", "33M", members);
+        daemon = Arrays.serve(dir.resolve("parityd.log"), members);
+        Admin admin = new Admin(Arrays.adminSocket(dir.resolve("parityd.log")));
+        int chunk = 64 << 10;
+        byte[] data = new byte[4 * chunk];
+        new java.util.Random(9).nextBytes(data);
+        try (RawNbdClient c = RawNbdClient.open(daemon.uri(), "lost", true)) {
+            c.write(0, data);
+        }
+        assertThat(admin.run("fail", "0").exitCode()).isZero();
+        assertThat(admin.run("fail", "1").exitCode()).isZero();
+        assertThat(admin.status().get("state").asText()).isEqualTo("failed");
+
+        // md's left-symmetric layout, 5 members: stripe 0 keeps chunks 0-3 on members 0-3 and
+        // parity on member 4. With members 0 and 1 gone, chunks 0 and 1 cannot be rebuilt.
+        try (RawNbdClient c = RawNbdClient.open(daemon.uri(), "lost", true)) {
+            c.request(0, RawNbdClient.CMD_READ, 1, 0, chunk, null);
+            RawNbdClient.Reply lost = c.reply(chunk);
+            assertThat(lost.error()).as("read of a lost chunk").isEqualTo(5);
+            assertThat(c.read(2L * chunk, 2 * chunk)).as("chunks 2 and 3 survive")
+                    .isEqualTo(java.util.Arrays.copyOfRange(data, 2 * chunk, 4 * chunk));
+            byte[] more = new byte[4096];
+            c.write(3L * chunk, more);
+            assertThat(c.read(3L * chunk, 4096)).isEqualTo(more);
+        }
+        assertThat(daemon.terminate(Duration.ofSeconds(60))).isZero();
+    }
+
+    @Test
     void shouldRefuseBadReplacementsAndChangeNothing() throws Exception {
         List<Path> members = Arrays.members(dir, 3);
         Arrays.create("picky", "65M", members);
