@@ -216,15 +216,7 @@ public final class FileMember implements BlockDevice {
     }
 
     private void writeFully(ByteBuffer src, long offset) throws IOException {
-        long position = offset;
-        while (src.hasRemaining()) {
-            int n = descriptor.io.pwrite(src, position);
-            if (n == 0) {
-                throw new IOException(descriptor.path + ": pwrite at offset " + position + " wrote nothing with "
-                        + src.remaining() + " bytes left");
-            }
-            position += n;
-        }
+        descriptor.io.pwriteFully(src, offset, "");
     }
 
     /**
