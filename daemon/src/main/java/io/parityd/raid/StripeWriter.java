@@ -271,23 +271,13 @@ final class StripeWriter {
     // --- write phase ------------------------------------------------------------------------------
 
     private long commit(boolean full) throws IOException {
+        if (full && src == null) {
+            return commitZeroStripe();
+        }
         long lost = plan.lost();
         long touched = 0;
         long failed = 0;
         long dataSlots = 0;
-        if (full && src == null) {
-            for (int m = 0; m < members.count(); m++) {
-                if ((lost & (1L << m)) != 0) {
-                    continue;
-                }
-                if (members.writeZeroes(m, layout.memberOffset(stripe, 0), chunk, mayDeallocate)) {
-                    touched |= 1L << m;
-                } else {
-                    failed |= 1L << m;
-                }
-            }
-            return plan.afterWrites(touched, failed, ~0L);
-        }
         for (int d = firstChunk; d <= lastChunk; d++) {
             int member = layout.dataMember(stripe, d);
             dataSlots |= 1L << member;
@@ -300,19 +290,36 @@ final class StripeWriter {
                 failed |= 1L << member;
             }
         }
+        long parityToWrite = 0;
         if (plan.pAlive()) {
             int member = layout.parityMember(stripe);
-            long bit = 1L << member;
+            parityToWrite |= 1L << member;
             touched |= full ? writeParity(p, member, 0, chunk) : writeParityRuns(p, member);
-            failed |= (touched & bit) == 0 ? bit : 0;
         }
         if (plan.qAlive()) {
             int member = layout.qMember(stripe);
-            long bit = 1L << member;
+            parityToWrite |= 1L << member;
             touched |= full ? writeParity(q, member, 0, chunk) : writeParityRuns(q, member);
-            failed |= (touched & bit) == 0 ? bit : 0;
         }
-        return plan.afterWrites(touched, failed, dataSlots);
+        return plan.afterWrites(touched, failed | (parityToWrite & ~touched), dataSlots);
+    }
+
+    /** A whole stripe of zeroes: every member serving it zeroes its chunk, which is correct parity too. */
+    private long commitZeroStripe() throws IOException {
+        long lost = plan.lost();
+        long touched = 0;
+        long failed = 0;
+        for (int m = 0; m < members.count(); m++) {
+            if ((lost & (1L << m)) != 0) {
+                continue;
+            }
+            if (members.writeZeroes(m, layout.memberOffset(stripe, 0), chunk, mayDeallocate)) {
+                touched |= 1L << m;
+            } else {
+                failed |= 1L << m;
+            }
+        }
+        return plan.afterWrites(touched, failed, ~0L);
     }
 
     /** Writes data chunk {@code d}'s part as one member write from a window of the caller's buffer. */
