@@ -45,26 +45,19 @@ public final class BlockMember implements BlockDevice {
 
     private static final int READ_WRITE = NativeIo.O_RDWR | NativeIo.O_DIRECT | NativeIo.O_CLOEXEC | NativeIo.O_EXCL;
     private static final int READ_ONLY = NativeIo.O_RDONLY | NativeIo.O_DIRECT | NativeIo.O_CLOEXEC;
-    private static final int PUNCH = NativeIo.FALLOC_FL_PUNCH_HOLE | NativeIo.FALLOC_FL_KEEP_SIZE;
-    private static final int ZERO_RANGE = NativeIo.FALLOC_FL_ZERO_RANGE | NativeIo.FALLOC_FL_KEEP_SIZE;
 
-    private final Path path;
-    private final NativeIo io;
+    private final MemberDescriptor descriptor;
     private final DirectIo direct;
-    private final long size;
-    private final boolean readOnly;
-    /** The device zeroes without data transfer; from sysfs, cleared by the first EOPNOTSUPP. */
-    private volatile boolean zeroingOffloaded;
-    private volatile boolean zeroRangeWorks = true;
     private volatile boolean zeroOutWorks = true;
 
+    /**
+     * PUNCH_HOLE on a block device never falls back to writing, so it works exactly where the
+     * device zeroes without data transfer: {@code zeroingOffloaded}, from sysfs, until the first
+     * EOPNOTSUPP says otherwise.
+     */
     private BlockMember(Path path, NativeIo io, int sectorSize, long size, boolean readOnly, boolean zeroingOffloaded) {
-        this.path = path;
-        this.io = io;
+        this.descriptor = new MemberDescriptor(path, io, size, readOnly, zeroingOffloaded, true);
         this.direct = new DirectIo(io, sectorSize);
-        this.size = size;
-        this.readOnly = readOnly;
-        this.zeroingOffloaded = zeroingOffloaded;
     }
 
     /**
@@ -93,28 +86,24 @@ public final class BlockMember implements BlockDevice {
             boolean offloaded = !readOnly && QueueLimits.offloadsZeroing(path);
             return new BlockMember(path, io, sectorSize, size, readOnly, offloaded);
         } catch (IOException | RuntimeException e) {
-            try {
-                io.close();
-            } catch (IOException cleanup) {
-                e.addSuppressed(cleanup);
-            }
+            MemberDescriptor.closeAfter(e, io);
             throw e;
         }
     }
 
     @Override
     public String describe() {
-        return path.toString();
+        return descriptor.path.toString();
     }
 
     @Override
     public long size() {
-        return size;
+        return descriptor.size;
     }
 
     /** The device this member is. */
     public Path path() {
-        return path;
+        return descriptor.path;
     }
 
     /**
@@ -127,14 +116,13 @@ public final class BlockMember implements BlockDevice {
 
     @Override
     public void read(ByteBuffer dst, long offset) throws IOException {
-        checkRange(offset, dst.remaining());
+        descriptor.checkRange(offset, dst.remaining());
         direct.read(dst, offset);
     }
 
     @Override
     public void write(ByteBuffer src, long offset, boolean fua) throws IOException {
-        requireWritable();
-        checkRange(offset, src.remaining());
+        descriptor.checkWrite(offset, src.remaining());
         direct.write(src, offset);
         if (fua) {
             flush();
@@ -143,8 +131,7 @@ public final class BlockMember implements BlockDevice {
 
     @Override
     public void writeZeroes(long offset, long length, boolean mayDeallocate, boolean fua) throws IOException {
-        requireWritable();
-        checkRange(offset, length);
+        descriptor.checkWrite(offset, length);
         long end = offset + length;
         long wholeStart = direct.alignUp(offset);
         long wholeEnd = direct.alignDown(end);
@@ -167,18 +154,17 @@ public final class BlockMember implements BlockDevice {
     /** True where the device zeroes without data transfer (sysfs {@code write_zeroes_max_bytes} &gt; 0). */
     @Override
     public boolean zeroesFast(long offset, long length, boolean mayDeallocate) {
-        return !readOnly && zeroingOffloaded;
+        return !descriptor.readOnly && descriptor.punchWorks();
     }
 
     /** Punches a hole in the whole sectors of the range where the device can; see the class comment. */
     @Override
     public void trim(long offset, long length, boolean fua) throws IOException {
-        requireWritable();
-        checkRange(offset, length);
+        descriptor.checkWrite(offset, length);
         long wholeStart = direct.alignUp(offset);
         long wholeEnd = direct.alignDown(offset + length);
         if (wholeStart < wholeEnd) {
-            tryFallocate(PUNCH, wholeStart, wholeEnd - wholeStart);
+            descriptor.tryPunch(wholeStart, wholeEnd - wholeStart);
         }
         if (fua) {
             flush();
@@ -193,19 +179,19 @@ public final class BlockMember implements BlockDevice {
      */
     @Override
     public void flush() throws IOException {
-        io.fdatasync();
+        descriptor.flush();
     }
 
     /** Closes the descriptor, which also releases the exclusive claim. */
     @Override
     public void close() throws IOException {
-        io.close();
+        descriptor.close();
     }
 
     @Override
     public String toString() {
-        return "BlockMember[" + path + ", " + size + " bytes, " + direct.blockSize() + "-byte sectors"
-                + (readOnly ? ", read-only]" : "]");
+        return "BlockMember[" + descriptor.path + ", " + descriptor.size + " bytes, " + direct.blockSize()
+                + "-byte sectors" + (descriptor.readOnly ? ", read-only]" : "]");
     }
 
     /** Requests that were copied through the bounce buffer since open. */
@@ -231,33 +217,10 @@ public final class BlockMember implements BlockDevice {
     }
 
     private void zeroWholeSectors(long offset, long length, boolean mayDeallocate) throws IOException {
-        if (tryFallocate(mayDeallocate ? PUNCH : ZERO_RANGE, offset, length) || tryZeroOut(offset, length)) {
+        if (descriptor.tryZero(mayDeallocate, offset, length) || tryZeroOut(offset, length)) {
             return;
         }
         direct.writeZeroes(offset, length);
-    }
-
-    /** False, with nothing changed, where this device cannot do the mode; it remembers. */
-    private boolean tryFallocate(int mode, long offset, long length) throws IOException {
-        // PUNCH_HOLE on a block device never falls back to writing, so it needs the offload.
-        boolean worth = mode == PUNCH ? zeroingOffloaded : zeroRangeWorks;
-        if (!worth) {
-            return false;
-        }
-        try {
-            io.fallocate(mode, offset, length);
-            return true;
-        } catch (NativeIoException e) {
-            if (e.errno() != NativeIo.EOPNOTSUPP) {
-                throw e;
-            }
-        }
-        if (mode == PUNCH) {
-            zeroingOffloaded = false;
-        } else {
-            zeroRangeWorks = false;
-        }
-        return false;
     }
 
     private boolean tryZeroOut(long offset, long length) throws IOException {
@@ -265,7 +228,7 @@ public final class BlockMember implements BlockDevice {
             return false;
         }
         try {
-            io.zeroOut(offset, length);
+            descriptor.io.zeroOut(offset, length);
             return true;
         } catch (NativeIoException e) {
             if (e.errno() != NativeIo.EOPNOTSUPP && e.errno() != NativeIo.ENOTTY) {
@@ -274,18 +237,5 @@ public final class BlockMember implements BlockDevice {
         }
         zeroOutWorks = false;
         return false;
-    }
-
-    private void requireWritable() throws IOException {
-        if (readOnly) {
-            throw new IOException(path + " is open read-only; this member cannot be changed");
-        }
-    }
-
-    private void checkRange(long offset, long length) {
-        if (offset < 0 || length < 0 || offset > size - length) {
-            throw new IndexOutOfBoundsException(path + ": range at " + offset + " of " + length
-                    + " bytes is outside the member's " + size + " bytes");
-        }
     }
 }

@@ -235,14 +235,6 @@ final class DirectIo {
     }
 
     private void writeFully(ByteBuffer src, long offset) throws IOException {
-        long position = offset;
-        while (src.hasRemaining()) {
-            int n = io.pwrite(src, position);
-            if (n == 0) {
-                throw new IOException(io.path() + ": pwrite at offset " + position + " wrote nothing with "
-                        + src.remaining() + " bytes left (did the device shrink?)");
-            }
-            position += n;
-        }
+        io.pwriteFully(src, offset, " (did the device shrink?)");
     }
 }

@@ -47,25 +47,12 @@ public final class FileMember implements BlockDevice {
     /** Zeroes written per call when fallocate cannot zero; read-only, shared by all members. */
     private static final ByteBuffer ZEROES = ByteBuffer.allocateDirect(1 << 20).asReadOnlyBuffer();
 
-    private static final int PUNCH = NativeIo.FALLOC_FL_PUNCH_HOLE | NativeIo.FALLOC_FL_KEEP_SIZE;
-    private static final int ZERO_RANGE = NativeIo.FALLOC_FL_ZERO_RANGE | NativeIo.FALLOC_FL_KEEP_SIZE;
-
-    private final Path path;
-    private final NativeIo io;
-    private final boolean readOnly;
-    private final long size;
-    private volatile boolean punchWorks;
-    private volatile boolean zeroRangeWorks;
+    private final MemberDescriptor descriptor;
 
     private FileMember(Path path, NativeIo io, boolean readOnly, long size, boolean punchWorks) {
-        this.path = path;
-        this.io = io;
-        this.readOnly = readOnly;
-        this.size = size;
-        this.punchWorks = punchWorks;
         // No harmless probe exists for ZERO_RANGE (it allocates), so assume it works where
         // punching does and learn otherwise from the first EOPNOTSUPP (tmpfs punches but cannot).
-        this.zeroRangeWorks = punchWorks;
+        this.descriptor = new MemberDescriptor(path, io, size, readOnly, punchWorks, punchWorks);
     }
 
     /**
@@ -94,7 +81,7 @@ public final class FileMember implements BlockDevice {
             long size = io.fileSize();
             return new FileMember(path, io, readOnly, size, !readOnly && probePunch(io, size));
         } catch (IOException | RuntimeException e) {
-            closeQuietlyInto(e, io);
+            MemberDescriptor.closeAfter(e, io);
             throw e;
         }
     }
@@ -127,32 +114,32 @@ public final class FileMember implements BlockDevice {
 
     @Override
     public String describe() {
-        return path.toString();
+        return descriptor.path.toString();
     }
 
     @Override
     public long size() {
-        return size;
+        return descriptor.size;
     }
 
     /** The file this member is. */
     public Path path() {
-        return path;
+        return descriptor.path;
     }
 
     @Override
     public void read(ByteBuffer dst, long offset) throws IOException {
         int wanted = dst.remaining();
-        checkRange(offset, wanted);
+        descriptor.checkRange(offset, wanted);
         if (dst.isReadOnly()) {
             throw new ReadOnlyBufferException(); // the kernel would write into it regardless
         }
         long position = offset;
         while (dst.hasRemaining()) {
-            int n = io.pread(dst, position);
+            int n = descriptor.io.pread(dst, position);
             if (n == 0) {
-                throw new EOFException(path + ": short read at offset " + offset + ": end of file after "
-                        + (position - offset) + " of " + wanted + " bytes; the file was " + size
+                throw new EOFException(descriptor.path + ": short read at offset " + offset + ": end of file after "
+                        + (position - offset) + " of " + wanted + " bytes; the file was " + descriptor.size
                         + " bytes when opened (was it truncated?)");
             }
             position += n;
@@ -161,8 +148,7 @@ public final class FileMember implements BlockDevice {
 
     @Override
     public void write(ByteBuffer src, long offset, boolean fua) throws IOException {
-        requireWritable();
-        checkRange(offset, src.remaining());
+        descriptor.checkWrite(offset, src.remaining());
         if (src.isDirect() || src.hasArray()) {
             writeFully(src, offset);
         } else {
@@ -175,13 +161,9 @@ public final class FileMember implements BlockDevice {
 
     @Override
     public void writeZeroes(long offset, long length, boolean mayDeallocate, boolean fua) throws IOException {
-        requireWritable();
-        checkRange(offset, length);
-        if (length > 0) {
-            boolean done = mayDeallocate ? tryPunch(offset, length) : tryZeroRange(offset, length);
-            if (!done) {
-                writeZeroBuffers(offset, length);
-            }
+        descriptor.checkWrite(offset, length);
+        if (length > 0 && !descriptor.tryZero(mayDeallocate, offset, length)) {
+            writeZeroBuffers(offset, length);
         }
         if (fua) {
             flush();
@@ -190,15 +172,14 @@ public final class FileMember implements BlockDevice {
 
     @Override
     public boolean zeroesFast(long offset, long length, boolean mayDeallocate) {
-        return !readOnly && (mayDeallocate ? punchWorks : zeroRangeWorks);
+        return !descriptor.readOnly && (mayDeallocate ? descriptor.punchWorks() : descriptor.zeroRangeWorks());
     }
 
     @Override
     public void trim(long offset, long length, boolean fua) throws IOException {
-        requireWritable();
-        checkRange(offset, length);
+        descriptor.checkWrite(offset, length);
         if (length > 0) {
-            tryPunch(offset, length); // where unsupported, leaving old data is what trim allows
+            descriptor.tryPunch(offset, length); // where unsupported, leaving old data is what trim allows
         }
         if (fua) {
             flush();
@@ -212,52 +193,18 @@ public final class FileMember implements BlockDevice {
      */
     @Override
     public void flush() throws IOException {
-        io.fdatasync();
+        descriptor.flush();
     }
 
     @Override
     public void close() throws IOException {
-        io.close();
+        descriptor.close();
     }
 
     @Override
     public String toString() {
-        return "FileMember[" + path + ", " + size + " bytes" + (readOnly ? ", read-only]" : "]");
-    }
-
-    private boolean tryPunch(long offset, long length) throws IOException {
-        if (!punchWorks) {
-            return false;
-        }
-        if (fallocate(PUNCH, offset, length)) {
-            return true;
-        }
-        punchWorks = false;
-        return false;
-    }
-
-    private boolean tryZeroRange(long offset, long length) throws IOException {
-        if (!zeroRangeWorks) {
-            return false;
-        }
-        if (fallocate(ZERO_RANGE, offset, length)) {
-            return true;
-        }
-        zeroRangeWorks = false;
-        return false;
-    }
-
-    /** False when this filesystem does not support the mode; nothing has changed then. */
-    private boolean fallocate(int mode, long offset, long length) throws IOException {
-        try {
-            io.fallocate(mode, offset, length);
-            return true;
-        } catch (NativeIoException e) {
-            if (e.errno() == NativeIo.EOPNOTSUPP) {
-                return false;
-            }
-            throw e;
-        }
+        return "FileMember[" + descriptor.path + ", " + descriptor.size + " bytes"
+                + (descriptor.readOnly ? ", read-only]" : "]");
     }
 
     private void writeZeroBuffers(long offset, long length) throws IOException {
@@ -269,15 +216,7 @@ public final class FileMember implements BlockDevice {
     }
 
     private void writeFully(ByteBuffer src, long offset) throws IOException {
-        long position = offset;
-        while (src.hasRemaining()) {
-            int n = io.pwrite(src, position);
-            if (n == 0) {
-                throw new IOException(path + ": pwrite at offset " + position + " wrote nothing with "
-                        + src.remaining() + " bytes left");
-            }
-            position += n;
-        }
+        descriptor.io.pwriteFully(src, offset, "");
     }
 
     /**
@@ -301,28 +240,7 @@ public final class FileMember implements BlockDevice {
      * of the file with KEEP_SIZE frees nothing and leaves the size alone.
      */
     private static boolean probePunch(NativeIo io, long size) throws IOException {
-        try {
-            io.fallocate(PUNCH, size, NativeIo.DIRECT_ALIGNMENT);
-            return true;
-        } catch (NativeIoException e) {
-            if (e.errno() == NativeIo.EOPNOTSUPP) {
-                return false;
-            }
-            throw e;
-        }
-    }
-
-    private void requireWritable() throws IOException {
-        if (readOnly) {
-            throw new IOException(path + " is open read-only; this member cannot be changed");
-        }
-    }
-
-    private void checkRange(long offset, long length) {
-        if (offset < 0 || length < 0 || offset > size - length) {
-            throw new IndexOutOfBoundsException(path + ": range at " + offset + " of " + length
-                    + " bytes is outside the member's " + size + " bytes");
-        }
+        return MemberDescriptor.fallocate(io, MemberDescriptor.PUNCH, size, NativeIo.DIRECT_ALIGNMENT);
     }
 
     /** Makes a new directory entry durable, or a power loss could lose the file it names. */
@@ -330,17 +248,6 @@ public final class FileMember implements BlockDevice {
         Path parent = path.toAbsolutePath().getParent();
         try (FileChannel directory = FileChannel.open(parent, StandardOpenOption.READ)) {
             directory.force(true);
-        }
-    }
-
-    private static void closeQuietlyInto(Exception primary, AutoCloseable resource) {
-        if (resource == null) {
-            return;
-        }
-        try {
-            resource.close();
-        } catch (Exception e) {
-            primary.addSuppressed(e);
         }
     }
 }

@@ -184,6 +184,22 @@ public final class NativeIo implements Closeable {
     }
 
     /**
+     * {@link #pwrite} until {@code src} is empty. A pwrite that moves nothing would repeat for
+     * ever, so it fails naming the offset, with {@code hint} (a likely cause, or empty) at the end.
+     */
+    void pwriteFully(ByteBuffer src, long offset, String hint) throws IOException {
+        long position = offset;
+        while (src.hasRemaining()) {
+            int n = pwrite(src, position);
+            if (n == 0) {
+                throw new IOException(path + ": pwrite at offset " + position + " wrote nothing with "
+                        + src.remaining() + " bytes left" + hint);
+            }
+            position += n;
+        }
+    }
+
+    /**
      * {@code fdatasync(2)}. A failure is final: the kernel may have dropped the dirty pages, so a
      * second call that succeeds proves nothing (never retry it as if it had succeeded).
      */

@@ -1,10 +1,7 @@
 package io.parityd.raid;
 
-import io.parityd.block.BlockDevice;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -19,42 +16,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Same request rules as {@link StripedVolume}: sector-aligned, position consumed, FUA flushes
  * the written copies after the locks, and the volume owns and closes its members.
  */
-final class MirrorVolume implements RaidVolume {
+final class MirrorVolume extends AbstractRaidVolume {
 
-    private final VolumeCore core;
-    private final MemberSlots members;
-    private final StripeLocks locks;
     private final AtomicInteger nextCopy = new AtomicInteger();
     private final MirrorScrub scrub;
     private final long dataOffset;
-    private final int chunk;
 
     MirrorVolume(VolumeCore core) {
-        this.core = core;
-        this.members = core.members;
-        this.locks = core.locks;
+        super(core);
         this.scrub = new MirrorScrub(core);
         this.dataOffset = core.geometry.dataOffset();
-        this.chunk = core.chunk;
-    }
-
-    void resumeRebuilds() {
-        core.resumeRebuilds(this::fillFromCopy);
-    }
-
-    @Override
-    public String describe() {
-        return core.describe();
-    }
-
-    @Override
-    public long size() {
-        return core.size;
-    }
-
-    @Override
-    public ArrayGeometry geometry() {
-        return core.geometry;
     }
 
     @Override
@@ -83,29 +54,14 @@ final class MirrorVolume implements RaidVolume {
     }
 
     @Override
-    public void write(ByteBuffer src, long offset, boolean fua) throws IOException {
-        int length = src.remaining();
-        core.checkRange(offset, length);
-        if (length == 0) {
-            return;
-        }
-        int start = src.position();
-        int end = src.limit();
-        long touched;
-        long first = offset / chunk;
-        long last = (offset + length - 1) / chunk;
-        locks.lock(first, last);
-        try {
-            touched = writeCopies(src, offset, length, false);
-        } finally {
-            locks.unlock(first, last);
-            src.limit(end).position(start);
-        }
-        members.awaitRecorded(members.unusable(last));
-        src.position(end);
-        if (fua) {
-            core.flush(touched);
-        }
+    long writeLocked(ByteBuffer src, long offset, int length) throws IOException {
+        return writeCopies(src, offset, length, false);
+    }
+
+    /** The copies unusable at the last stripe: a rebuild fills from stripe 0, so these include every earlier one's. */
+    @Override
+    long skippedByWrite(long lastStripe) {
+        return members.unusable(lastStripe);
     }
 
     /**
@@ -146,85 +102,30 @@ final class MirrorVolume implements RaidVolume {
     }
 
     @Override
-    public void writeZeroes(long offset, long length, boolean mayDeallocate, boolean fua) throws IOException {
-        core.checkRange(offset, length);
-        if (length == 0) {
-            return;
-        }
-        zero(offset, length, mayDeallocate, fua);
+    long zeroLocked(long offset, long length, boolean mayDeallocate) throws IOException {
+        return writeCopies(null, offset, length, mayDeallocate);
     }
 
-    private void zero(long offset, long length, boolean mayDeallocate, boolean fua) throws IOException {
-        long first = offset / chunk;
-        long last = (offset + length - 1) / chunk;
-        long touched;
-        locks.lock(first, last);
-        try {
-            touched = writeCopies(null, offset, length, mayDeallocate);
-        } finally {
-            locks.unlock(first, last);
-        }
-        members.awaitRecorded(members.unusable(last));
-        if (fua) {
-            core.flush(touched);
-        }
-    }
-
-    /**
-     * Whole chunk-sized rows are zeroed on every copy with {@code mayDeallocate}: a member's own
-     * trim may leave old contents on one copy and zeroes on another, and copies must agree. Partial
-     * rows are left alone, as on the striped levels; {@link BlockDevice#trim} allows both.
-     */
     @Override
-    public void trim(long offset, long length, boolean fua) throws IOException {
-        core.checkRange(offset, length);
-        long from = -Math.floorDiv(-offset, chunk) * chunk;
-        long to = (offset + length) / chunk * chunk;
-        if (from < to) {
-            zero(from, to - from, true, fua);
-        }
+    long skippedByZeroing(long lastStripe) {
+        return skippedByWrite(lastStripe);
+    }
+
+    /** Every copy zeroes the same rows, so that copies agree whatever a member's trim would leave. */
+    @Override
+    long zeroStripes(long from, long to, boolean mayDeallocate) throws IOException {
+        return writeCopies(null, from * chunk, (to - from) * chunk, mayDeallocate);
     }
 
     @Override
     public boolean zeroesFast(long offset, long length, boolean mayDeallocate) {
         core.checkRange(offset, length);
-        for (int slot = 0; slot < members.count(); slot++) {
-            if (members.usable(slot, offset / chunk)
-                    && !members.device(slot).zeroesFast(dataOffset + offset, length, mayDeallocate)) {
-                return false;
-            }
-        }
-        return true;
+        return servingMembersZeroFast(offset / chunk, dataOffset + offset, length, mayDeallocate);
     }
 
     @Override
-    public void flush() throws IOException {
-        core.flush(core.allSlots());
-    }
-
-    @Override
-    public List<SlotView> slots() {
-        return core.slots();
-    }
-
-    @Override
-    public int failedSlots() {
-        return members.failedCount();
-    }
-
-    @Override
-    public int redundancy() {
-        return core.redundancy;
-    }
-
-    @Override
-    public void fail(int slot, IOException why) {
-        core.fail(slot, why);
-    }
-
-    @Override
-    public void rebuild(int slot, BlockDevice device, long fromStripe) {
-        core.rebuild(slot, device, fromStripe, this::fillFromCopy);
+    RebuildSource rebuildSource() {
+        return this::fillFromCopy;
     }
 
     /** RAID-1 rebuild: the batch copied from a mirror that serves it, trying the next if one fails. */
@@ -240,33 +141,8 @@ final class MirrorVolume implements RaidVolume {
     }
 
     @Override
-    public long rebuildPosition(int slot) {
-        return core.rebuildPosition(slot);
-    }
-
-    @Override
     public ScrubReport scrub(long fromStripe, long toStripe, boolean repair, int maxReported,
                              ParityScrubber.Progress progress) throws IOException {
         return scrub.run(fromStripe, toStripe, repair, maxReported, progress);
-    }
-
-    @Override
-    public void rebuildRateLimit(long bytesPerSecond) {
-        core.rebuildRateLimit(bytesPerSecond);
-    }
-
-    @Override
-    public void stopRebuilds() {
-        core.stopRebuilds();
-    }
-
-    @Override
-    public void close() throws IOException {
-        core.close();
-    }
-
-    @Override
-    public String toString() {
-        return describe();
     }
 }

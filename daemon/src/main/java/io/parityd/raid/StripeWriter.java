@@ -13,11 +13,8 @@ import java.nio.ByteBuffer;
  * <p>A full stripe computes P and Q from the new data alone and reads nothing. A partial stripe
  * splits its columns (byte positions within a chunk) at the write's start and end offsets in the
  * chunk, so that within each segment the same chunks are written; each segment then takes the
- * cheapest feasible method ({@link #choose}): read-modify-write ({@code P' = P ^ Dold ^ Dnew},
- * {@code Q' = Q ^ gᵈ·(Dold ^ Dnew)}; reads the written chunks and the parity), reconstruct-write
- * (P and Q from all data; reads the unwritten chunks), or, when a RAID-6 stripe lost both a
- * written and an unwritten chunk, a full reconstruction first. A tie goes to reconstruct-write,
- * as md does, because it rebuilds parity from data rather than carrying forward what it held.
+ * cheapest feasible method that its {@link StripePlan} chooses: read-modify-write,
+ * reconstruct-write, or a full reconstruction first.
  *
  * <p>Two phases per stripe. The <em>read phase</em> reads everything and computes the new
  * parity; if a read fails, that member is now faulty and the stripe starts over with the new set
@@ -33,18 +30,13 @@ import java.nio.ByteBuffer;
  */
 final class StripeWriter {
 
-    private static final int NONE = 0;
-    private static final int RMW = 1;
-    private static final int RCW = 2;
-    private static final int RECONSTRUCT = 3;
-
     private final MemberSlots members;
     private final Layout layout;
     private final int chunk;
     private final int k;
     private final boolean hasP;
     private final boolean hasQ;
-    private final int redundancy;
+    private final StripePlan plan;
     private final ByteBuffer p;
     private final ByteBuffer q;
     private final ByteBuffer old;
@@ -63,13 +55,6 @@ final class StripeWriter {
     private int startCol;
     private int endCol;
     private boolean mayDeallocate;
-    private long lost;
-    private long lostData;
-    private boolean pAlive;
-    private boolean qAlive;
-    private boolean beyond;
-    /** Slots this request did not write because they were down: their failure must be recorded before the ack. */
-    private long skipped;
 
     StripeWriter(MemberSlots members, Layout layout, int redundancy) {
         this.members = members;
@@ -78,7 +63,7 @@ final class StripeWriter {
         this.k = layout.dataChunks();
         this.hasP = layout.parityChunks() >= 1;
         this.hasQ = layout.parityChunks() == 2;
-        this.redundancy = redundancy;
+        this.plan = new StripePlan(layout, redundancy);
         this.p = hasP ? alignedDirect(chunk) : null;
         this.q = hasQ ? alignedDirect(chunk) : null;
         this.old = hasP ? alignedDirect(chunk) : null;
@@ -91,9 +76,7 @@ final class StripeWriter {
 
     /** Slots skipped since the last call, and forgets them. */
     long takeSkipped() {
-        long s = skipped;
-        skipped = 0;
-        return s;
+        return plan.takeSkipped();
     }
 
     /**
@@ -119,7 +102,7 @@ final class StripeWriter {
         try {
             for (int attempt = 0; ; attempt++) {
                 members.checkRetries(attempt, stripe);
-                snapshotLost();
+                plan.snapshot(stripe, members.unusable(stripe));
                 if (full ? prepareFull() : preparePartial()) {
                     return commit(full);
                 }
@@ -129,30 +112,10 @@ final class StripeWriter {
         }
     }
 
-    private void snapshotLost() {
-        lost = members.unusable(stripe);
-        lostData = 0;
-        pAlive = hasP;
-        qAlive = hasQ;
-        beyond = Long.bitCount(lost) > redundancy;
-        if (lost == 0) {
-            return;
-        }
-        for (int d = 0; d < k; d++) {
-            if ((lost & (1L << layout.dataMember(stripe, d))) != 0) {
-                lostData |= 1L << d;
-            }
-        }
-        pAlive = hasP && (lost & (1L << layout.parityMember(stripe))) == 0;
-        qAlive = hasQ && (lost & (1L << layout.qMember(stripe))) == 0;
-    }
-
     // --- read phase -------------------------------------------------------------------------------
 
     private boolean prepareFull() throws IOException {
-        if (beyond && lostData != 0) {
-            throw Unrecoverable.stripe(layout, stripe, lost, redundancy);
-        }
+        plan.checkFullWrite();
         if (src == null || !hasP) {
             return true;
         }
@@ -181,10 +144,10 @@ final class StripeWriter {
             if (written == 0) {
                 continue;
             }
-            boolean ok = switch (choose(written)) {
-                case RMW -> readModify(x0, x1 - x0, written);
-                case RCW -> reconstructWrite(x0, x1 - x0, written, null);
-                case RECONSTRUCT -> reconstructFirst(x0, x1 - x0, written);
+            boolean ok = switch (plan.choose(written)) {
+                case StripePlan.RMW -> readModify(x0, x1 - x0, written);
+                case StripePlan.RCW -> reconstructWrite(x0, x1 - x0, written, null);
+                case StripePlan.RECONSTRUCT -> reconstructFirst(x0, x1 - x0, written);
                 default -> true;
             };
             if (!ok) {
@@ -192,29 +155,6 @@ final class StripeWriter {
             }
         }
         return true;
-    }
-
-    /** The cheapest method that can produce the segment's parity with the members left. */
-    private int choose(long written) throws IOException {
-        long writtenLost = written & lostData;
-        int alive = (pAlive ? 1 : 0) + (qAlive ? 1 : 0);
-        if (beyond) {
-            if (writtenLost != 0) {
-                throw Unrecoverable.stripe(layout, stripe, lost, redundancy);
-            }
-            return alive == 0 ? NONE : RMW;
-        }
-        if (alive == 0) {
-            return NONE;
-        }
-        if (lostData == 0) {
-            int n = Long.bitCount(written);
-            return n + alive < k - n ? RMW : RCW;
-        }
-        if (writtenLost == 0) {
-            return RMW;
-        }
-        return (lostData & ~written) == 0 ? RCW : RECONSTRUCT;
     }
 
     /** Columns [0, c1), [c1, c2), [c2, chunk): within each, the written set is constant. */
@@ -238,6 +178,8 @@ final class StripeWriter {
 
     /** P' = P ^ Dold ^ Dnew and Q' = Q ^ gᵈ(Dold ^ Dnew) over [x, x+len), for the parity still alive. */
     private boolean readModify(int x, int len, long written) {
+        boolean pAlive = plan.pAlive();
+        boolean qAlive = plan.qAlive();
         long off = layout.memberOffset(stripe, x);
         if (pAlive && !readInto(p, layout.parityMember(stripe), x, len, off)) {
             return false;
@@ -318,7 +260,7 @@ final class StripeWriter {
         if (image == null) {
             image = StripeImage.scratch(layout);
         }
-        long lostRoles = image.rolesOf(stripe, lost);
+        long lostRoles = image.rolesOf(stripe, plan.lost());
         if (!image.read(members, stripe, image.needed(lostRoles), x, len)) {
             return false;
         }
@@ -329,22 +271,13 @@ final class StripeWriter {
     // --- write phase ------------------------------------------------------------------------------
 
     private long commit(boolean full) throws IOException {
+        if (full && src == null) {
+            return commitZeroStripe();
+        }
+        long lost = plan.lost();
         long touched = 0;
         long failed = 0;
         long dataSlots = 0;
-        if (full && src == null) {
-            for (int m = 0; m < members.count(); m++) {
-                if ((lost & (1L << m)) != 0) {
-                    continue;
-                }
-                if (members.writeZeroes(m, layout.memberOffset(stripe, 0), chunk, mayDeallocate)) {
-                    touched |= 1L << m;
-                } else {
-                    failed |= 1L << m;
-                }
-            }
-            return finish(touched, failed, ~0L);
-        }
         for (int d = firstChunk; d <= lastChunk; d++) {
             int member = layout.dataMember(stripe, d);
             dataSlots |= 1L << member;
@@ -357,32 +290,36 @@ final class StripeWriter {
                 failed |= 1L << member;
             }
         }
-        if (pAlive) {
+        long parityToWrite = 0;
+        if (plan.pAlive()) {
             int member = layout.parityMember(stripe);
-            long bit = 1L << member;
+            parityToWrite |= 1L << member;
             touched |= full ? writeParity(p, member, 0, chunk) : writeParityRuns(p, member);
-            failed |= (touched & bit) == 0 ? bit : 0;
         }
-        if (qAlive) {
+        if (plan.qAlive()) {
             int member = layout.qMember(stripe);
-            long bit = 1L << member;
+            parityToWrite |= 1L << member;
             touched |= full ? writeParity(q, member, 0, chunk) : writeParityRuns(q, member);
-            failed |= (touched & bit) == 0 ? bit : 0;
         }
-        return finish(touched, failed, dataSlots);
+        return plan.afterWrites(touched, failed | (parityToWrite & ~touched), dataSlots);
     }
 
-    /**
-     * After the writes: the data is safe if every written chunk either landed or can be
-     * reconstructed from the members left; otherwise the request fails naming the stripe.
-     */
-    private long finish(long touched, long failed, long dataSlots) throws IOException {
-        long nowLost = lost | failed;
-        skipped |= nowLost;
-        if (failed != 0 && Long.bitCount(nowLost) > redundancy && (dataSlots & nowLost) != 0) {
-            throw Unrecoverable.stripe(layout, stripe, nowLost, redundancy);
+    /** A whole stripe of zeroes: every member serving it zeroes its chunk, which is correct parity too. */
+    private long commitZeroStripe() throws IOException {
+        long lost = plan.lost();
+        long touched = 0;
+        long failed = 0;
+        for (int m = 0; m < members.count(); m++) {
+            if ((lost & (1L << m)) != 0) {
+                continue;
+            }
+            if (members.writeZeroes(m, layout.memberOffset(stripe, 0), chunk, mayDeallocate)) {
+                touched |= 1L << m;
+            } else {
+                failed |= 1L << m;
+            }
         }
-        return touched;
+        return plan.afterWrites(touched, failed, ~0L);
     }
 
     /** Writes data chunk {@code d}'s part as one member write from a window of the caller's buffer. */

@@ -1,10 +1,7 @@
 package io.parityd.raid;
 
-import io.parityd.block.BlockDevice;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.List;
 
 /**
  * RAID-0, 4, 5 and 6 as one {@link RaidVolume}: data striped in chunks over the members with 0, 1
@@ -35,50 +32,19 @@ import java.util.List;
  *
  * <p>Failures: see {@link RaidVolume}. This volume owns its members: {@link #close()} closes them.
  */
-final class StripedVolume implements RaidVolume {
+final class StripedVolume extends AbstractRaidVolume {
 
-    private final VolumeCore core;
     private final Layout layout;
-    private final MemberSlots members;
-    private final StripeLocks locks;
     private final ThreadLocal<StripeWriter> writers;
     private final DegradedReads degraded;
     private final StripeScrub scrub;
-    private final long size;
-    private final long stripeDataSize;
-    private final int chunk;
 
     StripedVolume(VolumeCore core) {
-        this.core = core;
+        super(core);
         this.layout = core.layout;
-        this.members = core.members;
-        this.locks = core.locks;
         this.writers = ThreadLocal.withInitial(() -> new StripeWriter(members, layout, core.redundancy));
         this.degraded = new DegradedReads(core);
         this.scrub = new StripeScrub(core);
-        this.size = core.size;
-        this.stripeDataSize = core.stripeDataSize;
-        this.chunk = core.chunk;
-    }
-
-    /** Starts the rebuilds of slots opened as REBUILDING. */
-    void resumeRebuilds() {
-        core.resumeRebuilds(new StripedRebuild(core));
-    }
-
-    @Override
-    public String describe() {
-        return core.describe();
-    }
-
-    @Override
-    public long size() {
-        return size;
-    }
-
-    @Override
-    public ArrayGeometry geometry() {
-        return core.geometry;
     }
 
     /** Direct memory each writing thread holds for this volume up front, in bytes. */
@@ -130,30 +96,13 @@ final class StripedVolume implements RaidVolume {
     }
 
     @Override
-    public void write(ByteBuffer src, long offset, boolean fua) throws IOException {
-        int length = src.remaining();
-        core.checkRange(offset, length);
-        if (length == 0) {
-            return;
-        }
-        int start = src.position();
-        int end = src.limit();
-        long first = offset / stripeDataSize;
-        long last = (offset + length - 1) / stripeDataSize;
-        StripeWriter writer = writers.get();
-        long touched;
-        locks.lock(first, last);
-        try {
-            touched = writeRange(writer, src, start, offset, offset + length, false);
-        } finally {
-            locks.unlock(first, last);
-            src.limit(end).position(start);
-        }
-        members.awaitRecorded(writer.takeSkipped());
-        src.position(end);
-        if (fua) {
-            core.flush(touched);
-        }
+    long writeLocked(ByteBuffer src, long offset, int length) throws IOException {
+        return writeRange(writers.get(), src, src.position(), offset, offset + length, false);
+    }
+
+    @Override
+    long skippedByWrite(long lastStripe) {
+        return writers.get().takeSkipped();
     }
 
     /**
@@ -182,70 +131,32 @@ final class StripedVolume implements RaidVolume {
      * is correct parity); the partial stripes at either end go through the stripe writer.
      */
     @Override
-    public void writeZeroes(long offset, long length, boolean mayDeallocate, boolean fua) throws IOException {
-        core.checkRange(offset, length);
-        if (length == 0) {
-            return;
-        }
+    long zeroLocked(long offset, long length, boolean mayDeallocate) throws IOException {
         long end = offset + length;
-        long first = offset / stripeDataSize;
-        long last = (end - 1) / stripeDataSize;
         long fullFrom = ceilDiv(offset, stripeDataSize);
         long fullTo = end / stripeDataSize;
         StripeWriter writer = writers.get();
-        long touched;
-        locks.lock(first, last);
-        try {
-            if (fullFrom < fullTo) {
-                touched = zeroWholeStripes(fullFrom, fullTo, mayDeallocate);
-                touched |= writeRange(writer, null, 0, offset, fullFrom * stripeDataSize, mayDeallocate);
-                touched |= writeRange(writer, null, 0, fullTo * stripeDataSize, end, mayDeallocate);
-            } else {
-                touched = writeRange(writer, null, 0, offset, end, mayDeallocate);
-            }
-        } finally {
-            locks.unlock(first, last);
+        if (fullFrom >= fullTo) {
+            return writeRange(writer, null, 0, offset, end, mayDeallocate);
         }
-        members.awaitRecorded(writer.takeSkipped() | members.unusable(last));
-        if (fua) {
-            core.flush(touched);
-        }
+        long touched = zeroStripes(fullFrom, fullTo, mayDeallocate);
+        touched |= writeRange(writer, null, 0, offset, fullFrom * stripeDataSize, mayDeallocate);
+        touched |= writeRange(writer, null, 0, fullTo * stripeDataSize, end, mayDeallocate);
+        return touched;
     }
 
-    /**
-     * TRIM is advisory, and the member contract lets a trimmed range read back as old contents
-     * <em>or</em> zeroes, which would leave parity unknowable. So whole stripes are zeroed with
-     * {@code writeZeroes(mayDeallocate=true)}, which frees space and guarantees zeroes; partial
-     * stripes are left alone, since trimming part of a stripe would cost a parity update for
-     * space the filesystem merely stopped using. The range reads back as zeroes (whole stripes)
-     * or old contents (the ends), as {@link BlockDevice#trim} allows.
-     */
+    /** The stripe writer's skipped slots at the ends, and the slots whole-stripe zeroing passed over. */
     @Override
-    public void trim(long offset, long length, boolean fua) throws IOException {
-        core.checkRange(offset, length);
-        long fullFrom = ceilDiv(offset, stripeDataSize);
-        long fullTo = (offset + length) / stripeDataSize;
-        if (fullFrom >= fullTo) {
-            return;
-        }
-        long touched;
-        locks.lock(fullFrom, fullTo - 1);
-        try {
-            touched = zeroWholeStripes(fullFrom, fullTo, true);
-        } finally {
-            locks.unlock(fullFrom, fullTo - 1);
-        }
-        members.awaitRecorded(members.unusable(fullTo - 1));
-        if (fua) {
-            core.flush(touched);
-        }
+    long skippedByZeroing(long lastStripe) {
+        return writers.get().takeSkipped() | members.unusable(lastStripe);
     }
 
     /**
      * Stripes {@code [from, to)} are contiguous on every member: one call per serving member (a
      * rebuilding one only below its position, which cannot move while we hold these locks).
      */
-    private long zeroWholeStripes(long from, long to, boolean mayDeallocate) throws IOException {
+    @Override
+    long zeroStripes(long from, long to, boolean mayDeallocate) throws IOException {
         long lost = members.unusable(to - 1);
         if (Long.bitCount(lost) > core.redundancy) {
             throw Unrecoverable.stripes(layout.level(), from, to - 1, lost, core.redundancy);
@@ -284,49 +195,12 @@ final class StripedVolume implements RaidVolume {
         }
         long first = offset / stripeDataSize;
         long last = (offset + length - 1) / stripeDataSize;
-        long memberOffset = layout.memberOffset(first, 0);
-        long memberLength = (last - first + 1) * chunk;
-        for (int m = 0; m < members.count(); m++) {
-            if (members.usable(m, first) && !members.device(m).zeroesFast(memberOffset, memberLength, mayDeallocate)) {
-                return false;
-            }
-        }
-        return true;
+        return servingMembersZeroFast(first, layout.memberOffset(first, 0), (last - first + 1) * chunk, mayDeallocate);
     }
 
     @Override
-    public void flush() throws IOException {
-        core.flush(core.allSlots());
-    }
-
-    @Override
-    public List<SlotView> slots() {
-        return core.slots();
-    }
-
-    @Override
-    public int failedSlots() {
-        return members.failedCount();
-    }
-
-    @Override
-    public int redundancy() {
-        return core.redundancy;
-    }
-
-    @Override
-    public void fail(int slot, IOException why) {
-        core.fail(slot, why);
-    }
-
-    @Override
-    public void rebuild(int slot, BlockDevice device, long fromStripe) {
-        core.rebuild(slot, device, fromStripe, new StripedRebuild(core));
-    }
-
-    @Override
-    public long rebuildPosition(int slot) {
-        return core.rebuildPosition(slot);
+    RebuildSource rebuildSource() {
+        return new StripedRebuild(core);
     }
 
     @Override
@@ -335,29 +209,10 @@ final class StripedVolume implements RaidVolume {
         return scrub.run(fromStripe, toStripe, repair, maxReported, progress);
     }
 
-    /** Stops rebuilds, then closes every member, last slot first, keeping every failure. */
-    @Override
-    public void rebuildRateLimit(long bytesPerSecond) {
-        core.rebuildRateLimit(bytesPerSecond);
-    }
-
-    @Override
-    public void stopRebuilds() {
-        core.stopRebuilds();
-    }
-
+    /** Also drops this thread's stripe writer. */
     @Override
     public void close() throws IOException {
         writers.remove();
-        core.close();
-    }
-
-    private static long ceilDiv(long x, long y) {
-        return -Math.floorDiv(-x, y);
-    }
-
-    @Override
-    public String toString() {
-        return describe();
+        super.close();
     }
 }

@@ -9,7 +9,8 @@ import java.util.List;
 /**
  * What every {@link RaidVolume} shares whatever its level: the shape, the slots, the stripe
  * locks, request checks, flushing with failure marking, operator failing, and the running
- * rebuilds. The striped and the mirrored volume each hold one and delegate to it.
+ * rebuilds. {@link AbstractRaidVolume} holds one for both the striped and the mirrored volume and
+ * delegates to it; the scrubs, degraded reads and rebuild sources read it too.
  */
 final class VolumeCore {
 
