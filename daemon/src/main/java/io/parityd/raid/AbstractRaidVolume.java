@@ -67,7 +67,7 @@ abstract class AbstractRaidVolume implements RaidVolume {
 
     /** Starts the rebuilds of slots opened as REBUILDING. */
     void resumeRebuilds() {
-        core.resumeRebuilds(rebuildSource());
+        core.resumeRebuilds(this::rebuildSource);
     }
 
     @Override

@@ -123,10 +123,14 @@ final class VolumeCore {
     }
 
     /** Resumes, in the background, every REBUILDING slot the volume was opened with. */
-    void resumeRebuilds(RebuildSource source) {
+    /**
+     * Restarts every rebuild the array was opened with. Each gets its own source: a source holds
+     * scratch buffers, and two rebuild threads sharing one would write each other's data.
+     */
+    void resumeRebuilds(java.util.function.Supplier<RebuildSource> sources) {
         for (int slot = 0; slot < geometry.memberCount(); slot++) {
             if (members.state(slot) == MemberState.REBUILDING) {
-                rebuild(slot, members.device(slot), members.rebuilt(slot), source);
+                rebuild(slot, members.device(slot), members.rebuilt(slot), sources.get());
             }
         }
     }
