@@ -5,6 +5,7 @@ import io.parityd.block.IoFailures;
 
 import java.io.IOException;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * What every {@link RaidVolume} shares whatever its level: the shape, the slots, the stripe
@@ -122,12 +123,11 @@ final class VolumeCore {
         rebuilder.start();
     }
 
-    /** Resumes, in the background, every REBUILDING slot the volume was opened with. */
     /**
      * Restarts every rebuild the array was opened with. Each gets its own source: a source holds
      * scratch buffers, and two rebuild threads sharing one would write each other's data.
      */
-    void resumeRebuilds(java.util.function.Supplier<RebuildSource> sources) {
+    void resumeRebuilds(Supplier<RebuildSource> sources) {
         for (int slot = 0; slot < geometry.memberCount(); slot++) {
             if (members.state(slot) == MemberState.REBUILDING) {
                 rebuild(slot, members.device(slot), members.rebuilt(slot), sources.get());
