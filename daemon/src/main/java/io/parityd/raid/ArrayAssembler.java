@@ -37,9 +37,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Generations.</b> Superblocks are written member by member, so a crash between two
  * members leaves them one generation apart. Members that disagree <em>only</em> in generation
- * (and the table, CLEAN flag and update time that came with it) are accepted: the highest
- * generation is the array's truth, and the next update rewrites it to every member with a
- * generation above all of them. Any other disagreement (geometry, array, slot) is refused.
+ * (and the table, CLEAN flag, journal identity and update time that came with it) are accepted:
+ * the highest generation is the array's truth, and the next update rewrites it to every member
+ * with a generation above all of them. Any other disagreement (geometry, array, slot) is refused.
+ * For the journal identity that is safe because {@link AssembledArray} flushes every member before
+ * a superblock stops naming a journal, so an older member's journal holds nothing they lack.
  */
 public final class ArrayAssembler {
 

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.function.IntConsumer;
 import org.slf4j.Logger;
@@ -30,6 +31,17 @@ import org.slf4j.LoggerFactory;
  * <p>The CLEAN flag follows md's dirty/clean protocol: {@link #markDirty()} before the first
  * write, {@link #markClean()} after the last one has been flushed.
  *
+ * <p><b>Journal identity.</b> A run that writes through a write journal says so with
+ * {@link #markDirty(UUID)}: every member then records JOURNALED and the journal's UUID, so that
+ * after an unclean stop the next start knows ({@link #journalUuid()}) which journal holds writes
+ * the members may lack, and can refuse to start without it. The superblocks stop naming a journal
+ * only once the members hold everything it did: {@link #markClean()} flushes the members, then
+ * clears the identity with the dirty bit (after a clean stop it is irrelevant), and a
+ * {@code markDirty} that names another journal, or none, flushes the members first too. Replaying
+ * the journal an unclean stop left before naming another is the caller's part. After a crash
+ * during one of these updates the newest generation's identity is the array's, like its table;
+ * the flush before forgetting a journal is what makes that safe.
+ *
  * <p>Thread safety: every method that reads or changes the table is synchronized.
  */
 public final class AssembledArray implements Closeable {
@@ -43,6 +55,8 @@ public final class AssembledArray implements Closeable {
     private final ArrayGeometry geometry;
     private final Clock clock;
     private final boolean shutDownCleanly;
+    /** The journal the newest superblock named at assembly: the last run's. */
+    private final Optional<UUID> lastRunJournal;
     /** By slot: the open device, or null when absent or faulty (never used then). */
     private final BlockDevice[] devices;
     private final Path[] paths;
@@ -53,6 +67,8 @@ public final class AssembledArray implements Closeable {
     private SuperblockRecord newest;
     private long generation;
     private boolean clean;
+    /** The journal this run's superblocks name; empty while clean or running without one. */
+    private Optional<UUID> journal;
     private IntConsumer writeFailureHook = slot -> { };
 
     AssembledArray(ArrayGeometry geometry, SuperblockRecord newest, BlockDevice[] devices, Path[] paths,
@@ -68,6 +84,8 @@ public final class AssembledArray implements Closeable {
         this.spares.addAll(spares);
         this.shutDownCleanly = shutDownCleanly;
         this.clean = newest.clean();
+        this.lastRunJournal = newest.journalUuid();
+        this.journal = newest.journalUuid();
         this.clock = clock;
     }
 
@@ -128,26 +146,45 @@ public final class AssembledArray implements Closeable {
         this.writeFailureHook = Objects.requireNonNull(hook);
     }
 
-    /** Clears CLEAN everywhere, durably, before the first write: after a crash the array is known dirty. */
+    /**
+     * The write journal the array's last run wrote through, as the newest superblock named it at
+     * assembly; empty if that run used none or stopped cleanly. If present and the array did not
+     * shut down cleanly, that journal must be replayed before the array serves. Not changed by
+     * this run's {@link #markDirty(UUID)}.
+     */
+    public Optional<UUID> journalUuid() {
+        return lastRunJournal;
+    }
+
+    /** Clears CLEAN everywhere, durably, before the first write, for a run without a journal. */
     public synchronized void markDirty() throws IOException {
+        markDirty(null);
+    }
+
+    /**
+     * Clears CLEAN and records the journal this run writes through everywhere, durably, before
+     * the first write: after a crash the array is known dirty and the journal known needed.
+     *
+     * @param journalOrNull the journal's UUID, or null for a run without one
+     */
+    public synchronized void markDirty(UUID journalOrNull) throws IOException {
+        Optional<UUID> next = Optional.ofNullable(journalOrNull);
+        if (journal.isPresent() && !journal.equals(next)) {
+            flushTrusted(); // members must hold what the journal did before the superblocks forget it
+        }
         clean = false;
+        journal = next;
         rewrite();
     }
 
-    /** Flushes every trusted member, then sets CLEAN everywhere, durably. Only once no write is in flight. */
+    /**
+     * Flushes every trusted member, then sets CLEAN and clears the journal identity everywhere,
+     * durably. Only once no write is in flight.
+     */
     public synchronized void markClean() throws IOException {
-        IoFailures failures = new IoFailures();
-        for (int slot = 0; slot < devices.length; slot++) {
-            if (devices[slot] != null && trusted(slot)) {
-                try {
-                    devices[slot].flush();
-                } catch (IOException e) {
-                    failures.add(e);
-                }
-            }
-        }
-        failures.throwIfAny(); // a member that cannot sync must not be declared consistent
+        flushTrusted(); // a member that cannot sync must not be declared consistent
         clean = true;
+        journal = Optional.empty();
         rewrite();
     }
 
@@ -215,15 +252,15 @@ public final class AssembledArray implements Closeable {
      * Takes a spare out of the table, to be put into a slot with {@link #beginRebuild}; empty if
      * there is none. Its superblock is left as it is: beginRebuild overwrites it.
      */
-    public synchronized java.util.Optional<Spare> takeSpare() throws IOException {
+    public synchronized Optional<Spare> takeSpare() throws IOException {
         if (spares.isEmpty()) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         Spare spare = spares.remove(0);
         List<MemberEntry> rows = new ArrayList<>(table);
         rows.removeIf(row -> row.memberUuid().equals(spare.uuid()));
         table = List.copyOf(rows);
-        return java.util.Optional.of(spare);
+        return Optional.of(spare);
     }
 
     /** Closes every device, slots in reverse order, then spares, keeping every failure. */
@@ -239,6 +276,21 @@ public final class AssembledArray implements Closeable {
         return "AssembledArray['" + geometry.name() + "', " + geometry.arrayUuid() + ", " + devices.length + " slots]";
     }
 
+    /** Flushes every trusted member; throws (with every failure) if any cannot sync. */
+    private void flushTrusted() throws IOException {
+        IoFailures failures = new IoFailures();
+        for (int slot = 0; slot < devices.length; slot++) {
+            if (devices[slot] != null && trusted(slot)) {
+                try {
+                    devices[slot].flush();
+                } catch (IOException e) {
+                    failures.add(e);
+                }
+            }
+        }
+        failures.throwIfAny();
+    }
+
     private boolean trusted(int slot) {
         MemberState state = table.get(slot).state();
         return state == MemberState.ACTIVE || state == MemberState.REBUILDING;
@@ -251,7 +303,7 @@ public final class AssembledArray implements Closeable {
     }
 
     private SuperblockRecord record(long gen) {
-        SuperblockRecord base = newest.withMembers(table).withClean(clean);
+        SuperblockRecord base = newest.withMembers(table).withClean(clean).withJournal(journal);
         return base.withGeneration(gen, clock.instant());
     }
 

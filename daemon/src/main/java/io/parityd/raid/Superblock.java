@@ -28,7 +28,9 @@ import io.parityd.block.BlockDevice;
  *  offset  size  field
  *  0x000      8  magic             "PARITYSB" (ASCII)
  *  0x008      4  format version    u32 = 1
- *  0x00C      4  flags             u32; bit 0 = CLEAN, other bits reserved (written zero)
+ *  0x00C      4  flags             u32; bit 0 = CLEAN, bit 1 = JOURNALED (the array's last run
+ *                                  wrote through a write journal; its UUID is at 0x0C0), other
+ *                                  bits reserved (written zero)
  *  0x010      8  generation        u64, &gt;= 1, +1 on every write; newest valid copy wins
  *  0x018      8  epoch             u64, &gt;= 1, fencing epoch
  *  0x020     16  array UUID
@@ -45,7 +47,9 @@ import io.parityd.block.BlockDevice;
  *  0x074      4  name length       u32, 1 .. 64
  *  0x078      8  reserved          zero
  *  0x080     64  array name        UTF-8, zero padded
- *  0x0C0     64  reserved          zero
+ *  0x0C0     16  journal UUID      the journal when JOURNALED, else zero; either without the
+ *                                  other makes the copy invalid
+ *  0x0D0     48  reserved          zero
  *  0x100   2048  member table      64 rows of 32 bytes, one per slot; rows past "table entries" zero
  *                  +0   16  member UUID
  *                  +16   4  state   u32: 1 ACTIVE, 2 FAULTY, 3 SPARE, 4 REBUILDING, 5 MISSING
@@ -59,6 +63,10 @@ import io.parityd.block.BlockDevice;
  * valid generation, and makes it durable before returning. A write torn by a crash therefore
  * breaks at most the copy being written; the other still passes its checksum, and reading takes
  * the valid copy with the highest generation.
+ *
+ * <p><b>Journal identity.</b> JOURNALED and the journal UUID came after version 1 was first
+ * written, in what were then reserved bits and bytes; since those were always written zero, a copy
+ * from before reads as "no journal" and the version stayed 1.
  *
  * <p><b>Versions.</b> A copy claiming a version above {@link #VERSION} makes the member
  * {@code NEWER_FORMAT} even if the other copy is an older valid one: after an upgrade the old
@@ -105,6 +113,7 @@ public final class Superblock {
     private static final int TABLE_ENTRIES_AT = 0x070;
     private static final int NAME_LENGTH_AT = 0x074;
     private static final int NAME_AT = 0x080;
+    private static final int JOURNAL_UUID_AT = 0x0C0;
     private static final int TABLE_AT = 0x100;
     private static final int ROW_SIZE = 32;
     private static final int ROW_STATE = 16;
@@ -137,6 +146,7 @@ public final class Superblock {
         byte[] name = g.name().getBytes(StandardCharsets.UTF_8);
         b.putInt(NAME_LENGTH_AT, name.length);
         b.put(NAME_AT, name);
+        putUuid(b, JOURNAL_UUID_AT, record.journalUuid().orElse(SuperblockRecord.NO_JOURNAL));
         for (int i = 0; i < record.members().size(); i++) {
             MemberEntry entry = record.members().get(i);
             int row = TABLE_AT + i * ROW_SIZE;
@@ -284,9 +294,13 @@ public final class Superblock {
             members.add(new MemberEntry(getUuid(b, row), MemberState.fromCode(b.getInt(row + ROW_STATE)),
                     b.getLong(row + ROW_REBUILD)));
         }
+        UUID journal = getUuid(b, JOURNAL_UUID_AT);
+        // The record refuses a JOURNALED flag without a UUID and a UUID without the flag.
+        Optional<UUID> journalUuid = journal.equals(SuperblockRecord.NO_JOURNAL)
+                ? Optional.empty() : Optional.of(journal);
         return new SuperblockRecord(b.getLong(GENERATION_AT), geometry, getUuid(b, MEMBER_UUID_AT), b.getInt(SLOT_AT),
                 b.getLong(EPOCH_AT), Instant.ofEpochMilli(b.getLong(CREATED_AT)),
-                Instant.ofEpochMilli(b.getLong(UPDATED_AT)), b.getInt(FLAGS_AT), members);
+                Instant.ofEpochMilli(b.getLong(UPDATED_AT)), b.getInt(FLAGS_AT), journalUuid, members);
     }
 
     private static String parseName(ByteBuffer b) {

@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.UUID;
 
 /**
@@ -22,15 +23,28 @@ import java.util.UUID;
  *                   that sees a higher one never writes again
  * @param created    when the array was created (millisecond precision, as stored)
  * @param updated    when this record was written (millisecond precision, as stored)
- * @param flags      {@link #FLAG_CLEAN} and bits later formats may add
+ * @param flags      {@link #FLAG_CLEAN}, {@link #FLAG_JOURNALED} and bits later formats may add
+ * @param journalUuid the write journal the array's last run wrote through; present exactly when
+ *                   {@link #FLAG_JOURNALED} is set, never the all-zero UUID (the format's "none")
  * @param members    the member table, one entry per slot: at least {@code memberCount} entries
  *                   (spares may follow), at most {@link ArrayGeometry#MAX_MEMBERS}
  */
 public record SuperblockRecord(long generation, ArrayGeometry geometry, UUID memberUuid, int slot, long epoch,
-                               Instant created, Instant updated, int flags, List<MemberEntry> members) {
+                               Instant created, Instant updated, int flags, Optional<UUID> journalUuid,
+                               List<MemberEntry> members) {
 
     /** Set while no write is in flight: parity was consistent when the array was last stopped. */
     public static final int FLAG_CLEAN = 1;
+
+    /**
+     * Set while the array runs with a write journal: after an unclean stop, that journal (named by
+     * {@link #journalUuid()}) holds writes the members may lack, so it must be replayed before the
+     * array serves, and the array must not start without it.
+     */
+    public static final int FLAG_JOURNALED = 1 << 1;
+
+    /** What the superblock stores for "no journal": a journal is never given this UUID. */
+    static final UUID NO_JOURNAL = new UUID(0, 0);
 
     /** Longest array name in UTF-8 bytes, as the superblock stores it. */
     public static final int MAX_NAME_BYTES = 64;
@@ -40,7 +54,9 @@ public record SuperblockRecord(long generation, ArrayGeometry geometry, UUID mem
         Objects.requireNonNull(memberUuid, "memberUuid");
         created = Objects.requireNonNull(created, "created").truncatedTo(ChronoUnit.MILLIS);
         updated = Objects.requireNonNull(updated, "updated").truncatedTo(ChronoUnit.MILLIS);
+        Objects.requireNonNull(journalUuid, "journalUuid");
         members = List.copyOf(members);
+        requireJournalAgrees(flags, journalUuid);
         require(generation >= 1, "generation must be at least 1: " + generation);
         require(epoch >= 1, "epoch must be at least 1: " + epoch);
         int nameBytes = geometry.name().getBytes(StandardCharsets.UTF_8).length;
@@ -58,6 +74,12 @@ public record SuperblockRecord(long generation, ArrayGeometry geometry, UUID mem
                 "data offset " + geometry.dataOffset() + " overlaps the superblock copies");
     }
 
+    /** A record whose array ran without a write journal: {@code journalUuid} empty. */
+    public SuperblockRecord(long generation, ArrayGeometry geometry, UUID memberUuid, int slot, long epoch,
+                            Instant created, Instant updated, int flags, List<MemberEntry> members) {
+        this(generation, geometry, memberUuid, slot, epoch, created, updated, flags, Optional.empty(), members);
+    }
+
     /** True if the array was stopped with parity consistent. */
     public boolean clean() {
         return (flags & FLAG_CLEAN) != 0;
@@ -66,12 +88,21 @@ public record SuperblockRecord(long generation, ArrayGeometry geometry, UUID mem
     /** This record with the CLEAN flag set or cleared; other fields unchanged. */
     public SuperblockRecord withClean(boolean clean) {
         int newFlags = clean ? flags | FLAG_CLEAN : flags & ~FLAG_CLEAN;
-        return new SuperblockRecord(generation, geometry, memberUuid, slot, epoch, created, updated, newFlags, members);
+        return new SuperblockRecord(generation, geometry, memberUuid, slot, epoch, created, updated, newFlags,
+                journalUuid, members);
+    }
+
+    /** This record naming {@code journal} (JOURNALED set), or no journal (cleared) if empty; other fields unchanged. */
+    public SuperblockRecord withJournal(Optional<UUID> journal) {
+        int newFlags = journal.isPresent() ? flags | FLAG_JOURNALED : flags & ~FLAG_JOURNALED;
+        return new SuperblockRecord(generation, geometry, memberUuid, slot, epoch, created, updated, newFlags,
+                journal, members);
     }
 
     /** This record as generation {@code newGeneration}, written at {@code now}. */
     public SuperblockRecord withGeneration(long newGeneration, Instant now) {
-        return new SuperblockRecord(newGeneration, geometry, memberUuid, slot, epoch, created, now, flags, members);
+        return new SuperblockRecord(newGeneration, geometry, memberUuid, slot, epoch, created, now, flags,
+                journalUuid, members);
     }
 
     /**
@@ -81,19 +112,28 @@ public record SuperblockRecord(long generation, ArrayGeometry geometry, UUID mem
     public SuperblockRecord forSlot(int otherSlot) {
         require(otherSlot >= 0 && otherSlot < members.size(), "no row " + otherSlot + " in the member table");
         return new SuperblockRecord(generation, geometry, members.get(otherSlot).memberUuid(), otherSlot, epoch,
-                created, updated, flags, members);
+                created, updated, flags, journalUuid, members);
     }
 
     /** This record, for the same row, with another member table (the caller bumps the generation on write). */
     public SuperblockRecord withMembers(List<MemberEntry> table) {
         require(slot < table.size(), "row " + slot + " is not in the new member table");
         return new SuperblockRecord(generation, geometry, table.get(slot).memberUuid(), slot, epoch, created, updated,
-                flags, table);
+                flags, journalUuid, table);
     }
 
     /** True if this member is a hot spare rather than one of the array's slots. */
     public boolean isSpare() {
         return slot >= geometry.memberCount();
+    }
+
+    /** The flag and the UUID are written together; one without the other is a copy that cannot be trusted. */
+    private static void requireJournalAgrees(int flags, Optional<UUID> journalUuid) {
+        boolean flagged = (flags & FLAG_JOURNALED) != 0;
+        require(!journalUuid.equals(Optional.of(NO_JOURNAL)), "the journal UUID is all zero, which means no journal");
+        require(!flagged || journalUuid.isPresent(), "flags say JOURNALED but the journal UUID is zero");
+        require(flagged || journalUuid.isEmpty(), "journal UUID " + journalUuid.map(UUID::toString).orElse("")
+                + " is set but flags do not say JOURNALED");
     }
 
     private static void require(boolean condition, String problem) {

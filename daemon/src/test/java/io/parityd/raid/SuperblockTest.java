@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 import java.util.UUID;
 import java.util.zip.CRC32C;
@@ -33,6 +34,8 @@ class SuperblockTest {
         UUID.fromString("fedcba98-7654-3210-fedc-ba9876543210"),
         UUID.fromString("deadbeef-0000-4000-8000-00000000cafe"),
     };
+
+    private static final UUID JOURNAL = UUID.fromString("a1b2c3d4-e5f6-4789-9abc-def012345678");
 
     @TempDir
     Path dir;
@@ -248,6 +251,112 @@ class SuperblockTest {
                 .hasMessageContaining("member table slot 0 names " + MEMBERS[0]);
     }
 
+    @Test
+    void shouldRoundTripAJournalIdentityInItsFlagAndField() {
+        SuperblockRecord record = record(7, 1).withJournal(Optional.of(JOURNAL));
+        ByteBuffer b = Superblock.encode(record).order(ByteOrder.LITTLE_ENDIAN);
+
+        SuperblockRecord back = Superblock.decode(b);
+
+        assertThat(back).isEqualTo(record);
+        assertThat(back.journalUuid()).contains(JOURNAL);
+        assertThat(b.getInt(0x00C)).isEqualTo(SuperblockRecord.FLAG_CLEAN | SuperblockRecord.FLAG_JOURNALED);
+        assertThat(HexFormat.of().formatHex(bytes(b, 0x0C0, 16))).isEqualTo(JOURNAL.toString().replace("-", ""));
+        assertThat(bytes(b, 0x0D0, 0x100 - 0x0D0)).as("the rest of the old reserved area").containsOnly(0);
+    }
+
+    @Test
+    void shouldRoundTripNoJournalAsZeroesAndAClearFlag() {
+        SuperblockRecord record = record(7, 1).withJournal(Optional.of(JOURNAL)).withJournal(Optional.empty());
+        ByteBuffer b = Superblock.encode(record).order(ByteOrder.LITTLE_ENDIAN);
+
+        SuperblockRecord back = Superblock.decode(b);
+
+        assertThat(back).isEqualTo(record(7, 1));
+        assertThat(back.journalUuid()).isEmpty();
+        assertThat(b.getInt(0x00C) & SuperblockRecord.FLAG_JOURNALED).isZero();
+        assertThat(bytes(b, 0x0C0, 0x100 - 0x0C0)).containsOnly(0);
+    }
+
+    /**
+     * A copy written before the journal identity existed: built byte by byte from the version-1
+     * diagram as it stood then (0x0C0..0x0FF reserved, flag bit 1 reserved), not by encode().
+     */
+    @Test
+    void shouldReadACopyFromBeforeJournalsAsNoJournal() {
+        SuperblockRecord expected = record(3, 2);
+        ByteBuffer b = ByteBuffer.allocate(4096).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(0, "PARITYSB".getBytes(StandardCharsets.US_ASCII));
+        b.putInt(0x008, 1);
+        b.putInt(0x00C, SuperblockRecord.FLAG_CLEAN);
+        b.putLong(0x010, 3);
+        b.putLong(0x018, 1);
+        putUuid(b, 0x020, ARRAY);
+        putUuid(b, 0x030, MEMBERS[2]);
+        b.putInt(0x040, 2);
+        b.putInt(0x044, 5);
+        b.putInt(0x048, 512 * 1024);
+        b.putInt(0x04C, 3);
+        b.putLong(0x050, Superblock.DATA_OFFSET);
+        b.putLong(0x058, 4L * 512 * 1024);
+        b.putLong(0x060, expected.created().toEpochMilli());
+        b.putLong(0x068, expected.updated().toEpochMilli());
+        b.putInt(0x070, 3);
+        b.putInt(0x074, 4);
+        b.put(0x080, "tank".getBytes(StandardCharsets.UTF_8));
+        for (int i = 0; i < 3; i++) {
+            putUuid(b, 0x100 + i * 32, MEMBERS[i]);
+            b.putInt(0x100 + i * 32 + 16, MemberState.ACTIVE.code());
+        }
+        rechecksum(b);
+
+        SuperblockRecord back = Superblock.decode(b);
+
+        assertThat(back).isEqualTo(expected);
+        assertThat(back.journalUuid()).isEmpty();
+        assertThat(back.flags() & SuperblockRecord.FLAG_JOURNALED).isZero();
+    }
+
+    @Test
+    void shouldReportDamagedWhenTheJournalFlagAndUuidDisagree() throws IOException {
+        ByteBuffer flagOnly = Superblock.encode(record(1, 0)).order(ByteOrder.LITTLE_ENDIAN);
+        flagOnly.putInt(0x00C, flagOnly.getInt(0x00C) | SuperblockRecord.FLAG_JOURNALED);
+        rechecksum(flagOnly);
+        ByteBuffer uuidOnly = Superblock.encode(record(1, 0)).order(ByteOrder.LITTLE_ENDIAN);
+        putUuid(uuidOnly, 0x0C0, JOURNAL);
+        rechecksum(uuidOnly);
+
+        assertThatThrownBy(() -> Superblock.decode(flagOnly)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("flags say JOURNALED but the journal UUID is zero");
+        assertThatThrownBy(() -> Superblock.decode(uuidOnly)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("journal UUID " + JOURNAL + " is set but flags do not say JOURNALED");
+        try (FileMember member = newMember()) {
+            member.write(flagOnly.duplicate(), Superblock.COPY_A_OFFSET, false);
+            member.write(uuidOnly.duplicate(), Superblock.COPY_B_OFFSET, false);
+
+            SuperblockRead read = Superblock.read(member);
+
+            assertThat(read.status()).isEqualTo(Status.DAMAGED);
+            assertThat(read.detail()).contains("copy at 0: checksum matches but flags say JOURNALED",
+                    "copy at 4096: checksum matches but journal UUID");
+        }
+    }
+
+    @Test
+    void shouldRefuseARecordWhoseJournalFlagAndUuidDisagree() {
+        SuperblockRecord r = record(1, 0);
+        int journaled = r.flags() | SuperblockRecord.FLAG_JOURNALED;
+
+        assertThatThrownBy(() -> new SuperblockRecord(1, r.geometry(), r.memberUuid(), 0, 1, r.created(),
+                r.updated(), journaled, Optional.empty(), r.members()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("flags say JOURNALED");
+        assertThatThrownBy(() -> new SuperblockRecord(1, r.geometry(), r.memberUuid(), 0, 1, r.created(),
+                r.updated(), r.flags(), Optional.of(JOURNAL), r.members()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("flags do not say JOURNALED");
+        assertThatThrownBy(() -> r.withJournal(Optional.of(new UUID(0, 0))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("all zero, which means no journal");
+    }
+
     private FileMember newMember() throws IOException {
         return FileMember.createSparse(dir.resolve("m" + System.nanoTime() + ".img"), 2L << 20);
     }
@@ -289,6 +398,11 @@ class SuperblockTest {
         CRC32C crc = new CRC32C();
         crc.update(bytes(b, 0, 0xFFC));
         b.putInt(0xFFC, (int) crc.getValue());
+    }
+
+    /** A UUID as the diagram stores it: 16 bytes in RFC 4122 (printed) order. */
+    private static void putUuid(ByteBuffer b, int at, UUID uuid) {
+        b.put(at, HexFormat.of().parseHex(uuid.toString().replace("-", "")));
     }
 
     private static byte[] bytes(ByteBuffer b, int at, int length) {
