@@ -61,7 +61,8 @@ final class DemoCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         prepare(home, members, out);
         ServeSettings settings = new ServeSettings(members, ServeCommand.listenAddress(endpoint, spec),
-                ServeSettings.DEFAULT_IO_THREADS, FrontConfig.DEFAULT);
+                ServeSettings.DEFAULT_IO_THREADS, FrontConfig.DEFAULT,
+                io.parityd.service.JournalSettings.DEFAULT.at(home.resolve("demo.nvram").toAbsolutePath()));
         return ServeCommand.serveUntilSignalled(settings, service -> {
             String uri = service.uri();
             out.printf("%nparityd demo: serving %s RAID-5 volume 'demo' on %d files in %s%n",
@@ -71,6 +72,7 @@ final class DemoCommand implements Callable<Integer> {
             if (service.address() instanceof ListenAddress.Tcp tcp) {
                 out.printf("  or, with the kernel's nbd module:  nbd-client -N demo %s %d /dev/nbd0%n", tcp.host(), tcp.port());
             }
+            out.printf("  write journal: %s%n", home.resolve("demo.nvram"));
             out.printf("  stop:          Ctrl-C (the volume is kept; run 'parityd demo' again to serve it)%n%n");
             out.flush();
         });

@@ -3,7 +3,9 @@ package io.parityd.cli;
 import io.parityd.block.FaultSpec;
 import io.parityd.front.FrontConfig;
 import io.parityd.front.ListenAddress;
+import io.parityd.nvram.JournalOptions;
 import io.parityd.raid.ArrayException;
+import io.parityd.service.JournalSettings;
 import io.parityd.service.ServeSettings;
 import io.parityd.service.SingleProcessService;
 import java.nio.file.Path;
@@ -60,6 +62,50 @@ final class ServeCommand implements Callable<Integer> {
                     + " the disks (default: no limit)")
     private long rebuildRate;
 
+    @ArgGroup(exclusive = false, multiplicity = "0..1", heading = "%nWrite journal:%n")
+    private JournalOptionsGroup journal;
+
+    /** The journal options, shared with {@code demo}. */
+    static final class JournalOptionsGroup {
+        @Option(names = "--nvram", paramLabel = "PATH",
+                description = "The write journal file (default: NAME.nvram beside the first member file; for block"
+                        + " devices $STATE_DIRECTORY or /var/lib/parityd). Put it on the fastest durable storage you have.")
+        Path path;
+
+        @Option(names = "--nvram-size", paramLabel = "SIZE", converter = Sizes.class,
+                defaultValue = "" + JournalOptions.DEFAULT_CAPACITY,
+                description = "Write data the journal holds before new requests wait for room, e.g. 512M"
+                        + " (default: 256M). A full journal slows clients down; it never fails them.")
+        long size = JournalOptions.DEFAULT_CAPACITY;
+
+        @Option(names = "--nvram-nonvolatile",
+                description = "Declare the journal's placement non-volatile (a DAX/pmem mount, or tmpfs on a UPS-backed"
+                        + " host): records are not synced before member writes. Unsafe on an ordinary disk.")
+        boolean nonVolatile;
+
+        @Option(names = "--no-journal",
+                description = "Write members directly, as md without a journal: a crash mid-write leaves parity stale"
+                        + " until a full resync, which an unclean stop then forces. For comparison only.")
+        boolean disabled;
+
+        @Option(names = "--discard-journal",
+                description = "Drop whatever the journal holds instead of replaying it (when it is lost or damaged):"
+                        + " writes it held may be lost, and every stripe's parity is resynced.")
+        boolean discard;
+    }
+
+    static JournalSettings journalSettings(JournalOptionsGroup group, CommandSpec spec) {
+        if (group == null) {
+            return JournalSettings.DEFAULT;
+        }
+        try {
+            return new JournalSettings(!group.disabled, group.path == null ? null : group.path.toAbsolutePath(),
+                    group.size, group.nonVolatile, group.discard);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+    }
+
     @Option(names = "--force",
             description = "Start a degraded array that was not shut down cleanly (stripes being written at the crash"
                     + " may rebuild wrong)")
@@ -75,7 +121,8 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ServeSettings settings = new ServeSettings(members, listenAddress(endpoint, spec), ioThreads, FrontConfig.DEFAULT,
-                adminSocket == null ? null : adminSocket.toAbsolutePath(), force, faultSpecs(faults, spec), rebuildRate);
+                adminSocket == null ? null : adminSocket.toAbsolutePath(), force, faultSpecs(faults, spec), rebuildRate,
+                journalSettings(journal, spec));
         return serveUntilSignalled(settings, service -> { });
     }
 

@@ -46,6 +46,7 @@ final class ArrayOperations implements ArrayControl, SlotListener {
     private final ConcurrentHashMap<Integer, RateMeter> rebuildRates = new ConcurrentHashMap<>();
     private RaidVolume volume;
     private volatile ScrubTask scrub;
+    private volatile io.parityd.controller.RecoveryReport recovery = io.parityd.controller.RecoveryReport.NOTHING;
 
     ArrayOperations(AssembledArray array) {
         this.array = array;
@@ -60,6 +61,16 @@ final class ArrayOperations implements ArrayControl, SlotListener {
     void attach(RaidVolume raidVolume) {
         this.volume = raidVolume;
         array.onWriteFailure(slot -> raidVolume.fail(slot, new IOException("its superblock could not be written")));
+    }
+
+    /** What the journal replay at this start did, for status and metrics. */
+    void recovered(io.parityd.controller.RecoveryReport report) {
+        this.recovery = report;
+    }
+
+    /** What the journal replay at this start did ({@link io.parityd.controller.RecoveryReport#NOTHING} if none ran). */
+    public io.parityd.controller.RecoveryReport recovery() {
+        return recovery;
     }
 
     /** Where clients connect, for status; known once the NBD server listens. */

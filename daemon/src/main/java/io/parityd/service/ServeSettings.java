@@ -18,9 +18,11 @@ import java.util.Objects;
  * @param forceDegraded start a dirty array with members absent (see ArrayAssembler)
  * @param faults        fault-injection specs wrapping members (tests and drills only)
  * @param rebuildRate   most bytes per second a rebuild writes to its new member; 0 for no limit
+ * @param journal       the write journal
  */
 public record ServeSettings(List<Path> members, ListenAddress listen, int ioThreads, FrontConfig front,
-                            Path adminSocket, boolean forceDegraded, List<FaultSpec> faults, long rebuildRate) {
+                            Path adminSocket, boolean forceDegraded, List<FaultSpec> faults, long rebuildRate,
+                            JournalSettings journal) {
 
     /**
      * Sixteen I/O threads: enough to keep a few requests in flight per member on a five-member
@@ -28,9 +30,10 @@ public record ServeSettings(List<Path> members, ListenAddress listen, int ioThre
      */
     public static final int DEFAULT_IO_THREADS = 16;
 
-    /** Defaults for everything but members, listen address and threads. */
-    public ServeSettings(List<Path> members, ListenAddress listen, int ioThreads, FrontConfig front) {
-        this(members, listen, ioThreads, front, null, false, List.of(), 0);
+    /** Defaults for everything but members, listen address, threads and journal. */
+    public ServeSettings(List<Path> members, ListenAddress listen, int ioThreads, FrontConfig front,
+                         JournalSettings journal) {
+        this(members, listen, ioThreads, front, null, false, List.of(), 0, journal);
     }
 
     public ServeSettings {
@@ -41,6 +44,7 @@ public record ServeSettings(List<Path> members, ListenAddress listen, int ioThre
         }
         Objects.requireNonNull(listen, "listen");
         Objects.requireNonNull(front, "front");
+        Objects.requireNonNull(journal, "journal");
         if (members.isEmpty()) {
             throw new IllegalArgumentException("no members given");
         }

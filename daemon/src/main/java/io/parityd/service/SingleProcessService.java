@@ -4,7 +4,14 @@ import io.parityd.admin.AdminPaths;
 import io.parityd.admin.AdminServer;
 import io.parityd.block.BlockDevice;
 import io.parityd.block.FaultSpec;
+import io.parityd.controller.Controller;
+import io.parityd.controller.JournalReplay;
+import io.parityd.controller.JournaledController;
 import io.parityd.controller.LocalController;
+import io.parityd.controller.RecoveryReport;
+import io.parityd.nvram.Journal;
+import io.parityd.nvram.JournalException;
+import io.parityd.nvram.JournalOptions;
 import io.parityd.front.ListenAddress;
 import io.parityd.front.NbdServer;
 import io.parityd.front.VolumeExport;
@@ -20,6 +27,8 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,13 +46,13 @@ public final class SingleProcessService implements AutoCloseable {
     private final AssembledArray array;
     private final RaidVolume volume;
     private final ArrayOperations operations;
-    private final LocalController controller;
+    private final Controller controller;
     private final NbdServer server;
     private final AdminServer admin;
     private final ScrubTask resync;
 
     private SingleProcessService(AssembledArray array, RaidVolume volume, ArrayOperations operations,
-                                 LocalController controller, NbdServer server, AdminServer admin, ScrubTask resync) {
+                                 Controller controller, NbdServer server, AdminServer admin, ScrubTask resync) {
         this.array = array;
         this.volume = volume;
         this.operations = operations;
@@ -53,7 +62,10 @@ public final class SingleProcessService implements AutoCloseable {
         this.resync = resync;
     }
 
-    /** Assembles the array from {@code settings.members()} and starts serving it. */
+    /**
+     * Assembles the array from {@code settings.members()}, replays its journal if the last run
+     * stopped uncleanly, and starts serving it.
+     */
     public static SingleProcessService start(ServeSettings settings) throws ArrayException, IOException {
         AssembledArray array = new ArrayAssembler(Clock.systemUTC()).assemble(settings.members(), settings.forceDegraded());
         boolean wasClean = array.shutDownCleanly();
@@ -61,18 +73,23 @@ public final class SingleProcessService implements AutoCloseable {
         try {
             ArrayGeometry g = array.geometry();
             logAssembly(array);
-            if (!wasClean) {
-                log.warn("array '{}' was not shut down cleanly: stripes written at the time may hold stale redundancy;"
-                        + " resyncing every stripe in the background while serving (like md after a crash)", g.name());
-            }
-            array.markDirty();
+            boolean fullResync = needsFullResync(array, settings.journal());
+            started.journal = openJournal(array, settings.journal());
             started.operations = new ArrayOperations(array);
             started.volume = RaidVolumes.open(g, withFaults(array.devices(), settings.faults()), array.states(),
                     array.rebuildPositions(), started.operations);
             started.operations.attach(started.volume);
             started.volume.rebuildRateLimit(settings.rebuildRate());
+            if (started.journal != null && !wasClean && !fullResync) {
+                RecoveryReport report = JournalReplay.replay(started.journal, started.volume);
+                log.info("array '{}' recovered from journal {}: {}", g.name(), started.journal.path(), report.summary());
+                started.operations.recovered(report);
+            }
+            array.markDirty(started.journal == null ? null : started.journal.uuid());
             started.operations.reportResumedRebuilds();
-            started.controller = new LocalController(started.volume, settings.ioThreads());
+            started.controller = started.journal != null
+                    ? new JournaledController(started.volume, started.journal, settings.ioThreads())
+                    : new LocalController(started.volume, settings.ioThreads());
             VolumeExport export = new VolumeExport(g.name(), description(g), g.volumeSize());
             started.server = NbdServer.start(settings.listen(), export, started.controller, settings.front());
             started.operations.export(started.server.uri());
@@ -80,7 +97,7 @@ public final class SingleProcessService implements AutoCloseable {
             started.admin = AdminServer.start(socket, started.operations);
             log.info("admin socket for '{}': {} (parityd status --admin-socket {})", g.name(), socket, socket);
             ScrubTask resync = null;
-            if (!wasClean) {
+            if (fullResync) {
                 resync = new ScrubTask(started.volume, ScrubTask.Kind.RESYNC);
                 started.operations.track(resync);
                 resync.start();
@@ -91,6 +108,64 @@ public final class SingleProcessService implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             started.abandon(wasClean, e);
             throw e;
+        } catch (ArrayException e) {
+            started.abandon(wasClean, e);
+            throw e;
+        }
+    }
+
+    /**
+     * Whether every stripe's redundancy must be recomputed before it can be trusted: after an
+     * unclean stop of a run without a journal (like md without a bitmap), or when the operator
+     * discards the journal that would have said which stripes were being written. Refuses to
+     * start without the journal an unclean journaled run left.
+     */
+    private static boolean needsFullResync(AssembledArray array, JournalSettings journal) throws ArrayException {
+        String name = array.geometry().name();
+        if (array.shutDownCleanly()) {
+            return false;
+        }
+        Optional<UUID> last = array.journalUuid();
+        if (last.isEmpty()) {
+            log.warn("array '{}' was not shut down cleanly and its last run had no write journal: stripes written at"
+                    + " the time may hold stale redundancy; resyncing every stripe in the background while serving"
+                    + " (like md after a crash)", name);
+            return true;
+        }
+        if (journal.discard()) {
+            log.warn("array '{}' was not shut down cleanly; its journal {} is being discarded as asked"
+                    + " (--discard-journal): writes it held may be lost, and every stripe is resynced", name, last.get());
+            return true;
+        }
+        if (!journal.enabled()) {
+            throw new ArrayException("array '" + name + "' was not shut down cleanly and its last run wrote through"
+                    + " journal " + last.get() + ", which holds writes the members may lack",
+                    "start without --no-journal (and with the same --nvram) so it is replayed, or add"
+                    + " --discard-journal to drop it knowingly and resync all parity");
+        }
+        log.warn("array '{}' was not shut down cleanly: replaying its write journal before serving", name);
+        return false;
+    }
+
+    /** Opens the journal settings ask for, or returns null under {@code --no-journal}. */
+    private static Journal openJournal(AssembledArray array, JournalSettings settings) throws ArrayException {
+        if (!settings.enabled()) {
+            log.warn("array '{}' runs WITHOUT a write journal (--no-journal): a crash mid-write can leave parity"
+                    + " lying until a full resync", array.geometry().name());
+            return null;
+        }
+        ArrayGeometry g = array.geometry();
+        Path path = settings.path() != null ? settings.path() : JournalSettings.defaultPath(g.name(), array.memberPaths());
+        UUID expected = array.shutDownCleanly() || settings.discard() ? null : array.journalUuid().orElse(null);
+        JournalOptions options = new JournalOptions(path, g.arrayUuid(), g.name(), expected, settings.capacity(),
+                settings.nonVolatile(), settings.discard(), JournalOptions.SyncHook.NONE);
+        try {
+            Journal journal = Journal.open(options);
+            log.info("array '{}' journals writes to {} ({} MiB{})", g.name(), path, settings.capacity() >> 20,
+                    settings.nonVolatile() ? ", declared non-volatile: no sync before member writes" : "");
+            return journal;
+        } catch (JournalException e) {
+            throw new ArrayException(e.getMessage(), JournalFix.fixFor(e.problem(), path), e);
         }
     }
 
@@ -157,7 +232,8 @@ public final class SingleProcessService implements AutoCloseable {
         private final AssembledArray array;
         private ArrayOperations operations;
         private RaidVolume volume;
-        private LocalController controller;
+        private Journal journal;
+        private Controller controller;
         private NbdServer server;
         private AdminServer admin;
 
@@ -181,7 +257,9 @@ public final class SingleProcessService implements AutoCloseable {
                 run(failures, operations::close);
             }
             if (controller != null) {
-                run(failures, controller::close);
+                run(failures, controller::close); // closes the journal too
+            } else if (journal != null) {
+                run(failures, () -> closeJournal(journal));
             }
             if (volume != null) {
                 run(failures, volume::stopRebuilds);
@@ -194,6 +272,15 @@ public final class SingleProcessService implements AutoCloseable {
             }
             run(failures, array::close);
             failures.forEach(cause::addSuppressed);
+        }
+    }
+
+    /** Closes a journal no controller took over: cleanly if it holds nothing (a replay finished), else as found. */
+    private static void closeJournal(Journal journal) throws IOException {
+        if (journal.stats().records() == 0) {
+            journal.closeClean();
+        } else {
+            journal.close();
         }
     }
 

@@ -1,0 +1,29 @@
+package io.parityd.controller;
+
+/**
+ * What replaying the journal at start did, for the log, {@code parityd status} and metrics.
+ *
+ * @param requestsReplayed  requests redone (each may have been several records)
+ * @param recordsReplayed   journal records they spanned
+ * @param recordsDropped    records that failed their checksum or belonged to an incomplete request:
+ *                          never acknowledged, so dropped
+ * @param stripesResynced   stripes whose redundancy was recomputed from their data
+ * @param mismatchesRepaired of those, stripes whose parity was indeed wrong (a crash mid-stripe)
+ * @param stripesUnchecked  stripes that could not be resynced (too few members): their redundancy
+ *                          may be wrong
+ * @param millis            wall time of the whole replay, including the member sync
+ */
+public record RecoveryReport(long requestsReplayed, long recordsReplayed, long recordsDropped, long stripesResynced,
+                             long mismatchesRepaired, long stripesUnchecked, long millis) {
+
+    /** A start with nothing to redo. */
+    public static final RecoveryReport NOTHING = new RecoveryReport(0, 0, 0, 0, 0, 0, 0);
+
+    /** One line for the log. */
+    public String summary() {
+        return requestsReplayed + " requests (" + recordsReplayed + " records) replayed, " + recordsDropped
+                + " unacknowledged records dropped, " + stripesResynced + " stripes resynced (" + mismatchesRepaired
+                + " had wrong parity" + (stripesUnchecked > 0 ? ", " + stripesUnchecked + " could not be checked" : "")
+                + ") in " + millis + " ms";
+    }
+}

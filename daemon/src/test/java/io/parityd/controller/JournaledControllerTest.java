@@ -1,0 +1,274 @@
+package io.parityd.controller;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.parityd.block.BlockDevice;
+import io.parityd.nvram.Journal;
+import io.parityd.nvram.JournalOptions;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The journaled write path with a real journal and a recording device: the record is durable
+ * before any member is touched, overlapping writes reach the volume in journal order, FLUSH and
+ * close retire, a full journal delays instead of failing, and refusals change nothing.
+ */
+class JournaledControllerTest {
+
+    private static final UUID ARRAY = UUID.fromString("6a1f0c2e-0000-4000-8000-000000000001");
+
+    @TempDir
+    Path dir;
+
+    private final AtomicInteger syncs = new AtomicInteger();
+    private final RecordingDevice device = new RecordingDevice();
+    private Journal journal;
+    private JournaledController controller;
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (controller != null) {
+            try {
+                controller.close();
+            } catch (Exception e) {
+                journal.close();
+            }
+        }
+    }
+
+    private void start(long capacity) throws Exception {
+        journal = Journal.open(new JournalOptions(dir.resolve("j.nvram"), ARRAY, "t", null, capacity, false, false,
+                file -> syncs.incrementAndGet()));
+        controller = new JournaledController(device, journal, 4);
+    }
+
+    @Test
+    void shouldMakeTheRecordDurableBeforeTheVolumeSeesTheWrite() throws Exception {
+        start(8 << 20);
+        device.onWrite = () -> {
+            assertThat(journal.stats().records()).as("records when the member is written").isPositive();
+            assertThat(syncs.get()).as("syncs before the member is written").isPositive();
+        };
+        controller.write(4096, filled(8192, 7), true).get(10, TimeUnit.SECONDS);
+        assertThat(device.writes).containsExactly("write 4096+8192 fua=false");
+        assertThat(device.assertionFailures).isEmpty();
+        assertThat(device.byteAt(4096)).isEqualTo((byte) 7);
+    }
+
+    @Test
+    void shouldKeepOverlappingWritesInJournalOrder() throws Exception {
+        start(8 << 20);
+        CountDownLatch release = new CountDownLatch(1);
+        device.blockFirstWrite = release;
+        CompletableFuture<Void> first = controller.write(0, filled(4096, 1), false);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!device.writes.contains("write 0+4096 fua=false")) {
+            assertThat(System.nanoTime()).as("first write reaches the volume").isLessThan(deadline);
+            Thread.sleep(1);
+        }
+        CompletableFuture<Void> second = controller.write(2048, filled(4096, 2), false);
+        CompletableFuture<Void> disjoint = controller.write(65536, filled(4096, 3), false);
+        disjoint.get(10, TimeUnit.SECONDS);
+        assertThat(device.writes).as("the later overlapping write waits for the earlier one")
+                .doesNotContain("write 2048+4096 fua=false");
+        release.countDown();
+        first.get(10, TimeUnit.SECONDS);
+        second.get(10, TimeUnit.SECONDS);
+        assertThat(device.byteAt(2048)).as("the later write wins where they overlap").isEqualTo((byte) 2);
+        assertThat(device.byteAt(0)).isEqualTo((byte) 1);
+    }
+
+    @Test
+    void shouldRetireEveryCompletedWriteAtFlush() throws Exception {
+        start(8 << 20);
+        for (int i = 0; i < 8; i++) {
+            controller.write(i * 4096L, filled(4096, i), false).get(10, TimeUnit.SECONDS);
+        }
+        controller.trim(0, 4096, false).get(10, TimeUnit.SECONDS);
+        controller.writeZeroes(8192, 4096, false, false, false).get(10, TimeUnit.SECONDS);
+        int flushesBefore = device.flushes.get();
+        controller.flush().get(10, TimeUnit.SECONDS);
+        assertThat(device.flushes.get()).isGreaterThan(flushesBefore);
+        assertThat(journal.stats().records()).isZero();
+        assertThat(journal.stats().usedBytes()).isZero();
+    }
+
+    @Test
+    void shouldCloseTheJournalCleanly() throws Exception {
+        start(8 << 20);
+        controller.write(0, filled(4096, 9), false).get(10, TimeUnit.SECONDS);
+        controller.close();
+        controller = null;
+        UUID uuid = journal.uuid();
+        try (Journal reopened = Journal.open(new JournalOptions(dir.resolve("j.nvram"), ARRAY, "t", uuid, 8 << 20,
+                false, false, JournalOptions.SyncHook.NONE))) {
+            assertThat(reopened.plan().openedClean()).isTrue();
+            assertThat(reopened.plan().requests()).isEmpty();
+        }
+    }
+
+    @Test
+    void shouldRefuseRequestsAfterClose() throws Exception {
+        start(8 << 20);
+        controller.close();
+        JournaledController closed = controller;
+        controller = null;
+        assertThatThrownBy(() -> closed.write(0, filled(512, 1), false).get(10, TimeUnit.SECONDS))
+                .hasCauseInstanceOf(RequestFailedException.class)
+                .cause().extracting(e -> ((RequestFailedException) e).reason())
+                .isEqualTo(RequestFailedException.Reason.SHUTTING_DOWN);
+        assertThat(device.writes).isEmpty();
+    }
+
+    @Test
+    void shouldDelayRatherThanFailWhenTheJournalIsFull() throws Exception {
+        start(1 << 20);
+        List<CompletableFuture<Void>> writes = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            writes.add(controller.write((long) i << 19, filled(512 << 10, i), false));
+        }
+        boolean sawWaiting = false;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!writes.stream().allMatch(CompletableFuture::isDone) && System.nanoTime() < deadline) {
+            sawWaiting |= journal.stats().waiting() > 0;
+            Thread.sleep(1);
+        }
+        for (CompletableFuture<Void> w : writes) {
+            w.get(1, TimeUnit.SECONDS);
+        }
+        assertThat(sawWaiting).as("requests waited for room (6 MiB through a 1 MiB journal)").isTrue();
+        for (int i = 0; i < 12; i++) {
+            assertThat(device.byteAt((long) i << 19)).isEqualTo((byte) i);
+        }
+    }
+
+    @Test
+    void shouldRefuseASlowFastZeroWithoutJournalingIt() throws Exception {
+        start(8 << 20);
+        device.fastZero = false;
+        assertThatThrownBy(() -> controller.writeZeroes(0, 4096, true, true, false).get(10, TimeUnit.SECONDS))
+                .cause().isInstanceOf(RequestFailedException.class)
+                .extracting(e -> ((RequestFailedException) e).reason()).isEqualTo(RequestFailedException.Reason.NOT_FAST);
+        assertThat(journal.stats().appended()).isZero();
+        assertThat(device.writes).isEmpty();
+    }
+
+    @Test
+    void shouldFailOnlyTheRequestWhoseVolumeWriteFailsAndStillRetireIt() throws Exception {
+        start(8 << 20);
+        device.failWrites = new IOException("Input/output error");
+        assertThatThrownBy(() -> controller.write(0, filled(4096, 1), false).get(10, TimeUnit.SECONDS))
+                .cause().isInstanceOf(RequestFailedException.class)
+                .extracting(e -> ((RequestFailedException) e).reason()).isEqualTo(RequestFailedException.Reason.IO_ERROR);
+        device.failWrites = null;
+        controller.write(4096, filled(4096, 2), false).get(10, TimeUnit.SECONDS);
+        controller.flush().get(10, TimeUnit.SECONDS);
+        assertThat(journal.stats().records()).isZero();
+    }
+
+    private static ByteBuffer filled(int length, int value) {
+        byte[] b = new byte[length];
+        java.util.Arrays.fill(b, (byte) value);
+        return ByteBuffer.wrap(b);
+    }
+
+    /** A byte-array device that records what reaches it. */
+    private static final class RecordingDevice implements BlockDevice {
+        final byte[] data = new byte[8 << 20];
+        final List<String> writes = Collections.synchronizedList(new ArrayList<>());
+        final List<Throwable> assertionFailures = Collections.synchronizedList(new ArrayList<>());
+        final AtomicInteger flushes = new AtomicInteger();
+        volatile Runnable onWrite = () -> { };
+        volatile CountDownLatch blockFirstWrite;
+        volatile IOException failWrites;
+        volatile boolean fastZero = true;
+
+        byte byteAt(long offset) {
+            synchronized (data) {
+                return data[(int) offset];
+            }
+        }
+
+        @Override
+        public String describe() {
+            return "recording";
+        }
+
+        @Override
+        public long size() {
+            return data.length;
+        }
+
+        @Override
+        public void read(ByteBuffer dst, long offset) {
+            synchronized (data) {
+                dst.put(data, (int) offset, dst.remaining());
+            }
+        }
+
+        @Override
+        public void write(ByteBuffer src, long offset, boolean fua) throws IOException {
+            try {
+                onWrite.run();
+            } catch (AssertionError e) {
+                assertionFailures.add(e);
+            }
+            writes.add("write " + offset + "+" + src.remaining() + " fua=" + fua);
+            CountDownLatch block = blockFirstWrite;
+            if (block != null) {
+                blockFirstWrite = null;
+                try {
+                    block.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    throw new IOException(e);
+                }
+            }
+            if (failWrites != null) {
+                throw failWrites;
+            }
+            synchronized (data) {
+                src.get(data, (int) offset, src.remaining());
+            }
+        }
+
+        @Override
+        public void writeZeroes(long offset, long length, boolean mayDeallocate, boolean fua) {
+            writes.add("zeroes " + offset + "+" + length);
+            synchronized (data) {
+                java.util.Arrays.fill(data, (int) offset, (int) (offset + length), (byte) 0);
+            }
+        }
+
+        @Override
+        public boolean zeroesFast(long offset, long length, boolean mayDeallocate) {
+            return fastZero;
+        }
+
+        @Override
+        public void trim(long offset, long length, boolean fua) {
+            writes.add("trim " + offset + "+" + length);
+        }
+
+        @Override
+        public void flush() {
+            flushes.incrementAndGet();
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+}
