@@ -21,15 +21,23 @@ import java.util.UUID;
  * @param lastScrub the outcome of the last check or repair that ended since the daemon started,
  *                 or null if none has: how {@code parityd scrub} learns the final mismatch count
  *                 of a scrub that ended between two of its polls
+ * @param journal  the write journal and what its replay at this start did; null under {@code --no-journal}
  */
 public record ArrayStatus(String name, UUID uuid, int level, int chunk, long size, String state,
                           List<MemberStatus> members, List<String> spares, List<TaskStatus> tasks, String export,
-                          ScrubResult lastScrub) {
+                          ScrubResult lastScrub, JournalStatus journal) {
 
     public ArrayStatus {
         members = List.copyOf(members);
         spares = List.copyOf(spares);
         tasks = List.copyOf(tasks);
+    }
+
+    /** A status of an array without a journal. */
+    public ArrayStatus(String name, UUID uuid, int level, int chunk, long size, String state,
+                       List<MemberStatus> members, List<String> spares, List<TaskStatus> tasks, String export,
+                       ScrubResult lastScrub) {
+        this(name, uuid, level, chunk, size, state, members, spares, tasks, export, lastScrub, null);
     }
 
     /** A status without a scrub outcome (no check or repair has ended since the daemon started). */
@@ -80,5 +88,25 @@ public record ArrayStatus(String name, UUID uuid, int level, int chunk, long siz
         public boolean complete() {
             return done == total;
         }
+    }
+
+    /**
+     * The write journal.
+     *
+     * @param path             the journal file
+     * @param nonVolatile      declared non-volatile ({@code --nvram-nonvolatile}): no sync before member writes
+     * @param capacity         bytes of write data it holds at most
+     * @param usedBytes        bytes held now
+     * @param records          records held now
+     * @param waiting          requests waiting for room (backpressure in effect when above 0)
+     * @param syncs            group-commit syncs since start
+     * @param replayedRequests requests the replay at this start redid
+     * @param droppedRecords   records the replay dropped (never acknowledged)
+     * @param stripesResynced  stripes the replay resynced
+     * @param recoveryMillis   how long the replay took
+     */
+    public record JournalStatus(String path, boolean nonVolatile, long capacity, long usedBytes, long records,
+                                long waiting, long syncs, long replayedRequests, long droppedRecords,
+                                long stripesResynced, long recoveryMillis) {
     }
 }

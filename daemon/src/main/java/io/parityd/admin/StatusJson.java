@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.parityd.admin.ArrayStatus.JournalStatus;
 import io.parityd.admin.ArrayStatus.MemberStatus;
 import io.parityd.admin.ArrayStatus.ScrubResult;
 import io.parityd.admin.ArrayStatus.TaskStatus;
@@ -26,7 +27,10 @@ import java.util.UUID;
  *  "tasks":[{"kind":"rebuild|resync|check|repair", "target":"/srv/m9.img", "done":10, "total":100,
  *            "bytesPerSecond":1.5E7, "etaSeconds":12, "mismatches":0}],
  *  "lastScrub":{"kind":"check|repair", "done":100, "total":100, "mismatches":0, "repaired":0,
- *               "finished":"2026-11-25T01:30:00Z"} or null}
+ *               "finished":"2026-11-25T01:30:00Z"} or null,
+ *  "journal":{"path":"/srv/vol0.nvram", "nonVolatile":false, "capacity":268435456, "usedBytes":0, "records":0,
+ *             "waiting":0, "syncs":12, "replayedRequests":3, "droppedRecords":0, "stripesResynced":4,
+ *             "recoveryMillis":15} or null (--no-journal)}
  * </pre>
  */
 public final class StatusJson {
@@ -55,6 +59,7 @@ public final class StatusJson {
                 .put("done", t.done()).put("total", t.total()).put("bytesPerSecond", t.bytesPerSecond())
                 .put("etaSeconds", t.etaSeconds()).put("mismatches", t.mismatches()));
         json.set("lastScrub", scrubJson(s.lastScrub()));
+        json.set("journal", journalJson(s.journal()));
         return json;
     }
 
@@ -65,6 +70,32 @@ public final class StatusJson {
         return NODES.objectNode().put("kind", r.kind()).put("done", r.done()).put("total", r.total())
                 .put("mismatches", r.mismatches()).put("repaired", r.repaired())
                 .put("finished", r.finished() == null ? null : r.finished().toString());
+    }
+
+    private static JsonNode journalJson(JournalStatus j) {
+        if (j == null) {
+            return NODES.nullNode();
+        }
+        return NODES.objectNode().put("path", j.path()).put("nonVolatile", j.nonVolatile()).put("capacity", j.capacity())
+                .put("usedBytes", j.usedBytes()).put("records", j.records()).put("waiting", j.waiting())
+                .put("syncs", j.syncs()).put("replayedRequests", j.replayedRequests())
+                .put("droppedRecords", j.droppedRecords()).put("stripesResynced", j.stripesResynced())
+                .put("recoveryMillis", j.recoveryMillis());
+    }
+
+    private static JournalStatus journal(JsonNode j) throws AdminException {
+        if (j == null || j.isNull()) {
+            return null;
+        }
+        requireObject(j, "journal");
+        JsonNode nonVolatile = field(j, "nonVolatile");
+        if (!nonVolatile.isBoolean()) {
+            throw new AdminException("status field 'nonVolatile' is not true or false");
+        }
+        return new JournalStatus(text(j, "path"), nonVolatile.booleanValue(), number(j, "capacity"),
+                number(j, "usedBytes"), number(j, "records"), number(j, "waiting"), number(j, "syncs"),
+                number(j, "replayedRequests"), number(j, "droppedRecords"), number(j, "stripesResynced"),
+                number(j, "recoveryMillis"));
     }
 
     /** Reads a status back; a missing or mistyped field is refused with its name. */
@@ -85,7 +116,7 @@ public final class StatusJson {
         }
         return new ArrayStatus(text(json, "name"), uuid(json), integer(json, "level"), integer(json, "chunk"),
                 number(json, "size"), text(json, "state"), members, spares, tasks, text(json, "export"),
-                scrub(json.get("lastScrub")));
+                scrub(json.get("lastScrub")), journal(json.get("journal")));
     }
 
     private static ScrubResult scrub(JsonNode r) throws AdminException {

@@ -28,6 +28,7 @@ final class StatusReport {
         out.printf("      export: %s%n", s.export());
         out.printf("       chunk: %s%n", Sizes.format(s.chunk()));
         out.printf("     members: %s%n", memberSummary(s));
+        out.printf("     journal: %s%n", journal(s.journal()));
         out.println();
         out.println("  slot  state       path");
         for (MemberStatus m : s.members()) {
@@ -46,6 +47,23 @@ final class StatusReport {
         }
         hints(s, out);
         out.flush();
+    }
+
+    /** {@code /srv/vol0.nvram, 1.2 MiB of 256.0 MiB in use (3 records)}, or why there is none. */
+    static String journal(ArrayStatus.JournalStatus j) {
+        if (j == null) {
+            return "none (--no-journal): an unclean stop forces a full resync";
+        }
+        String line = j.path() + ", " + Sizes.format(j.usedBytes()) + " of " + Sizes.format(j.capacity()) + " in use ("
+                + j.records() + (j.records() == 1 ? " record" : " records") + ")"
+                + (j.nonVolatile() ? ", declared non-volatile" : "")
+                + (j.waiting() > 0 ? ", FULL: " + j.waiting() + " requests waiting for room" : "");
+        if (j.replayedRequests() > 0 || j.droppedRecords() > 0) {
+            line += String.format(Locale.ROOT, "; at start replayed %d requests, resynced %d stripes, dropped %d"
+                    + " unacknowledged records in %d ms", j.replayedRequests(), j.stripesResynced(), j.droppedRecords(),
+                    j.recoveryMillis());
+        }
+        return line;
     }
 
     /** {@code degraded}, or with running work {@code degraded, rebuilding} (mdadm: "clean, degraded, recovering"). */

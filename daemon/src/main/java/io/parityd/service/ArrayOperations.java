@@ -63,6 +63,27 @@ final class ArrayOperations implements ArrayControl, SlotListener {
         array.onWriteFailure(slot -> raidVolume.fail(slot, new IOException("its superblock could not be written")));
     }
 
+    private volatile io.parityd.nvram.Journal journal;
+    private volatile boolean journalNonVolatile;
+
+    /** The journal this run writes through, for status; none under --no-journal. */
+    void journal(io.parityd.nvram.Journal journal, boolean nonVolatile) {
+        this.journal = journal;
+        this.journalNonVolatile = nonVolatile;
+    }
+
+    private ArrayStatus.JournalStatus journalStatus() {
+        io.parityd.nvram.Journal j = journal;
+        if (j == null) {
+            return null;
+        }
+        io.parityd.nvram.JournalStats st = j.stats();
+        io.parityd.controller.RecoveryReport r = recovery;
+        return new ArrayStatus.JournalStatus(j.path().toString(), journalNonVolatile, st.capacityBytes(), st.usedBytes(),
+                st.records(), st.waiting(), st.syncs(), r.requestsReplayed(), r.recordsDropped(), r.stripesResynced(),
+                r.millis());
+    }
+
     /** What the journal replay at this start did, for status and metrics. */
     void recovered(io.parityd.controller.RecoveryReport report) {
         this.recovery = report;
@@ -185,7 +206,7 @@ final class ArrayOperations implements ArrayControl, SlotListener {
                 : new ArrayStatus.ScrubResult(task.kind().word(), task.done(), task.total(), task.mismatches(),
                         task.repaired(), task.ended());
         return new ArrayStatus(g.name(), g.arrayUuid(), g.level(), g.chunkSize(), g.volumeSize(), state(), members,
-                spares, tasks, export, last);
+                spares, tasks, export, last, journalStatus());
     }
 
     private ArrayStatus.TaskStatus rebuildTask(int slot, Path path, long position) {

@@ -79,6 +79,7 @@ public final class SingleProcessService implements AutoCloseable {
             started.volume = RaidVolumes.open(g, withFaults(array.devices(), settings.faults()), array.states(),
                     array.rebuildPositions(), started.operations);
             started.operations.attach(started.volume);
+            started.operations.journal(started.journal, settings.journal().nonVolatile());
             started.volume.rebuildRateLimit(settings.rebuildRate());
             if (started.journal != null && !wasClean && !fullResync) {
                 RecoveryReport report = JournalReplay.replay(started.journal, started.volume);
