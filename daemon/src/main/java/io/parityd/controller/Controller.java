@@ -41,6 +41,15 @@ public interface Controller extends AutoCloseable {
     CompletableFuture<Void> flush();
 
     /**
+     * Whether the front may read new requests now; the front watches it and stops reading from
+     * every client while it is closed. The same object for the controller's whole life. By
+     * default always open.
+     */
+    default Admission admission() {
+        return Admission.ALWAYS;
+    }
+
+    /**
      * Stops taking requests, waits for the ones under way and makes everything durable.
      * Requests submitted afterwards fail with {@link RequestFailedException.Reason#SHUTTING_DOWN}.
      * The volume itself belongs to whoever assembled it, who closes it (and marks the array

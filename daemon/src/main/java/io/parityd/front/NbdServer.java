@@ -21,11 +21,13 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import io.parityd.controller.Admission;
 import io.parityd.controller.Controller;
 import io.parityd.protocol.NbdServerPipeline;
 import io.parityd.unix.SocketFile;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,6 +37,11 @@ import org.slf4j.LoggerFactory;
  * transmission phase to a {@link TransmissionHandler} bound to the controller. Stopping it is
  * orderly: new clients are refused, connected ones finish what they have in flight, then close
  * (proto.md: a server shutting down SHOULD wait for in-flight requests).
+ *
+ * <p>It also carries the controller's {@link Admission} to every connection: while it is closed no
+ * connection in the transmission phase reads new requests (DESIGN.md "NVRAM": backpressure, never
+ * an error), and when it opens each resumes on its own event loop if its own limits allow.
+ * Handshakes go on either way.
  */
 public final class NbdServer implements AutoCloseable {
 
@@ -45,13 +52,21 @@ public final class NbdServer implements AutoCloseable {
     private final EventLoopGroup acceptor;
     private final EventLoopGroup workers;
     private final ChannelGroup connections = new DefaultChannelGroup("nbd-connections", GlobalEventExecutor.INSTANCE);
+    /** The connections past their handshake: the ones admission pauses. */
+    private final ChannelGroup transmitting = new DefaultChannelGroup("nbd-transmitting", GlobalEventExecutor.INSTANCE);
+    private final Admission admission;
+    private final Object admissionLock = new Object();
+    /** Admission as last logged, so each transition is logged once; guarded by {@code admissionLock}. */
+    private boolean admitting = true;
     private final Channel serverChannel;
     private final ListenAddress address;
-    private boolean stopped;
+    /** Written under the server's lock; volatile for the admission listener, which runs on any thread. */
+    private volatile boolean stopped;
 
     private NbdServer(ListenAddress address, VolumeExport exports, Controller controller, FrontConfig config) throws IOException {
         this.exports = exports;
         this.config = config;
+        this.admission = controller.admission();
         IoHandlerFactory io = Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.acceptor = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("parityd-accept", true), io);
         this.workers = new MultiThreadIoEventLoopGroup(config.eventLoops(), new DefaultThreadFactory("parityd-nbd", true), io);
@@ -62,8 +77,11 @@ public final class NbdServer implements AutoCloseable {
                     @Override
                     protected void initChannel(Channel ch) {
                         connections.add(ch);
-                        NbdServerPipeline.install(ch.pipeline(), exports,
-                                session -> new TransmissionHandler(session, controller, config.limits()));
+                        NbdServerPipeline.install(ch.pipeline(), exports, session -> {
+                            // Joins before its handler reads admission, so no change falls in between.
+                            transmitting.add(ch);
+                            return new TransmissionHandler(session, controller, config.limits());
+                        });
                     }
                 });
         // Pooled, never zero-filled buffers, and socket reads of up to 1 MiB: a WRITE payload of
@@ -91,6 +109,8 @@ public final class NbdServer implements AutoCloseable {
             throws IOException {
         NbdServer server = new NbdServer(address, exports, controller, config);
         log.info("serving '{}' ({} bytes) at {}", exports.info().name(), exports.info().size(), server.uri());
+        server.admission.onChange(server::admissionChanged);
+        server.admissionChanged(); // logs if it was closed before we listened
         return server;
     }
 
@@ -133,6 +153,36 @@ public final class NbdServer implements AutoCloseable {
             SocketFile.deleteQuietly(unix.path());
         }
         log.info("stopped serving '{}'", exports.info().name());
+    }
+
+    /**
+     * Tells every connection in transmission to re-evaluate whether it reads. Called on any thread,
+     * possibly out of order with other calls: each connection reads {@link Admission#open()} itself
+     * when its event loop gets to it, and every change is followed by such a call, so the last
+     * evaluation on each connection sees the last change.
+     */
+    private void admissionChanged() {
+        if (stopped) {
+            return; // the controller may outlive this server, and Admission has no way to unregister
+        }
+        synchronized (admissionLock) {
+            boolean open = admission.open();
+            if (open != admitting) {
+                admitting = open;
+                if (open) {
+                    log.info("resuming reads");
+                } else {
+                    log.info("pausing reads from {} connections: {}", transmitting.size(), admission.reason());
+                }
+            }
+        }
+        for (Channel ch : transmitting) {
+            try {
+                ch.eventLoop().execute(() -> ch.pipeline().fireUserEventTriggered(TransmissionHandler.ADMISSION_CHANGED));
+            } catch (RejectedExecutionException e) {
+                // The server is stopping and its loops are gone: nothing is left to pause or resume.
+            }
+        }
     }
 
     private static void drain(Channel ch) {

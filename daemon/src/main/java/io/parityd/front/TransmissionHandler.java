@@ -7,6 +7,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
+import io.parityd.controller.Admission;
 import io.parityd.controller.Controller;
 import io.parityd.controller.RequestFailedException;
 import io.parityd.protocol.CommandFlag;
@@ -36,6 +37,12 @@ import org.slf4j.LoggerFactory;
  * <p>A WRITE arrives here whole (the decoder block-buffers it) and its payload is held until the
  * controller has finished with it. A client that goes away leaves its complete requests to
  * finish; their replies are simply dropped.
+ *
+ * <p>Whether the connection reads from its socket is decided in one place,
+ * {@link #shouldRead}: the controller's {@link Admission} is open, the connection is within its
+ * {@link FrontLimits}, its replies are draining, and the client has not disconnected. Every
+ * change to any of these re-evaluates all of them, so none can turn reading back on while
+ * another still holds it off. Requests already read keep being handed over either way.
  */
 final class TransmissionHandler extends ChannelInboundHandlerAdapter {
 
@@ -49,9 +56,21 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         }
     };
 
+    /** User event: the controller's admission may have changed; the server fires it on every connection. */
+    static final Object ADMISSION_CHANGED = new Object() {
+        @Override
+        public String toString() {
+            return "ADMISSION_CHANGED";
+        }
+    };
+
+    static final String READ_SWITCH = "nbd-read-switch";
+
     private final Session session;
     private final Controller controller;
+    private final Admission admission;
     private final FrontLimits limits;
+    private final ReadSwitch readSwitch = new ReadSwitch();
 
     private int inflightRequests;
     private long inflightBytes;
@@ -59,12 +78,21 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     private boolean draining;
     /** NBD_CMD_DISC: the client sends nothing more; close once nothing is in flight. */
     private boolean disconnecting;
-    private boolean paused;
+    /** Cleared when in-flight work reaches a limit, set again once it is back under half (hysteresis). */
+    private boolean withinLimits = true;
 
     TransmissionHandler(Session session, Controller controller, FrontLimits limits) {
         this.session = session;
         this.controller = controller;
+        this.admission = controller.admission();
         this.limits = limits;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        ctx.pipeline().addFirst(READ_SWITCH, readSwitch);
+        // Admission may already be closed when the handshake ends: do not read a single request then.
+        applyReading(ctx, true);
     }
 
     @Override
@@ -175,7 +203,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         log.debug("{} sent NBD_CMD_DISC with {} requests in flight", ctx.channel().remoteAddress(), inflightRequests);
         r.release();
         disconnecting = true;
-        ctx.channel().config().setAutoRead(false);
+        applyReading(ctx, false);
         closeIfIdle(ctx);
     }
 
@@ -230,24 +258,44 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     private void begin(ChannelHandlerContext ctx, long bytes) {
         inflightRequests++;
         inflightBytes += bytes;
-        if (!paused && (inflightBytes >= limits.maxInflightBytes() || inflightRequests >= limits.maxInflightRequests())) {
-            paused = true;
-            ctx.channel().config().setAutoRead(false);
+        if (withinLimits && (inflightBytes >= limits.maxInflightBytes() || inflightRequests >= limits.maxInflightRequests())) {
+            withinLimits = false;
+            applyReading(ctx, false);
         }
     }
 
     private void end(ChannelHandlerContext ctx, long bytes) {
         inflightRequests--;
         inflightBytes -= bytes;
-        maybeResume(ctx);
+        if (!withinLimits && inflightBytes <= limits.maxInflightBytes() / 2 && inflightRequests <= limits.maxInflightRequests() / 2) {
+            withinLimits = true;
+            applyReading(ctx, false);
+        }
         closeIfIdle(ctx);
     }
 
-    private void maybeResume(ChannelHandlerContext ctx) {
-        boolean underHalf = inflightBytes <= limits.maxInflightBytes() / 2 && inflightRequests <= limits.maxInflightRequests() / 2;
-        if (paused && underHalf && ctx.channel().isWritable() && !disconnecting) {
-            paused = false;
+    /** The one decision on reading from this connection's socket. */
+    private boolean shouldRead(ChannelHandlerContext ctx) {
+        return admission.open() && withinLimits && ctx.channel().isWritable() && !disconnecting;
+    }
+
+    /**
+     * Makes the channel read exactly when {@link #shouldRead} says so: {@code autoRead} for
+     * Netty's own reads, the {@link ReadSwitch} for a decoder's explicit ones. With {@code force},
+     * applies the decision even if {@code autoRead} already matches it (the switch may not).
+     */
+    private void applyReading(ChannelHandlerContext ctx, boolean force) {
+        boolean read = shouldRead(ctx);
+        if (!force && read == ctx.channel().config().isAutoRead()) {
+            return;
+        }
+        // Allow before turning autoRead on, which issues a read through the switch; block after turning it off.
+        if (read) {
+            readSwitch.allow(true);
             ctx.channel().config().setAutoRead(true);
+        } else {
+            ctx.channel().config().setAutoRead(false);
+            readSwitch.allow(false);
         }
     }
 
@@ -262,6 +310,8 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         if (evt == DRAIN) {
             draining = true;
             closeIfIdle(ctx);
+        } else if (evt == ADMISSION_CHANGED) {
+            applyReading(ctx, false);
         } else {
             ctx.fireUserEventTriggered(evt);
         }
@@ -270,12 +320,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         // A client that stops reading its replies must not make us buffer them without bound.
-        if (!ctx.channel().isWritable() && !paused) {
-            paused = true;
-            ctx.channel().config().setAutoRead(false);
-        } else {
-            maybeResume(ctx);
-        }
+        applyReading(ctx, false);
         ctx.fireChannelWritabilityChanged();
     }
 

@@ -1,5 +1,7 @@
 package io.parityd.front;
 
+import io.parityd.controller.Admission;
+import io.parityd.controller.AdmissionGate;
 import io.parityd.controller.Controller;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -8,7 +10,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * A controller whose requests finish only when the test says so, in whatever order it says:
- * the way to see the front reply out of order, hold payloads, and apply backpressure.
+ * the way to see the front reply out of order, hold payloads, and apply backpressure. Its
+ * admission is a gate the test flips.
  */
 final class ManualController implements Controller {
 
@@ -17,6 +20,7 @@ final class ManualController implements Controller {
     }
 
     final List<Call> calls = new ArrayList<>();
+    final AdmissionGate admission = new AdmissionGate();
     private final long size;
 
     ManualController(long size) {
@@ -57,6 +61,11 @@ final class ManualController implements Controller {
     @Override
     public CompletableFuture<Void> flush() {
         return record("flush", 0, 0, false, null);
+    }
+
+    @Override
+    public Admission admission() {
+        return admission;
     }
 
     @Override

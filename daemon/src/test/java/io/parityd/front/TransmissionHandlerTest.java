@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.parityd.controller.RequestFailedException;
@@ -152,6 +154,67 @@ class TransmissionHandlerTest {
     }
 
     @Test
+    void shouldKeepReadingOffUntilBothAdmissionAndLimitsAllow() {
+        open(new FrontLimits(VolumeExport.BLOCK_SIZES.maximum(), 4));
+        for (int i = 0; i < 4; i++) {
+            channel.writeInbound(request(CommandType.READ, 0, i, 0, 4096));
+        }
+        assertThat(channel.config().isAutoRead()).as("paused at the limit").isFalse();
+
+        admissionChanges(false);
+        admissionChanges(true);
+        assertThat(channel.config().isAutoRead()).as("admission opening does not undo the limit").isFalse();
+
+        admissionChanges(false);
+        complete(0);
+        complete(1);
+        assertThat(channel.config().isAutoRead()).as("back under half, but admission is closed").isFalse();
+
+        admissionChanges(true);
+        assertThat(channel.config().isAutoRead()).as("both allow").isTrue();
+        complete(2);
+        complete(3);
+        drain().forEach(ReferenceCountUtil::release);
+    }
+
+    @Test
+    void shouldHandOverRequestsAlreadyReadWhileAdmissionIsClosed() {
+        open(FrontLimits.DEFAULT);
+        admissionChanges(false);
+        assertThat(channel.config().isAutoRead()).isFalse();
+        channel.writeInbound(request(CommandType.FLUSH, 0, 1, 0, 0));
+        assertThat(controller.calls).as("decoded before the pause took effect: still served").hasSize(1);
+        complete(0);
+        assertThat(((DoneReply) channel.readOutbound()).cookie()).isEqualTo(1);
+        assertThat(channel.config().isAutoRead()).as("finishing a request does not resume reading").isFalse();
+    }
+
+    @Test
+    void shouldNotReadAtAllWhenTransmissionStartsWhileAdmissionIsClosed() {
+        controller.admission.pause("NVRAM full");
+        open(FrontLimits.DEFAULT);
+        assertThat(channel.config().isAutoRead()).isFalse();
+        controller.admission.resume();
+        channel.pipeline().fireUserEventTriggered(TransmissionHandler.ADMISSION_CHANGED);
+        assertThat(channel.config().isAutoRead()).isTrue();
+    }
+
+    @Test
+    void shouldDropADecodersExplicitReadWhileAdmissionIsClosed() {
+        // ByteToMessageDecoder calls ctx.read() when autoRead is off and a read ended mid-request.
+        open(FrontLimits.DEFAULT);
+        ReadCounter reads = new ReadCounter();
+        channel.pipeline().addFirst(reads); // between the switch and the socket: sees what gets through
+        admissionChanges(false);
+        channel.read();
+        assertThat(reads.count).as("read while closed").isZero();
+        admissionChanges(true);
+        assertThat(reads.count).as("turning autoRead back on issues one read").isEqualTo(1);
+        channel.read();
+        assertThat(reads.count).isEqualTo(2);
+    }
+
+    @Test
     void shouldCloseAfterDiscOnceInFlightRequestsFinish() {
         open(FrontLimits.DEFAULT);
         channel.writeInbound(request(CommandType.FLUSH, 0, 1, 0, 0));
@@ -210,6 +273,32 @@ class TransmissionHandlerTest {
         ErrorReply reply = channel.readOutbound();
         assertThat(reply.error()).isEqualTo(NbdError.EIO);
         // Paranoid leak detection (surefire) reports the read buffer if it was not released.
+    }
+
+    /** Flips the controller's gate and delivers the event the server fires on every connection. */
+    private void admissionChanges(boolean open) {
+        if (open) {
+            controller.admission.resume();
+        } else {
+            controller.admission.pause("test");
+        }
+        channel.pipeline().fireUserEventTriggered(TransmissionHandler.ADMISSION_CHANGED);
+    }
+
+    private void complete(int call) {
+        controller.calls.get(call).done().complete(null);
+        channel.runPendingTasks();
+    }
+
+    /** Counts read() calls that reach it. */
+    private static final class ReadCounter extends ChannelOutboundHandlerAdapter {
+        int count;
+
+        @Override
+        public void read(ChannelHandlerContext ctx) {
+            count++;
+            ctx.read();
+        }
     }
 
     private static NbdRequest request(CommandType type, int flags, long cookie, long offset, long length) {
