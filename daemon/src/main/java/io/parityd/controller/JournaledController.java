@@ -57,6 +57,8 @@ public final class JournaledController implements Controller {
     private final Object order = new Object();
     private final ReentrantLock retireLock = new ReentrantLock();
     private final ScheduledExecutorService retirer;
+    /** Closed while requests wait for journal room, so the front stops reading more (DESIGN.md "NVRAM"). */
+    private final AdmissionGate admission = new AdmissionGate();
 
     private final ReentrantLock state = new ReentrantLock();
     private final Condition drained = state.newCondition();
@@ -80,20 +82,34 @@ public final class JournaledController implements Controller {
             return t;
         });
         retirer.scheduleWithFixedDelay(this::retireIfDue, RETIRE_TICK_MILLIS, RETIRE_TICK_MILLIS, TimeUnit.MILLISECONDS);
-        journal.onSaturationChange(() -> {
-            if (journal.saturated()) {
-                try {
-                    retirer.execute(this::retireIfDue);
-                } catch (RejectedExecutionException e) {
-                    // closing: close() retires everything itself
-                }
-            }
-        });
+        journal.onSaturationChange(this::followSaturation);
+    }
+
+    /**
+     * Pauses or resumes the front after the journal's current state. Serialized and re-reading
+     * the state, so notifications that race each other still leave the gate as the journal is.
+     */
+    private synchronized void followSaturation() {
+        if (!journal.saturated()) {
+            admission.resume();
+            return;
+        }
+        admission.pause("the write journal " + journal.path() + " is full; waiting for records to retire");
+        try {
+            retirer.execute(this::retireIfDue);
+        } catch (RejectedExecutionException e) {
+            // closing: close() retires everything itself
+        }
     }
 
     @Override
     public long size() {
         return volume.size();
+    }
+
+    @Override
+    public Admission admission() {
+        return admission;
     }
 
     @Override
@@ -187,6 +203,9 @@ public final class JournaledController implements Controller {
     }
 
     private void retireIfDue() {
+        if (!admission.open() && !journal.saturated()) {
+            followSaturation(); // a safety net: the gate never stays shut once the journal has room
+        }
         try {
             var s = journal.stats();
             if (journal.appliedThrough() <= s.retiredThrough()) {
