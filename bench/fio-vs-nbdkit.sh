@@ -6,7 +6,10 @@
 #   read at queue depth 8, 4 KiB random write and read at queue depth 32;
 #   RAID-5 degraded (one member failed): the two read workloads;
 #   rebuild throughput of one member, RAID-5 and RAID-6, as a fraction of one member's raw
-#   sequential write speed (fio writing a fresh file of the member's size, fsync included).
+#   sequential write speed (fio writing a fresh file of the member's size, fsync included);
+#   the write journal's cost: RAID-5 with its journal (the default, a file beside the members, on
+#   the same disk, synced by group commit), with the journal declared non-volatile (not synced),
+#   and with --no-journal, on the two write workloads, as ratios to --no-journal.
 #
 #   bench/fio-vs-nbdkit.sh [--dir DIR] [--size SIZE] [--runtime SECONDS] [--chunk SIZE]
 #
@@ -52,13 +55,15 @@ member_bytes=$(( bytes / 4 + (1 << 20) ))   # 4 data members at every level; 1 M
 results=$dir/results.jsonl
 : >"$results"
 
-# start_parityd NAME LEVEL MEMBERS: creates and serves an array; sets uri_NAME and admin_NAME.
+# start_parityd NAME LEVEL MEMBERS [SERVE-OPTION...]: creates and serves an array; sets uri_NAME and admin_NAME.
 start_parityd() {
   local name=$1 level=$2 count=$3 files=()
+  local extra=("${@:4}")
   for i in $(seq 0 $((count - 1))); do files+=("$dir/$name-m$i.img"); done
   "$parityd" create --name "$name" --level "$level" --size "$member_bytes" ${chunk:+--chunk "$chunk"} "${files[@]}" \
     >"$dir/$name-create.log" 2>&1
-  "$parityd" serve --listen 127.0.0.1:0 --admin-socket "$dir/$name.sock" "${files[@]}" >"$dir/$name.log" 2>&1 &
+  "$parityd" serve --listen 127.0.0.1:0 --admin-socket "$dir/$name.sock" ${extra[@]+"${extra[@]}"} "${files[@]}" \
+    >"$dir/$name.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 600); do grep -q 'serving' "$dir/$name.log" && break; sleep 0.1; done
   local uri; uri=$(grep -o 'nbd://[^ ]*' "$dir/$name.log" | head -1)
@@ -105,6 +110,8 @@ PY
 
 start_parityd r5 5 5
 start_parityd r6 6 6
+start_parityd r5nv 5 5 --nvram-nonvolatile
+start_parityd r5nj 5 5 --no-journal
 volume=$(grep -o "serving 'r5' ([0-9]* bytes" "$dir/r5.log" | grep -o '[0-9]* bytes' | cut -d' ' -f1)
 truncate -s "$volume" "$dir/nbdkit.img"
 nbdkit_port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
@@ -120,7 +127,7 @@ echo "runtime: ${runtime}s per workload per server"
 echo
 
 # Fill every volume first so reads read real data, not holes.
-for server in r5 r6 nbdkit; do
+for server in r5 r6 r5nv r5nj nbdkit; do
   uri=uri_$server
   run_fio fill "${!uri}" write 1M 8 >/dev/null
 done
@@ -128,6 +135,16 @@ workloads=("seq-write write 1M 8" "seq-read read 1M 8" "rand-write randwrite 4k 
 for spec in "${workloads[@]}"; do
   set -- $spec
   for server in r5 r6 nbdkit; do
+    uri=uri_$server
+    run_fio "$1" "${!uri}" "$2" "$3" "$4" | record "$1" "$server"
+  done
+done
+
+# The journal's cost: the same RAID-5 writes with the journal synced (r5, above), declared
+# non-volatile, and off. Run back to back so the disk is in the same state for each.
+for spec in "${workloads[0]}" "${workloads[2]}"; do
+  set -- $spec
+  for server in r5nv r5nj; do
     uri=uri_$server
     run_fio "$1" "${!uri}" "$2" "$3" "$4" | record "$1" "$server"
   done
@@ -170,6 +187,14 @@ for server, label in (("r5", "RAID-5"), ("r6", "RAID-6")):
         line(f"{label} {w}", w, server, w)
 for w in ("seq-read", "rand-read"):
     line(f"RAID-5 degraded {w}", "degraded-" + w, "r5", w)
+
+print()
+print(f'{"journal cost (RAID-5)":<24} {"journal":>16} {"non-volatile":>16} {"off":>16}   {"ratios to off":>13}')
+for w in ("seq-write", "rand-write"):
+    on, nv, off = by[(w, "r5")], by[(w, "r5nv")], by[(w, "r5nj")]
+    key = "bw" if "seq" in w else "iops"
+    print(f'{w:<24} {fmt(on, w):>16} {fmt(nv, w):>16} {fmt(off, w):>16}   '
+          f'{on[key] / off[key]:.2f} / {nv[key] / off[key]:.2f}')
 
 raw = by[("raw-member-write", "raw")]["bw"]
 print()
