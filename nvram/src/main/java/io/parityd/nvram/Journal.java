@@ -319,7 +319,7 @@ public final class Journal implements Closeable {
     private void sync(long through) throws IOException {
         synchronized (headerLock) {
             checkUsable();
-            writeHeaderLocked(retiredThrough);
+            writeHeaderLocked(header.retiredThrough());
             forceLocked();
             provenDurable = Math.max(provenDurable, through);
         }
@@ -338,7 +338,9 @@ public final class Journal implements Closeable {
         // a non-volatile placement makes appends durable as they complete; otherwise only a sync does
         long durable = options.nonVolatile() ? commit.appendedThrough() : provenDurable;
         try {
-            Header next = header.withMarks(retired, durable);
+            // the marks only rise: a retire may have written a higher mark than its field shows yet
+            Header next = header.withMarks(Math.max(retired, header.retiredThrough()),
+                    Math.max(durable, header.durableThrough()));
             store.writeHeader(next);
             header = next;
         } catch (RuntimeException | InternalError e) {

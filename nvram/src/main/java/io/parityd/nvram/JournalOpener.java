@@ -107,14 +107,16 @@ final class JournalOpener {
     }
 
     private JournalStore openStore(boolean wasClean) throws JournalException {
+        if (!looksLikeJournal()) {
+            // never let Chronicle "recover" a file that is not ours: it would write to it
+            throw new JournalException(NOT_A_JOURNAL, "file " + path + " is not a parityd journal: it lacks"
+                    + " the journal map's header (a journal cut short looks the same). Check the path; if it is this"
+                    + " array's journal, restore it, or move it away and start with --discard-journal");
+        }
         try {
             return wasClean ? JournalStore.openClean(path, options.capacityBytes())
                     : JournalStore.recover(path, options.capacityBytes());
         } catch (IOException | RuntimeException | InternalError e) {
-            if (!looksLikeJournal()) {
-                throw new JournalException(NOT_A_JOURNAL, "file " + path + " is not a parityd journal (Chronicle Map"
-                        + " cannot open it: " + e + "); check the path", e);
-            }
             if (options.discard()) {
                 LOG.warn("journal {}: Chronicle Map cannot open it: {}", path, e.toString());
                 return null;
@@ -196,7 +198,7 @@ final class JournalOpener {
         if (header.capacity() != options.capacityBytes()) {
             LOG.info("journal {}: capacity {} -> {} bytes; recreating the empty file", path, header.capacity(),
                     options.capacityBytes());
-            return fresh(header.journalUuid(), null);
+            return fresh(header.journalUuid(), null, true);
         }
         long next = Math.max(header.retiredThrough(), header.durableThrough()) + 1;
         RecoveryPlan plan = new RecoveryPlan(true, List.of(), 0, header.retiredThrough(), header.durableThrough(),
@@ -229,8 +231,12 @@ final class JournalOpener {
         return handOver(now, plan, act.log(), act.heldBytes());
     }
 
-    /** A new, empty journal file in place of whatever was there. */
     private Opened fresh(UUID journalUuid, String why) throws IOException {
+        return fresh(journalUuid, why, false);
+    }
+
+    /** A new, empty journal file in place of whatever was there; {@code clean} if the old one closed cleanly. */
+    private Opened fresh(UUID journalUuid, String why, boolean clean) throws IOException {
         if (why != null) {
             LOG.warn("journal {}: starting a new journal: {}", path, why);
         }
@@ -247,7 +253,7 @@ final class JournalOpener {
         h = h.withMarks(0, 0);
         store.writeHeader(h); // both copies valid from the start
         forceUnlessNonVolatile();
-        RecoveryPlan plan = new RecoveryPlan(false, List.of(), 0, 0, 0, 1, List.of());
+        RecoveryPlan plan = new RecoveryPlan(clean, List.of(), 0, 0, 0, 1, List.of());
         return handOver(h, plan, List.of(), 0);
     }
 
