@@ -3,9 +3,12 @@ package io.parityd.nvram;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The write journal (DESIGN.md "NVRAM"): a Chronicle Map persisted to a file, one record per
@@ -35,11 +38,69 @@ import java.util.concurrent.CompletableFuture;
  * last sync it syncs at once, covering every append completed by then (LMAX end-of-batch: the
  * batch is whatever arrived while the previous sync ran, never a timer).
  *
+ * <p>Futures complete on the thread that made them complete (the sync thread for
+ * {@link #whenDurable}, a retiring thread for {@link #reserve}): chain work that blocks with an
+ * {@code ...Async} stage.
+ *
  * <p>Thread safety: every method may be called from any thread.
  */
 public final class Journal implements Closeable {
 
-    private Journal() {
+    private final JournalOptions options;
+    private final Path path;
+    private final JournalStore store;
+    private final FileChannel lock;
+    private final UUID uuid;
+    private final RecoveryPlan plan;
+    private final long capacity;
+    private final Room room;
+    private final RequestLog log;
+    private final SeqPrefix applied;
+    private final GroupCommit commit;
+    private final ThreadLocal<Appender> appenders = ThreadLocal.withInitial(Appender::new);
+
+    /** Serializes header writes and the syncs that follow them (group commit, retire, clean close). */
+    private final Object headerLock = new Object();
+    private Header header;
+    /** The highest sequence number a completed sync covered: what the next header may claim. */
+    private long provenDurable;
+
+    private final Object retireLock = new Object();
+    private volatile long retiredThrough;
+
+    private final AtomicLong heldRecords = new AtomicLong();
+    private final LongAdder appendedRecords = new LongAdder();
+    private final AtomicLong syncs = new AtomicLong();
+    private final AtomicLong syncNanos = new AtomicLong();
+    private volatile long lastSyncNanos;
+    private volatile IOException failure;
+    private volatile boolean closed;
+    private volatile RuntimeException appendFault;
+
+    private Journal(JournalOptions options, Opened opened) {
+        this.options = options;
+        this.path = options.path();
+        this.store = opened.store();
+        this.lock = opened.lock();
+        this.header = opened.header();
+        this.uuid = header.journalUuid();
+        this.plan = opened.plan();
+        this.capacity = header.capacity();
+        this.retiredThrough = header.retiredThrough();
+        this.provenDurable = header.durableThrough();
+        long last = plan.nextSeq() - 1;
+        this.room = new Room(capacity, JournalStore.recordsCap(capacity));
+        this.log = new RequestLog(plan.nextSeq());
+        long records = 0;
+        for (long[] r : opened.log()) {
+            log.add(r[0], r[1], Math.toIntExact(r[2]), r[3] != 0);
+            records += r[1] - r[0] + 1;
+        }
+        room.take(opened.heldBytes(), records);
+        heldRecords.set(records);
+        // numbers from before this open count as applied: redoing the plan is the caller's, then it retires
+        this.applied = new SeqPrefix(last);
+        this.commit = new GroupCommit(last, options.nonVolatile(), this::sync);
     }
 
     /**
@@ -47,41 +108,56 @@ public final class Journal implements Closeable {
      * {@link #plan()}. Refusals follow the table in {@link JournalFormat}.
      */
     public static Journal open(JournalOptions options) throws JournalException {
-        throw new UnsupportedOperationException("not yet");
+        return new Journal(options, JournalOpener.open(options));
     }
 
     /** The file. */
     public Path path() {
-        throw new UnsupportedOperationException("not yet");
+        return path;
     }
 
     /** This journal's identity; the superblocks record it while the array runs through it. */
     public UUID uuid() {
-        throw new UnsupportedOperationException("not yet");
+        return uuid;
     }
 
     /** What the file held at open; redo it before serving, then {@link #retire} through its last seq. */
     public RecoveryPlan plan() {
-        throw new UnsupportedOperationException("not yet");
+        return plan;
     }
 
     /** The data of a pending WRITE (or PREIMAGE) of the plan, pieces joined; read-only. */
     public ByteBuffer readData(PendingRequest request) throws IOException {
-        throw new UnsupportedOperationException("not yet");
+        checkUsable();
+        if (!Recovery.carriesData(request.kind())) {
+            return ByteBuffer.allocate(0).asReadOnlyBuffer();
+        }
+        ByteBuffer data = ByteBuffer.allocate(Math.toIntExact(request.length()));
+        for (long seq = request.firstSeq(); seq <= request.lastSeq(); seq++) {
+            ByteBuffer raw = store.get(seq);
+            RecordHeader.Checked c = raw == null ? null : RecordHeader.check(seq, raw);
+            if (c == null || !c.sound()) {
+                throw new IOException("journal " + path + ": record " + seq + " of the request at " + request.firstSeq()
+                        + (c == null ? " is gone (retired?)" : " is damaged: " + c.problem()));
+            }
+            data.put(raw.slice(JournalFormat.RECORD_HEADER_BYTES, c.header().dataLength()));
+        }
+        return data.flip().asReadOnlyBuffer();
     }
 
     /** Completes when {@code bytes} of data fit; FIFO among waiters. Never fails except on close. */
     public CompletableFuture<Void> reserve(int bytes) {
-        throw new UnsupportedOperationException("not yet");
+        return room.reserve(bytes);
     }
 
     /** True while reservations wait for room. {@code listener} runs (on any thread) whenever that changes. */
     public boolean saturated() {
-        throw new UnsupportedOperationException("not yet");
+        return room.saturated();
     }
 
+    /** The listener runs outside the journal's locks; it should read {@link #saturated()} for the new state. */
     public void onSaturationChange(Runnable listener) {
-        throw new UnsupportedOperationException("not yet");
+        room.onChange(listener);
     }
 
     /**
@@ -90,47 +166,111 @@ public final class Journal implements Closeable {
      * does, nothing after it becomes durable.
      */
     public Ticket begin(int dataBytes) {
-        throw new UnsupportedOperationException("not yet");
+        if (dataBytes < 0) {
+            throw new IllegalArgumentException("negative request size: " + dataBytes);
+        }
+        int pieces = JournalFormat.piecesFor(dataBytes);
+        long first = log.begin(pieces, dataBytes);
+        return new Ticket(first, first + pieces - 1, dataBytes);
     }
 
     /**
      * Writes the ticket's records: {@code data} (its remaining bytes, exactly the ticket's
      * {@code bytes}; null for no data) split into pieces. Does not sync. Leaves {@code data}'s
-     * position unchanged.
+     * position unchanged. WRITE and PREIMAGE carry data and their {@code length} is its size;
+     * TRIM and WRITE_ZEROES carry none.
      *
      * @throws IOException if a record cannot be written; the journal is poisoned then
      */
     public void append(Ticket ticket, RecordKind kind, long offset, long length, int flags, long aux, ByteBuffer data)
             throws IOException {
-        throw new UnsupportedOperationException("not yet");
+        checkUsable();
+        checkShape(ticket, kind, length, data);
+        try {
+            RuntimeException fault = appendFault;
+            if (fault != null) {
+                throw fault;
+            }
+            appenders.get().append(store, ticket, kind.code(), offset, length, flags, aux, data);
+        } catch (RuntimeException | InternalError e) {
+            throw poison("appending record(s) " + ticket.firstSeq() + ".." + ticket.lastSeq(), e);
+        }
+        appendedRecords.add(ticket.pieces());
+        heldRecords.addAndGet(ticket.pieces());
+        commit.appended(ticket.firstSeq(), ticket.lastSeq());
+    }
+
+    private static void checkShape(Ticket ticket, RecordKind kind, long length, ByteBuffer data) {
+        int carried = data == null ? 0 : data.remaining();
+        if (carried != ticket.bytes()) {
+            throw new IllegalArgumentException("the ticket is for " + ticket.bytes() + " bytes, the data has " + carried);
+        }
+        if (Recovery.carriesData(kind) ? length != ticket.bytes() : ticket.bytes() != 0) {
+            throw new IllegalArgumentException(kind + " of length " + length + " with " + ticket.bytes()
+                    + " bytes of data: WRITE and PREIMAGE carry exactly their length, TRIM and WRITE_ZEROES none");
+        }
     }
 
     /** Completes when every record up to {@code seq} is durable; fails if the journal is poisoned or closed. */
     public CompletableFuture<Void> whenDurable(long seq) {
-        throw new UnsupportedOperationException("not yet");
+        if (closed) {
+            return CompletableFuture.failedFuture(new IOException("journal " + path + " closed"));
+        }
+        return commit.whenDurable(seq);
     }
 
     /** The ticket's request is on the members (written, maybe not synced). */
     public void applied(Ticket ticket) {
-        throw new UnsupportedOperationException("not yet");
+        applied.mark(ticket.firstSeq(), ticket.lastSeq());
     }
 
-    /** The highest S such that every request with a sequence number up to S was {@link #applied} (or retired). */
+    /**
+     * The highest S such that every request with a sequence number up to S was {@link #applied} (or retired).
+     * Sequence numbers from before this open count as applied: the plan is the caller's to redo first.
+     */
     public long appliedThrough() {
-        throw new UnsupportedOperationException("not yet");
+        return applied.through();
     }
 
     /**
      * Forgets every record up to {@code seq}, which the caller has made durable on the members:
      * makes the retired mark durable first, then removes the records and releases their room.
-     * Blocking. No-op if already retired that far.
+     * Blocking. No-op if already retired that far. A {@code seq} inside a request retires up to
+     * the request before it.
+     *
+     * @throws IllegalArgumentException if {@code seq} is past {@link #appliedThrough()}
      */
     public void retire(long seq) throws IOException {
-        throw new UnsupportedOperationException("not yet");
+        checkUsable();
+        if (seq > appliedThrough()) {
+            throw new IllegalArgumentException("cannot retire through " + seq + ": requests are applied only through "
+                    + appliedThrough());
+        }
+        RequestLog.Cut cut;
+        synchronized (retireLock) {
+            long from = retiredThrough;
+            cut = log.peek(seq, from);
+            if (cut.through() <= from) {
+                return;
+            }
+            writeHeaderAndSync(cut.through());
+            try {
+                for (long s = from + 1; s <= cut.through(); s++) {
+                    store.remove(s);
+                }
+            } catch (RuntimeException | InternalError e) {
+                throw poison("removing retired records", e);
+            }
+            log.pop(cut);
+            retiredThrough = cut.through();
+            heldRecords.addAndGet(-cut.records());
+        }
+        room.release(cut.bytes(), cut.records());
     }
 
     public JournalStats stats() {
-        throw new UnsupportedOperationException("not yet");
+        return new JournalStats(heldRecords.get(), room.usedBytes(), capacity, room.waiting(), syncs.get(),
+                syncNanos.get(), lastSyncNanos, appendedRecords.sum(), retiredThrough);
     }
 
     /**
@@ -140,7 +280,22 @@ public final class Journal implements Closeable {
      * @throws IllegalStateException if records remain
      */
     public void closeClean() throws IOException {
-        throw new UnsupportedOperationException("not yet");
+        if (closed) {
+            return;
+        }
+        long held = heldRecords.get();
+        if (held > 0) {
+            throw new IllegalStateException("journal " + path + " still holds " + held + " record(s) (retired through "
+                    + retiredThrough + "): redo and retire them before a clean close");
+        }
+        checkUsable();
+        commit.stop();
+        writeHeaderAndSync(retiredThrough);
+        closed = true;
+        IOException why = new IOException("journal " + path + " closed");
+        commit.fail(why);
+        room.close(why);
+        Closing.closeAll(store::close, () -> JournalFiles.writeCleanMarker(path, uuid), lock::close);
     }
 
     /**
@@ -149,6 +304,103 @@ public final class Journal implements Closeable {
      */
     @Override
     public void close() throws IOException {
-        throw new UnsupportedOperationException("not yet");
+        if (closed) {
+            return;
+        }
+        closed = true;
+        commit.stop();
+        IOException why = new IOException("journal " + path + " closed");
+        commit.fail(why);
+        room.close(why);
+        Closing.closeAll(store::close, lock::close);
+    }
+
+    /** The group commit's sync: a header claiming what the previous sync proved, then the sync. */
+    private void sync(long through) throws IOException {
+        synchronized (headerLock) {
+            checkUsable();
+            writeHeaderLocked(header.retiredThrough());
+            forceLocked();
+            provenDurable = Math.max(provenDurable, through);
+        }
+    }
+
+    private void writeHeaderAndSync(long retired) throws IOException {
+        synchronized (headerLock) {
+            writeHeaderLocked(retired);
+            if (!options.nonVolatile()) {
+                forceLocked();
+            }
+        }
+    }
+
+    private void writeHeaderLocked(long retired) throws IOException {
+        // a non-volatile placement makes appends durable as they complete; otherwise only a sync does
+        long durable = options.nonVolatile() ? commit.appendedThrough() : provenDurable;
+        try {
+            // the marks only rise: a retire may have written a higher mark than its field shows yet
+            Header next = header.withMarks(Math.max(retired, header.retiredThrough()),
+                    Math.max(durable, header.durableThrough()));
+            store.writeHeader(next);
+            header = next;
+        } catch (RuntimeException | InternalError e) {
+            throw poison("writing the header", e);
+        }
+    }
+
+    private void forceLocked() throws IOException {
+        long start = System.nanoTime();
+        try {
+            store.force();
+            options.syncHook().synced(path);
+        } catch (IOException | RuntimeException e) {
+            throw poison("syncing", e); // never retried: the kernel may have dropped the dirty pages
+        }
+        long took = System.nanoTime() - start;
+        syncs.incrementAndGet();
+        syncNanos.addAndGet(took);
+        lastSyncNanos = took;
+    }
+
+    /** Marks the journal failed: it no longer knows what it holds, so everything after fails. */
+    private IOException poison(String doing, Throwable cause) {
+        IOException io = new IOException("journal " + path + " failed " + doing + ": " + cause, cause);
+        synchronized (this) {
+            if (failure == null) {
+                failure = io;
+            }
+        }
+        commit.fail(failure);
+        return io;
+    }
+
+    private void checkUsable() throws IOException {
+        IOException f = failure;
+        if (f != null) {
+            throw new IOException(f.getMessage(), f);
+        }
+        if (closed) {
+            throw new IOException("journal " + path + " closed");
+        }
+    }
+
+    /** Test hook: every later append fails with {@code fault} while it is set. */
+    void injectAppendFault(RuntimeException fault) {
+        appendFault = fault;
+    }
+
+    /** Test hook: stores {@code bytes} as the value at {@code key}, bypassing every check. */
+    void putRaw(long key, ByteBuffer bytes) {
+        store.put(key, StoredValue.of(bytes.duplicate(), null));
+    }
+
+    /** Test hook: removes the value at {@code key}. */
+    void removeRaw(long key) {
+        store.remove(key);
+    }
+
+    /** Test hook: the stored bytes at {@code key}, or null. */
+    ByteBuffer getRaw(long key) {
+        return store.get(key);
     }
 }

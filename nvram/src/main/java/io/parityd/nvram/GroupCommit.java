@@ -1,0 +1,154 @@
+package io.parityd.nvram;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.PriorityQueue;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Durability of appended records (Journal "Group commit"): tracks the contiguous appended prefix,
+ * and one thread syncs whenever it has moved past what the last sync covered, at the end of each
+ * batch (LMAX end-of-batch: the batch is whatever arrived while the previous sync ran). With a
+ * non-volatile placement there is no thread: the prefix is durable as soon as it is appended.
+ * A sync that fails fails everything after it; it is never retried.
+ */
+final class GroupCommit {
+
+    /** Makes the file durable through {@code through} (header write, force, hook). */
+    interface Syncer {
+        void sync(long through) throws IOException;
+    }
+
+    private record Waiter(long seq, CompletableFuture<Void> future) {
+    }
+
+    private final SeqPrefix appended;
+    private final Syncer syncer;
+    private final PriorityQueue<Waiter> waiters = new PriorityQueue<>((a, b) -> Long.compare(a.seq, b.seq));
+    private final Thread thread;
+    private volatile long durable;
+    private IOException failure;
+    private boolean stopping;
+
+    GroupCommit(long through, boolean nonVolatile, Syncer syncer) {
+        this.appended = new SeqPrefix(through);
+        this.durable = through;
+        this.syncer = syncer;
+        if (nonVolatile) {
+            thread = null;
+        } else {
+            thread = new Thread(this::run, "parityd-journal-sync");
+            thread.setDaemon(true);
+            thread.start();
+        }
+    }
+
+    long appendedThrough() {
+        return appended.through();
+    }
+
+    long durableThrough() {
+        return durable;
+    }
+
+    /** Records {@code [first, last]} are in the map. */
+    void appended(long first, long last) {
+        long before = appended.through();
+        long after = appended.mark(first, last);
+        if (after == before) {
+            return;
+        }
+        if (thread == null) {
+            completeThrough(after);
+        } else {
+            synchronized (this) {
+                notifyAll();
+            }
+        }
+    }
+
+    CompletableFuture<Void> whenDurable(long seq) {
+        CompletableFuture<Void> future = new CompletableFuture<>();
+        synchronized (this) {
+            if (failure != null) {
+                future.completeExceptionally(failure);
+            } else if (seq <= durable) {
+                future.complete(null);
+            } else {
+                waiters.add(new Waiter(seq, future));
+            }
+        }
+        return future;
+    }
+
+    private void run() {
+        while (true) {
+            synchronized (this) {
+                while (!stopping && appended.through() <= durable) {
+                    try {
+                        wait();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                }
+                if (stopping) {
+                    return;
+                }
+            }
+            long through = appended.through();
+            try {
+                syncer.sync(through);
+            } catch (IOException | RuntimeException e) {
+                fail(new IOException("journal sync failed: " + e.getMessage(), e));
+                return;
+            }
+            completeThrough(through);
+        }
+    }
+
+    private void completeThrough(long through) {
+        List<Waiter> done = new ArrayList<>();
+        synchronized (this) {
+            if (through <= durable || failure != null) {
+                return;
+            }
+            durable = through;
+            while (!waiters.isEmpty() && waiters.peek().seq <= through) {
+                done.add(waiters.poll());
+            }
+        }
+        done.forEach(w -> w.future.complete(null));
+    }
+
+    /** Fails every waiting and later {@link #whenDurable}; the first failure is the one kept. */
+    void fail(IOException why) {
+        List<Waiter> failed;
+        synchronized (this) {
+            if (failure == null) {
+                failure = why;
+            }
+            failed = new ArrayList<>(waiters);
+            waiters.clear();
+            stopping = true;
+            notifyAll();
+        }
+        failed.forEach(w -> w.future.completeExceptionally(why));
+    }
+
+    /** Stops the thread, letting a sync under way finish. */
+    void stop() {
+        synchronized (this) {
+            stopping = true;
+            notifyAll();
+        }
+        if (thread != null && thread != Thread.currentThread()) {
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

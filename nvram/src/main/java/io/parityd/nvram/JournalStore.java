@@ -1,0 +1,124 @@
+package io.parityd.nvram;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import net.openhft.chronicle.map.ChronicleMap;
+import net.openhft.chronicle.map.ChronicleMapBuilder;
+
+/**
+ * The journal file: the Chronicle Map holding header copies and records, and a channel on the same
+ * file to make it durable ({@code force(false)}, an fdatasync, which on Linux also writes the
+ * file's dirty mapped pages). Knows the key layout, not what the records mean.
+ */
+final class JournalStore implements Closeable {
+
+    /**
+     * The file is sized for at least this much data, so that one request of the largest size NBD
+     * clients send (32 MiB), admitted alone into a small journal, still fits.
+     */
+    static final long SIZING_FLOOR_BYTES = 32L << 20;
+
+    private final Path path;
+    private final ChronicleMap<Long, StoredValue> map;
+    private final FileChannel channel;
+
+    private JournalStore(Path path, ChronicleMap<Long, StoredValue> map, FileChannel channel) {
+        this.path = path;
+        this.map = map;
+        this.channel = channel;
+    }
+
+    /** A new, empty file (any old one must be gone). */
+    static JournalStore create(Path path, long capacity) throws IOException {
+        return wrap(path, builder(capacity).createPersistedTo(path.toFile()));
+    }
+
+    /** An existing file after a clean close. */
+    static JournalStore openClean(Path path, long capacity) throws IOException {
+        return wrap(path, builder(capacity).createPersistedTo(path.toFile()));
+    }
+
+    /** An existing file after anything else: Chronicle repairs its own structures first. */
+    static JournalStore recover(Path path, long capacity) throws IOException {
+        return wrap(path, builder(capacity).recoverPersistedTo(path.toFile(), true));
+    }
+
+    private static JournalStore wrap(Path path, ChronicleMap<Long, StoredValue> map) throws IOException {
+        try {
+            return new JournalStore(path, map, FileChannel.open(path, StandardOpenOption.WRITE));
+        } catch (IOException | RuntimeException e) {
+            map.close();
+            throw e;
+        }
+    }
+
+    /** The records the admission limits allow for {@code capacity} bytes: one per 4 KiB, at least 1024. */
+    static long recordsCap(long capacity) {
+        return Math.max(1024, capacity / 4096);
+    }
+
+    private static ChronicleMapBuilder<Long, StoredValue> builder(long capacity) {
+        long sized = Math.max(capacity, SIZING_FLOOR_BYTES);
+        long records = recordsCap(sized);
+        return ChronicleMapBuilder.of(Long.class, StoredValue.class)
+                .name("parityd-journal")
+                .entries(records * 3 / 2)
+                .averageValueSize((double) sized / records + JournalFormat.RECORD_HEADER_BYTES)
+                .valueMarshaller(RecordMarshaller.INSTANCE)
+                .putReturnsNull(true)
+                .removeReturnsNull(true);
+    }
+
+    Path path() {
+        return path;
+    }
+
+    void put(long key, StoredValue value) {
+        map.put(key, value);
+    }
+
+    /** The stored bytes at {@code key}, or null. */
+    ByteBuffer get(long key) {
+        StoredValue v = map.getUsing(key, new StoredValue());
+        return v == null ? null : v.read;
+    }
+
+    void remove(long key) {
+        map.remove(key);
+    }
+
+    /** Every key, in no particular order. */
+    List<Long> keys() {
+        return new ArrayList<>(map.keySet());
+    }
+
+    long size() {
+        return map.longSize();
+    }
+
+    void writeHeader(Header header) {
+        map.put(JournalFormat.headerKey(header.generation()), StoredValue.of(header.encode(), null));
+    }
+
+    Header.Decoded headerCopy(long key) {
+        return Header.decode(get(key));
+    }
+
+    /** Makes every change so far durable: fdatasync of the file, mapped pages included. */
+    void force() throws IOException {
+        channel.force(false);
+    }
+
+    @Override
+    public void close() throws IOException {
+        try (FileChannel c = channel) {
+            map.close();
+        }
+    }
+}
