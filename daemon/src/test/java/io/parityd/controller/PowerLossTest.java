@@ -45,7 +45,7 @@ class PowerLossTest {
     private static final int CHUNK = 4096;
     private static final int STRIPES = 64;
     private static final int BLOCK = 4096;
-    private static final int MEMBERS = 4;
+    private static final int MEMBERS = 6;
 
     @TempDir
     Path dir;

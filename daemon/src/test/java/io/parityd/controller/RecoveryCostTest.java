@@ -42,8 +42,8 @@ class RecoveryCostTest {
 
     @Test
     void shouldReplayTheSamePendingSetOnASmallAndAHugeVolumeAlike() throws Exception {
-        Figures small = measure("small", 512L << 20);
-        Figures huge = measure("huge", 512L << 30);
+        Figures small = measure("small", (512L << 20) + (1 << 20)); // 1 MiB of superblocks on each
+        Figures huge = measure("huge", (512L << 30) + (1 << 20));
         assertThat(huge.volumeSize).isGreaterThanOrEqualTo(1L << 40);
         assertThat(huge.report.stripesResynced()).isEqualTo(small.report.stripesResynced());
         assertThat(huge.report.requestsReplayed()).isEqualTo(small.report.requestsReplayed()).isEqualTo(PENDING);
