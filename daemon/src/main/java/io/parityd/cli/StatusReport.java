@@ -52,7 +52,7 @@ final class StatusReport {
     /** {@code /srv/vol0.nvram, 1.2 MiB of 256.0 MiB in use (3 records)}, or why there is none. */
     static String journal(ArrayStatus.JournalStatus j) {
         if (j == null) {
-            return "none (--no-journal): an unclean stop forces a full resync";
+            return "none (--no-journal)";
         }
         String line = j.path() + ", " + Sizes.format(j.usedBytes()) + " of " + Sizes.format(j.capacity()) + " in use ("
                 + j.records() + (j.records() == 1 ? " record" : " records") + ")"

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.parityd.admin.ArrayStatus.MemberStatus;
 import io.parityd.admin.ArrayStatus.ScrubResult;
@@ -23,7 +24,8 @@ class StatusJsonTest {
             List.of(new MemberStatus(0, "/m0", "active", null), new MemberStatus(1, null, "missing", "not found at start"),
                     new MemberStatus(2, "/m9", "rebuilding", null)),
             List.of("/s0"), List.of(new TaskStatus("rebuild", "/m9", 3, 10, 1.5e7, 12, 0)), "nbd://127.0.0.1:10809/vol0",
-            new ScrubResult("check", 10, 10, 2, 0, Instant.parse("2026-11-25T01:30:00Z")));
+            new ScrubResult("check", 10, 10, 2, 0, Instant.parse("2026-11-25T01:30:00Z")),
+            new ArrayStatus.JournalStatus("/j.nvram", false, 256L << 20, 8192, 2, 0, 17, 3, 1, 4, 15));
 
     @Test
     void shouldWriteTheDocumentedFieldNames() throws Exception {
@@ -35,7 +37,10 @@ class StatusJsonTest {
                             {"slot":2,"path":"/m9","state":"rebuilding","reason":null}],
                  "spares":["/s0"],
                  "tasks":[{"kind":"rebuild","target":"/m9","done":3,"total":10,"bytesPerSecond":1.5E7,"etaSeconds":12,"mismatches":0}],
-                 "lastScrub":{"kind":"check","done":10,"total":10,"mismatches":2,"repaired":0,"finished":"2026-11-25T01:30:00Z"}}
+                 "lastScrub":{"kind":"check","done":10,"total":10,"mismatches":2,"repaired":0,"finished":"2026-11-25T01:30:00Z"},
+                 "journal":{"path":"/j.nvram","nonVolatile":false,"capacity":268435456,"usedBytes":8192,"records":2,
+                            "waiting":0,"syncs":17,"replayedRequests":3,"droppedRecords":1,"stripesResynced":4,
+                            "recoveryMillis":15}}
                 """;
         // compared as parsed text: a script sees the text, not which Java number type wrote it
         assertThat(JSON.readTree(JSON.writeValueAsString(StatusJson.toJson(STATUS)))).isEqualTo(JSON.readTree(expected));
@@ -56,5 +61,8 @@ class StatusJsonTest {
         JsonNode textSize = StatusJson.toJson(STATUS).put("size", "big");
         assertThatThrownBy(() -> StatusJson.fromJson(textSize)).hasMessage("status field 'size' is not a whole number");
         assertThatThrownBy(() -> StatusJson.fromJson(JSON.readTree("[]"))).hasMessage("'status' is not a JSON object");
+        ObjectNode badJournal = StatusJson.toJson(STATUS);
+        ((ObjectNode) badJournal.get("journal")).put("nonVolatile", "no");
+        assertThatThrownBy(() -> StatusJson.fromJson(badJournal)).hasMessage("status field 'nonVolatile' is not true or false");
     }
 }
