@@ -148,6 +148,21 @@ public final class SingleProcessService implements AutoCloseable {
         return false;
     }
 
+    /** Creates the default journal's directory (owner-only) if it is missing; an explicit --nvram's must exist. */
+    private static void createStateDirectory(Path dir) throws ArrayException {
+        if (dir == null || java.nio.file.Files.isDirectory(dir)) {
+            return;
+        }
+        try {
+            java.nio.file.Files.createDirectories(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+            log.info("created {} for the write journal", dir);
+        } catch (IOException e) {
+            throw new ArrayException("cannot create " + dir + " for the write journal: " + e,
+                    "create it, run as a user who may, or choose the journal's place with --nvram");
+        }
+    }
+
     /** Opens the journal settings ask for, or returns null under {@code --no-journal}. */
     private static Journal openJournal(AssembledArray array, JournalSettings settings) throws ArrayException {
         if (!settings.enabled()) {
@@ -156,7 +171,11 @@ public final class SingleProcessService implements AutoCloseable {
             return null;
         }
         ArrayGeometry g = array.geometry();
-        Path path = settings.path() != null ? settings.path() : JournalSettings.defaultPath(g.name(), array.memberPaths());
+        Path path = settings.path();
+        if (path == null) {
+            path = JournalSettings.defaultPath(g.name(), array.memberPaths());
+            createStateDirectory(path.getParent()); // systemd's StateDirectory= does this; a manual start as root too
+        }
         UUID expected = array.shutDownCleanly() || settings.discard() ? null : array.journalUuid().orElse(null);
         JournalOptions options = new JournalOptions(path, g.arrayUuid(), g.name(), expected, settings.capacity(),
                 settings.nonVolatile(), settings.discard(), JournalOptions.SyncHook.NONE);

@@ -31,6 +31,27 @@ class FioVerifyIT extends DaemonTestBase {
         Arrays.assertParityClean(members);
     }
 
+    /**
+     * A journal of 1 MiB under writes of up to 1 MiB at queue depth 16: the journal is full most of
+     * the time, so the front keeps pausing reads (backpressure). No client sees an error, and
+     * everything verifies.
+     */
+    @Test
+    void shouldSlowClientsDownNotFailThemWhenTheJournalIsFull() throws Exception {
+        Tools.require("fio", "fio");
+        List<Path> members = Arrays.members(dir, 4);
+        Arrays.create("full", "33M", members, "--chunk", "16K");
+        daemon = Arrays.serve(dir.resolve("parityd.log"), members, "--nvram-size", "1M");
+
+        String mixed = Parityd.check(fio(daemon.uri(), "randwrite", "4k/40:64k/30:256k/20:1m/10", "16"), Duration.ofMinutes(5));
+        assertThat(mixed).contains("\"error\" : 0");
+        assertThat(daemon.log()).as("backpressure engaged").contains("pausing reads from").contains("is full")
+                .contains("resuming reads");
+
+        assertThat(daemon.terminate(Duration.ofSeconds(60))).isZero();
+        Arrays.assertParityClean(members);
+    }
+
     private static List<String> fio(String uri, String rw, String blockSizes, String iodepth) {
         List<String> cmd = new ArrayList<>(List.of("fio", "--name=verify", "--ioengine=nbd", "--uri=" + uri,
                 "--rw=" + rw, "--iodepth=" + iodepth, "--size=100%", "--io_size=192m",

@@ -32,7 +32,7 @@ class JournalRefusalIT extends DaemonTestBase {
         assertThat(examine(members)).as("still dirty").contains("state:      dirty");
 
         daemon = Arrays.serve(dir.resolve("discard.log"), members, "--discard-journal");
-        assertThat(daemon.log()).contains("is being discarded as asked").contains("resyncing every stripe");
+        assertThat(daemon.log()).contains("is being discarded as asked").contains("every stripe is resynced");
         assertThat(daemon.terminate(Duration.ofSeconds(60))).isZero();
         daemon = null;
     }

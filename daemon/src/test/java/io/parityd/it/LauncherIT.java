@@ -52,7 +52,10 @@ class LauncherIT extends DaemonTestBase {
             assertThat(c.read(1 << 20, 4096)).isEqualTo(block);
         }
         assertThat(daemon.terminate(Duration.ofSeconds(60))).isZero();
-        assertThat(Files.list(demoDir)).hasSize(5);
+        assertThat(Files.list(demoDir).map(f -> f.getFileName().toString()))
+                .as("five members and the journal (with its clean marker and lock file), nothing else")
+                .containsExactlyInAnyOrder("member-0.img", "member-1.img", "member-2.img", "member-3.img", "member-4.img",
+                        "demo.nvram", "demo.nvram.clean", "demo.nvram.lock");
     }
 
     @Test

@@ -35,7 +35,8 @@ class RawDeviceIT extends DaemonTestBase {
         Parityd.Result created = Parityd.run(create.toArray(String[]::new));
         assertThat(created.exitCode()).as(created.all()).isZero();
 
-        daemon = Arrays.serve(dir.resolve("parityd.log"), devices);
+        // Block devices have no directory beside them: the journal goes to the test's own.
+        daemon = Arrays.serve(dir.resolve("parityd.log"), devices, "--nvram", dir.resolve("raw.nvram").toString());
         Admin admin = new Admin(Arrays.adminSocket(dir.resolve("parityd.log")));
         KnownData known = new KnownData(41);
         known.write(daemon.uri(), "raw");

@@ -41,10 +41,24 @@ final class JournalOpener {
             opener.abandon(e);
             throw e;
         } catch (IOException e) {
-            JournalException je = new JournalException(IO, "journal " + options.path() + ": " + e.getMessage(), e);
+            JournalException je = new JournalException(IO, "journal " + options.path() + ": " + describe(e), e);
             opener.abandon(je);
             throw je;
         }
+    }
+
+    /** What went wrong, in words: NIO's exceptions carry only the path as their message. */
+    static String describe(IOException e) {
+        if (e instanceof java.nio.file.NoSuchFileException) {
+            return "no such file or directory: " + e.getMessage();
+        }
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied: " + e.getMessage();
+        }
+        if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) {
+            return f.getFile() + ": " + f.getReason();
+        }
+        return e.getMessage();
     }
 
     private Opened run() throws JournalException, IOException {
