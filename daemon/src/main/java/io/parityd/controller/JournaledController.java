@@ -1,5 +1,7 @@
 package io.parityd.controller;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.parityd.block.BlockDevice;
 import io.parityd.nvram.Journal;
 import io.parityd.nvram.JournalFormat;
@@ -12,6 +14,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -23,25 +26,32 @@ import org.slf4j.LoggerFactory;
  * step can be redone and parity never lies afterwards.
  *
  * <pre>
- *  front ──► reserve room ──► seqs + range registered ──► records appended ──► durable (group commit)
- *                (waits while the journal is full)       (I/O thread)             │
- *                                                   earlier overlapping writes done┤
- *                                                                                  ▼
- *  front ◄── reply ◄── applied in the journal ◄── data and parity written to the members (I/O thread)
+ *  front ──► reserve room ──► seqs + range registered ──► record appended ──► reply to the client
+ *              (waits while the journal is full)          (I/O thread)         (FUA: once durable)
+ *                                                              │
+ *                              durable (group commit) and earlier overlapping writes done
+ *                                                              ▼
+ *                      data and parity written to the members (I/O thread) ──► applied ──► retired later
  * </pre>
  *
- * <p><b>FUA.</b> A request's journal record is durable before it reaches any member, and recovery
- * redoes it after any crash, so the record is what makes a FUA write durable; the members are
- * written without FUA and synced in the background. Likewise a FLUSH is satisfied for every
- * completed write by the journal alone; it also syncs the members and retires their records,
- * which is what keeps the journal short.
+ * <p><b>When a write is answered.</b> Like a controller with a battery-backed write cache: once
+ * its record is in the journal. The journal is a memory-mapped file, so from that moment the
+ * write survives a crash of this process (kill -9 included) and is redone at the next start. It
+ * survives a power loss once the journal's sync covers it, which is what FUA waits for, and what
+ * a FLUSH waits for on behalf of every write answered before it (NBD's and the kernel's
+ * contract: without FLUSH or FUA a disk may lose a written block at power loss, never a flushed
+ * one). Members are only ever written after the sync, so a power loss can never leave them with a
+ * write the journal cannot redo. A read waits for earlier overlapping writes to reach the
+ * volume, so it always sees what was acknowledged.
+ *
+ * <p><b>Failures after the reply.</b> A write the volume then fails (more members lost than the
+ * level carries) cannot be reported to its client any more; it is logged, and the next FLUSH
+ * fails with EIO, as Linux reports a failed write-back at fsync.
  *
  * <p><b>Retiring.</b> Records leave only after the members were synced with them on
- * ({@link #retireNow()}): at a FLUSH, at close, and from a background thread when the journal is
- * a quarter full, when requests wait for room, or a second after the last retire — like a
- * filesystem's commit interval, so a crash never leaves more than about a second of writes to redo.
- *
- * <p>Reads go straight to the volume: a write is applied to it before it is acknowledged.
+ * ({@link #retireNow()}): from a background thread when the journal is a quarter full, when
+ * requests wait for room, or a second after the last retire (like a filesystem's commit
+ * interval, so a crash leaves about a second of writes to redo), and at close.
  */
 public final class JournaledController implements Controller {
 
@@ -65,6 +75,10 @@ public final class JournaledController implements Controller {
     private int inFlight;
     private boolean closed;
     private volatile long lastRetireNanos = System.nanoTime();
+    /** The last sequence number given out; a FLUSH waits for the journal to be durable through it. */
+    private long lastBegun;
+    /** A write that failed after its reply, until a FLUSH reports it. */
+    private final AtomicReference<RequestFailedException> writeBackFailure = new AtomicReference<>();
 
     /**
      * @param volume    the volume; still owned (and closed) by the caller
@@ -76,6 +90,7 @@ public final class JournaledController implements Controller {
         this.volume = volume;
         this.journal = journal;
         this.io = new IoPool(ioThreads);
+        this.lastBegun = journal.plan().lastSeq();
         this.retirer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "parityd-retire");
             t.setDaemon(true);
@@ -112,23 +127,35 @@ public final class JournaledController implements Controller {
         return admission;
     }
 
+    /**
+     * Reads wait for earlier overlapping writes to reach the volume: a write is acknowledged once
+     * journaled, possibly before the members have it.
+     */
     @Override
     public CompletableFuture<Void> read(long offset, ByteBuffer dst) {
-        return io.submit(() -> volume.read(dst, offset), "read", offset, dst.remaining());
+        int length = dst.remaining();
+        RangeGate.Entry entry;
+        synchronized (order) {
+            entry = gate.register(offset, length);
+        }
+        CompletableFuture<Void> done = entry.whenClear().thenCompose(v ->
+                io.submit(() -> volume.read(dst, offset), "read", offset, length));
+        done.whenComplete((v, err) -> gate.release(entry));
+        return done;
     }
 
     @Override
     public CompletableFuture<Void> write(long offset, ByteBuffer data, boolean fua) {
         int length = data.remaining();
         return journaled(RecordKind.WRITE, offset, length, fua ? JournalFormat.FLAG_FUA : 0, data,
-                () -> volume.write(data.duplicate(), offset, false), "write");
+                copy -> volume.write(copy, offset, false), "write");
     }
 
     @Override
     public CompletableFuture<Void> writeZeroes(long offset, long length, boolean mayDeallocate, boolean fastOnly,
                                                boolean fua) {
         int flags = (fua ? JournalFormat.FLAG_FUA : 0) | (mayDeallocate ? JournalFormat.FLAG_MAY_DEALLOCATE : 0);
-        IoPool.Op apply = () -> volume.writeZeroes(offset, length, mayDeallocate, false);
+        Apply apply = none -> volume.writeZeroes(offset, length, mayDeallocate, false);
         if (!fastOnly) {
             return journaled(RecordKind.WRITE_ZEROES, offset, length, flags, null, apply, "write-zeroes");
         }
@@ -144,12 +171,32 @@ public final class JournaledController implements Controller {
     @Override
     public CompletableFuture<Void> trim(long offset, long length, boolean fua) {
         return journaled(RecordKind.TRIM, offset, length, fua ? JournalFormat.FLAG_FUA : 0, null,
-                () -> volume.trim(offset, length, false), "trim");
+                none -> volume.trim(offset, length, false), "trim");
     }
 
+    /**
+     * Completes once every write acknowledged before it is durable, which the journal's sync
+     * makes so; the members are synced and records retired in the background. Fails with EIO if
+     * a write acknowledged since the last FLUSH could not be written to the volume.
+     */
     @Override
     public CompletableFuture<Void> flush() {
-        return io.submit(this::retireNow, "flush", 0, 0);
+        long through;
+        synchronized (order) {
+            through = lastBegun;
+        }
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        journal.whenDurable(through).whenComplete((v, err) -> {
+            RequestFailedException lost = writeBackFailure.getAndSet(null);
+            if (err != null) {
+                done.completeExceptionally(IoPool.failure(err, "flush", 0, 0));
+            } else if (lost != null) {
+                done.completeExceptionally(lost);
+            } else {
+                done.complete(null);
+            }
+        });
+        return done;
     }
 
     /**
@@ -190,6 +237,18 @@ public final class JournaledController implements Controller {
         io.close();
         retireNow();
         journal.closeClean();
+    }
+
+    /** Waits until every request taken so far has reached the volume (tests: a quiet point). */
+    void awaitIdle() throws InterruptedException {
+        state.lock();
+        try {
+            while (inFlight > 0) {
+                drained.await();
+            }
+        } finally {
+            state.unlock();
+        }
     }
 
     /** Requests between {@code write} and their reply; for tests and status. */
@@ -246,20 +305,32 @@ public final class JournaledController implements Controller {
         }
     }
 
-    /** One journaled request on its way; completes {@code done} exactly once and leaves once. */
+    /** What a request does to the volume once its record is durable: given its own copy of the data. */
+    @FunctionalInterface
+    private interface Apply {
+        void run(ByteBuffer data) throws IOException;
+    }
+
+    /**
+     * One journaled request on its way. {@code done} (the client's reply) completes once: when the
+     * record is appended (or durable, for FUA), or with the error that stopped it before that. The
+     * request leaves ({@link #exit()}) once: when the volume has it, or it failed.
+     */
     private final class Request {
         final RecordKind kind;
         final long offset;
         final long length;
         final int flags;
         final ByteBuffer data;
-        final IoPool.Op apply;
+        final Apply apply;
         final String what;
         final CompletableFuture<Void> done = new CompletableFuture<>();
         Ticket ticket;
         RangeGate.Entry entry;
+        /** The controller's own copy of the payload: the front reuses its buffer once we reply. */
+        ByteBuf copy;
 
-        Request(RecordKind kind, long offset, long length, int flags, ByteBuffer data, IoPool.Op apply, String what) {
+        Request(RecordKind kind, long offset, long length, int flags, ByteBuffer data, Apply apply, String what) {
             this.kind = kind;
             this.offset = offset;
             this.length = length;
@@ -285,16 +356,33 @@ public final class JournaledController implements Controller {
             synchronized (order) {
                 ticket = journal.begin(bytes);
                 entry = gate.register(offset, length);
+                lastBegun = ticket.lastSeq();
             }
             try {
                 journal.append(ticket, kind, offset, length, flags, 0, data == null ? null : data.duplicate());
-            } catch (IOException | RuntimeException e) {
+                if (data != null) {
+                    copy = PooledByteBufAllocator.DEFAULT.directBuffer(bytes, bytes);
+                    copy.writeBytes(data.duplicate());
+                }
+            } catch (IOException | RuntimeException | OutOfMemoryError e) {
                 fail(e);
                 return;
             }
-            CompletableFuture.allOf(journal.whenDurable(ticket.lastSeq()), entry.whenClear()).whenComplete((v, err) -> {
+            CompletableFuture<Void> durable = journal.whenDurable(ticket.lastSeq());
+            if ((flags & JournalFormat.FLAG_FUA) != 0) {
+                durable.whenComplete((v, err) -> {
+                    if (err != null) {
+                        done.completeExceptionally(IoPool.failure(err, what, offset, length));
+                    } else {
+                        done.complete(null); // FUA: the durable record is what makes the write durable
+                    }
+                });
+            } else {
+                done.complete(null); // in the journal: survives a crash of this process from now on
+            }
+            CompletableFuture.allOf(durable, entry.whenClear()).whenComplete((v, err) -> {
                 if (err != null) {
-                    fail(err); // the journal failed: the member must not be touched
+                    writeBackFailed(err); // the journal failed: the members must not be touched
                 } else {
                     onIo(this::applyToVolume);
                 }
@@ -302,23 +390,18 @@ public final class JournaledController implements Controller {
         }
 
         private void applyToVolume() {
-            Throwable failure = null;
             try {
-                apply.run();
+                apply.run(copy == null ? null : copy.nioBuffer());
             } catch (Throwable e) {
-                failure = e;
+                writeBackFailed(e);
+                return;
+            } finally {
+                // Applied even when the volume failed: it did what it could (a request that loses
+                // redundancy beyond the level fails, and redoing it would fail the same way); a
+                // record that never retired would stop the journal for good.
+                journal.applied(ticket);
             }
-            // Applied even when the volume failed: it did what it could (a request that loses
-            // redundancy beyond the level fails, and redoing it would fail the same way); a record
-            // that never retired would stop the journal for good.
-            journal.applied(ticket);
-            if (failure != null) {
-                fail(failure);
-            } else {
-                gate.release(entry);
-                exit();
-                done.complete(null);
-            }
+            leave();
         }
 
         private void onIo(Runnable step) {
@@ -329,17 +412,38 @@ public final class JournaledController implements Controller {
             }
         }
 
+        /** Failed before the client was answered: the client hears of it. */
         private void fail(Throwable e) {
+            if (done.completeExceptionally(IoPool.failure(e, what, offset, length))) {
+                leave();
+            } else {
+                writeBackFailed(e);
+            }
+        }
+
+        /** Failed after the client was answered: the next FLUSH hears of it, as with a disk's write cache. */
+        private void writeBackFailed(Throwable e) {
+            RequestFailedException f = IoPool.failure(e, what + " (already acknowledged)", offset, length);
+            log.error("{} of {} bytes at offset {} could not be written after it was acknowledged: {};"
+                    + " the next FLUSH fails with EIO", what, length, offset, f.getMessage());
+            writeBackFailure.compareAndSet(null, f);
+            leave();
+        }
+
+        private void leave() {
             if (entry != null) {
                 gate.release(entry);
             }
+            if (copy != null) {
+                copy.release();
+                copy = null;
+            }
             exit();
-            done.completeExceptionally(IoPool.failure(e, what, offset, length));
         }
     }
 
     private CompletableFuture<Void> journaled(RecordKind kind, long offset, long length, int flags, ByteBuffer data,
-                                              IoPool.Op apply, String what) {
+                                              Apply apply, String what) {
         if (!enter()) {
             return CompletableFuture.failedFuture(IoPool.shuttingDown());
         }

@@ -147,11 +147,18 @@ class CrashPointTest {
 
         controller.write(0, ByteBuffer.wrap(model), false).get(10, TimeUnit.SECONDS);
         controller.flush().get(10, TimeUnit.SECONDS);
+        if (controller instanceof JournaledController j) {
+            j.awaitIdle();
+            j.retireNow();
+        }
         // An acknowledged write that no FLUSH covered, away from the interrupted one.
         int ackedAt = 10 * (int) g.stripeDataSize() + 512;
         byte[] acked = random(5000 & ~511, 3);
         controller.write(ackedAt, ByteBuffer.wrap(acked), false).get(10, TimeUnit.SECONDS);
         System.arraycopy(acked, 0, model, ackedAt, acked.length);
+        if (controller instanceof JournaledController j) {
+            j.awaitIdle(); // answered once journaled: let it reach the members, so k counts only the next write
+        }
 
         crash.arm(k, after);
         CompletableFuture<Void> interrupted = controller.write(write.offset(), ByteBuffer.wrap(fresh), false);
@@ -160,9 +167,9 @@ class CrashPointTest {
         } catch (java.util.concurrent.ExecutionException expected) {
             // the process "died" under it: never acknowledged
         }
+        abandon(controller, journal); // waits for the write to reach the members, or die trying
         boolean fired = crash.fired();
         String where = crash.firing().map(Object::toString).orElse("none");
-        abandon(controller, journal);
         if (!fired) {
             return new Outcome(false, where, true, 0, 0, List.of());
         }
