@@ -8,8 +8,10 @@
 #   rebuild throughput of one member, RAID-5 and RAID-6, as a fraction of one member's raw
 #   sequential write speed (fio writing a fresh file of the member's size, fsync included);
 #   the write journal's cost: RAID-5 with its journal (the default, a file beside the members, on
-#   the same disk, synced by group commit), with the journal declared non-volatile (not synced),
-#   and with --no-journal, on the two write workloads, as ratios to --no-journal.
+#   the same disk, synced by group commit), with the journal on tmpfs declared non-volatile (the
+#   UPS-backed placement; not synced), and with --no-journal, on the two write workloads and on
+#   the same with a FLUSH every 32 MiB (sequential) or every 256 writes (random), as ratios to
+#   --no-journal.
 #
 #   bench/fio-vs-nbdkit.sh [--dir DIR] [--size SIZE] [--runtime SECONDS] [--chunk SIZE]
 #
@@ -47,6 +49,7 @@ cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   rm -rf "$dir"
+  rm -f "${nv_journal:-/nonexistent}" "${nv_journal:-/nonexistent}".clean "${nv_journal:-/nonexistent}".lock
 }
 trap cleanup EXIT
 
@@ -72,8 +75,8 @@ start_parityd() {
   printf -v "admin_$name" '%s' "$dir/$name.sock"
 }
 
-run_fio() { # job uri rw bs iodepth
-  fio --name="$1" --ioengine=nbd --uri="$2" --rw="$3" --bs="$4" --iodepth="$5" \
+run_fio() { # job uri rw bs iodepth [fio option]
+  fio --name="$1" --ioengine=nbd --uri="$2" --rw="$3" --bs="$4" --iodepth="$5" ${6:+"$6"} \
       --size=100% --time_based --runtime="$runtime" --ramp_time=2 \
       --randrepeat=0 --norandommap --group_reporting --output-format=json 2>/dev/null |
     sed -n '/^{/,$p'   # fio's nbd engine prints "fio: connected to NBD server" before the JSON
@@ -110,7 +113,10 @@ PY
 
 start_parityd r5 5 5
 start_parityd r6 6 6
-start_parityd r5nv 5 5 --nvram-nonvolatile
+nv_dir=/dev/shm
+[[ -d $nv_dir && -w $nv_dir ]] || nv_dir=$dir   # no tmpfs: then on the disk, which understates it
+nv_journal=$nv_dir/parityd-bench-$$.nvram
+start_parityd r5nv 5 5 --nvram-nonvolatile --nvram "$nv_journal"
 start_parityd r5nj 5 5 --no-journal
 volume=$(grep -o "serving 'r5' ([0-9]* bytes" "$dir/r5.log" | grep -o '[0-9]* bytes' | cut -d' ' -f1)
 truncate -s "$volume" "$dir/nbdkit.img"
@@ -147,6 +153,13 @@ for spec in "${workloads[0]}" "${workloads[2]}"; do
   for server in r5nv r5nj; do
     uri=uri_$server
     run_fio "$1" "${!uri}" "$2" "$3" "$4" | record "$1" "$server"
+  done
+done
+for spec in "seq-write-flushed write 1M 8 --fsync=32" "rand-write-flushed randwrite 4k 32 --fsync=256"; do
+  set -- $spec
+  for server in r5 r5nv r5nj; do
+    uri=uri_$server
+    run_fio "$1" "${!uri}" "$2" "$3" "$4" "$5" | record "$1" "$server"
   done
 done
 
@@ -190,7 +203,7 @@ for w in ("seq-read", "rand-read"):
 
 print()
 print(f'{"journal cost (RAID-5)":<24} {"journal":>16} {"non-volatile":>16} {"off":>16}   {"ratios to off":>13}')
-for w in ("seq-write", "rand-write"):
+for w in ("seq-write", "rand-write", "seq-write-flushed", "rand-write-flushed"):
     on, nv, off = by[(w, "r5")], by[(w, "r5nv")], by[(w, "r5nj")]
     key = "bw" if "seq" in w else "iops"
     print(f'{w:<24} {fmt(on, w):>16} {fmt(nv, w):>16} {fmt(off, w):>16}   '

@@ -23,6 +23,7 @@ class Kill9IT extends DaemonTestBase {
 
     private static final int ROUNDS = Integer.getInteger("parityd.kill9.rounds", 20);
     private static final long REGION = 16L << 20;
+    private static final java.util.regex.Pattern REPLAYED = java.util.regex.Pattern.compile("recovered from journal .*: (\\d+) requests");
 
     @Test
     void shouldLoseNoAcknowledgedWriteAndTearNoBlockAcrossKill9Rounds() throws Exception {
@@ -43,7 +44,11 @@ class Kill9IT extends DaemonTestBase {
             if (round > 1) {
                 assertThat(daemon.log()).as("round %d restart", round).contains("was not shut down cleanly")
                         .contains("recovered from journal").doesNotContain("resyncing every stripe");
-                replayedRounds++;
+                java.util.regex.Matcher m = REPLAYED.matcher(daemon.log());
+                assertThat(m.find()).as("round %d: the replay says what it did", round).isTrue();
+                if (Long.parseLong(m.group(1)) > 0) {
+                    replayedRounds++;
+                }
             }
             verify(round, expected, inFlight);
             scrubClean(log, round);
@@ -77,8 +82,10 @@ class Kill9IT extends DaemonTestBase {
         assertThat(daemon.terminate(Duration.ofSeconds(60))).isZero();
         daemon = null;
         Arrays.assertParityClean(members);
-        System.out.printf("Kill9IT: %d rounds, %d writes acknowledged, %d restarts replayed the journal%n",
+        System.out.printf("Kill9IT: %d rounds, %d writes acknowledged, %d restarts had writes to redo%n",
                 ROUNDS, ackedTotal, replayedRounds);
+        assertThat(replayedRounds).as("restarts that found writes in the journal to redo (else nothing was tested)")
+                .isPositive();
     }
 
     /** Every block holds its last acknowledged version or the one in flight at the kill, whole; updates {@code expected}. */
