@@ -17,19 +17,18 @@ import java.util.concurrent.atomic.AtomicLong;
  * per matching operation in the order operations arrive. Concurrent callers draw under this
  * object's monitor, so one thread's sequence is repeatable; the interleaving of threads is not.
  */
-public final class FaultyDevice implements BlockDevice {
+public final class FaultyDevice extends ForwardingDevice {
 
     /** errno EIO, as {@code <errno.h>} defines it on Linux. */
     public static final int EIO = 5;
 
-    private final BlockDevice next;
     private final AtomicLong injected = new AtomicLong();
     private volatile FaultMode mode = FaultMode.NONE;
     private SplittableRandom random = new SplittableRandom(0);
     private long matched;
 
     public FaultyDevice(BlockDevice next) {
-        this.next = next;
+        super(next);
     }
 
     public FaultyDevice(BlockDevice next, FaultMode mode) {
@@ -51,21 +50,6 @@ public final class FaultyDevice implements BlockDevice {
     /** Operations failed so far. */
     public long injected() {
         return injected.get();
-    }
-
-    /** The device this layer wraps. */
-    public BlockDevice next() {
-        return next;
-    }
-
-    @Override
-    public String describe() {
-        return next.describe();
-    }
-
-    @Override
-    public long size() {
-        return next.size();
     }
 
     @Override
@@ -93,11 +77,6 @@ public final class FaultyDevice implements BlockDevice {
     }
 
     @Override
-    public boolean zeroesFast(long offset, long length, boolean mayDeallocate) {
-        return next.zeroesFast(offset, length, mayDeallocate);
-    }
-
-    @Override
     public void trim(long offset, long length, boolean fua) throws IOException {
         check(FaultMode.Op.ZERO, offset, length, "fallocate(PUNCH_HOLE)");
         next.trim(offset, length, fua);
@@ -109,11 +88,7 @@ public final class FaultyDevice implements BlockDevice {
         next.flush();
     }
 
-    /** Closing is never failed: a dead disk still lets go of its descriptor. */
-    @Override
-    public void close() throws IOException {
-        next.close();
-    }
+    // close() is never failed (inherited): a dead disk still lets go of its descriptor.
 
     private void check(FaultMode.Op op, long offset, long length, String call) throws NativeIoException {
         FaultMode m = mode;

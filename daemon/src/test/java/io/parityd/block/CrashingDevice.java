@@ -13,33 +13,17 @@ import java.nio.ByteBuffer;
  * <p>{@link #size()}, {@link #describe()} and {@link #zeroesFast} ask nothing of the disk and
  * always answer; {@link #close()} always closes, so a test can clean up after the crash.
  */
-public final class CrashingDevice implements BlockDevice {
+public final class CrashingDevice extends ForwardingDevice {
 
-    private final BlockDevice next;
     private final CrashSwitch crashSwitch;
 
     public CrashingDevice(BlockDevice next, CrashSwitch crashSwitch) {
-        this.next = next;
+        super(next);
         this.crashSwitch = crashSwitch;
-    }
-
-    /** The device this layer wraps. */
-    public BlockDevice next() {
-        return next;
     }
 
     public CrashSwitch crashSwitch() {
         return crashSwitch;
-    }
-
-    @Override
-    public String describe() {
-        return next.describe();
-    }
-
-    @Override
-    public long size() {
-        return next.size();
     }
 
     @Override
@@ -61,11 +45,6 @@ public final class CrashingDevice implements BlockDevice {
     }
 
     @Override
-    public boolean zeroesFast(long offset, long length, boolean mayDeallocate) {
-        return next.zeroesFast(offset, length, mayDeallocate);
-    }
-
-    @Override
     public void trim(long offset, long length, boolean fua) throws IOException {
         CrashSwitch.Firing diesAfter = crashSwitch.enter(describe(), "trim", offset, length);
         modify(diesAfter, () -> next.trim(offset, length, fua));
@@ -75,11 +54,6 @@ public final class CrashingDevice implements BlockDevice {
     public void flush() throws IOException {
         crashSwitch.checkAlive(describe(), "flush");
         next.flush();
-    }
-
-    @Override
-    public void close() throws IOException {
-        next.close();
     }
 
     @Override

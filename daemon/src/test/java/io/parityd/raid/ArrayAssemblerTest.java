@@ -242,26 +242,10 @@ class ArrayAssemblerTest {
     }
 
     /** Passes everything through but fails every write, like a disk that stopped accepting them. */
-    private static final class FailingWrites implements io.parityd.block.BlockDevice {
-        private final io.parityd.block.BlockDevice inner;
+    private static final class FailingWrites extends io.parityd.block.ForwardingDevice {
 
         FailingWrites(io.parityd.block.BlockDevice inner) {
-            this.inner = inner;
-        }
-
-        @Override
-        public String describe() {
-            return inner.describe();
-        }
-
-        @Override
-        public long size() {
-            return inner.size();
-        }
-
-        @Override
-        public void read(ByteBuffer dst, long offset) throws IOException {
-            inner.read(dst, offset);
+            super(inner);
         }
 
         @Override
@@ -281,11 +265,6 @@ class ArrayAssemblerTest {
 
         @Override
         public void trim(long offset, long length, boolean fua) {
-        }
-
-        @Override
-        public void flush() throws IOException {
-            inner.flush();
         }
 
         @Override

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import io.parityd.block.BlockDevice;
+import io.parityd.block.ForwardingDevice;
 import io.parityd.member.FileMember;
 
 /**
@@ -230,64 +231,38 @@ class AssembledArrayJournalTest {
     }
 
     /** Passes everything through, logging flushes and writes (by slot) in the order they arrive. */
-    private static final class Recording implements BlockDevice {
-        private final BlockDevice inner;
+    private static final class Recording extends ForwardingDevice {
         private final int slot;
         private final List<String> events;
 
         Recording(BlockDevice inner, int slot, List<String> events) {
-            this.inner = inner;
+            super(inner);
             this.slot = slot;
             this.events = events;
         }
 
         @Override
-        public String describe() {
-            return inner.describe();
-        }
-
-        @Override
-        public long size() {
-            return inner.size();
-        }
-
-        @Override
-        public void read(ByteBuffer dst, long offset) throws IOException {
-            inner.read(dst, offset);
-        }
-
-        @Override
         public void write(ByteBuffer src, long offset, boolean fua) throws IOException {
             events.add("write " + slot);
-            inner.write(src, offset, fua);
+            next.write(src, offset, fua);
         }
 
         @Override
         public void writeZeroes(long offset, long length, boolean mayDeallocate, boolean fua) throws IOException {
             events.add("zero " + slot);
-            inner.writeZeroes(offset, length, mayDeallocate, fua);
-        }
-
-        @Override
-        public boolean zeroesFast(long offset, long length, boolean mayDeallocate) {
-            return inner.zeroesFast(offset, length, mayDeallocate);
+            next.writeZeroes(offset, length, mayDeallocate, fua);
         }
 
         @Override
         public void trim(long offset, long length, boolean fua) throws IOException {
             events.add("trim " + slot);
-            inner.trim(offset, length, fua);
+            next.trim(offset, length, fua);
         }
 
         @Override
         public void flush() throws IOException {
             events.add("flush " + slot);
-            inner.flush();
-        }
-
-        @Override
-        public void close() throws IOException {
-            inner.close();
+            next.flush();
         }
     }
 }

@@ -1,6 +1,7 @@
 package io.parityd.raid;
 
 import io.parityd.block.BlockDevice;
+import io.parityd.block.ForwardingDevice;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -12,9 +13,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * A pass-through layer that counts what reaches the device below, the way nbdkit's stats filter
  * does; tests use it to prove which path the volume took. Can be told to fail flushes.
  */
-final class CountingDevice implements BlockDevice {
+final class CountingDevice extends ForwardingDevice {
 
-    private final BlockDevice next;
     final AtomicLong reads = new AtomicLong();
     final AtomicLong readBytes = new AtomicLong();
     final AtomicLong writes = new AtomicLong();
@@ -32,7 +32,7 @@ final class CountingDevice implements BlockDevice {
     }
 
     CountingDevice(BlockDevice next) {
-        this.next = next;
+        super(next);
     }
 
     void failFlushWith(IOException failure) {
@@ -49,11 +49,6 @@ final class CountingDevice implements BlockDevice {
     @Override
     public String describe() {
         return "counting:" + next.describe();
-    }
-
-    @Override
-    public long size() {
-        return next.size();
     }
 
     @Override
@@ -82,11 +77,6 @@ final class CountingDevice implements BlockDevice {
     }
 
     @Override
-    public boolean zeroesFast(long offset, long length, boolean mayDeallocate) {
-        return next.zeroesFast(offset, length, mayDeallocate);
-    }
-
-    @Override
     public void trim(long offset, long length, boolean fua) throws IOException {
         trims.incrementAndGet();
         next.trim(offset, length, fua);
@@ -100,10 +90,5 @@ final class CountingDevice implements BlockDevice {
             throw failure;
         }
         next.flush();
-    }
-
-    @Override
-    public void close() throws IOException {
-        next.close();
     }
 }

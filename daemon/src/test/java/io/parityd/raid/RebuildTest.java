@@ -1,6 +1,7 @@
 package io.parityd.raid;
 
 import io.parityd.block.BlockDevice;
+import io.parityd.block.ForwardingDevice;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -188,15 +189,14 @@ class RebuildTest {
     }
 
     /** Passes writes through, but holds the {@code n}-th one until {@link #open} is released. */
-    private static final class GateDevice implements BlockDevice {
-        private final BlockDevice next;
+    private static final class GateDevice extends ForwardingDevice {
         private final int n;
         private final AtomicInteger writes = new AtomicInteger();
         final CountDownLatch reached = new CountDownLatch(1);
         final CountDownLatch open;
 
         GateDevice(BlockDevice next, int n, CountDownLatch open) {
-            this.next = next;
+            super(next);
             this.n = n;
             this.open = open;
         }
@@ -219,36 +219,6 @@ class RebuildTest {
         @Override
         public String describe() {
             return "gate:" + next.describe();
-        }
-
-        @Override
-        public long size() {
-            return next.size();
-        }
-
-        @Override
-        public void read(ByteBuffer dst, long offset) throws IOException {
-            next.read(dst, offset);
-        }
-
-        @Override
-        public void writeZeroes(long offset, long length, boolean mayDeallocate, boolean fua) throws IOException {
-            next.writeZeroes(offset, length, mayDeallocate, fua);
-        }
-
-        @Override
-        public boolean zeroesFast(long offset, long length, boolean mayDeallocate) {
-            return next.zeroesFast(offset, length, mayDeallocate);
-        }
-
-        @Override
-        public void trim(long offset, long length, boolean fua) throws IOException {
-            next.trim(offset, length, fua);
-        }
-
-        @Override
-        public void flush() throws IOException {
-            next.flush();
         }
 
         @Override
