@@ -10,9 +10,7 @@ import io.parityd.nvram.Ticket;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.Condition;
@@ -48,16 +46,13 @@ import org.slf4j.LoggerFactory;
  * level carries) cannot be reported to its client any more; it is logged, and the next FLUSH
  * fails with EIO, as Linux reports a failed write-back at fsync.
  *
- * <p><b>Retiring.</b> Records leave only after the members were synced with them on
- * ({@link #retireNow()}): from a background thread when the journal is a quarter full, when
- * requests wait for room, or a second after the last retire (like a filesystem's commit
- * interval, so a crash leaves about a second of writes to redo), and at close.
+ * <p><b>Retiring.</b> Records leave only after the members were synced with them on: in the
+ * background ({@link Retirer}, which also closes the front's admission while the journal is
+ * full), and at close.
  */
 public final class JournaledController implements Controller {
 
     private static final Logger log = LoggerFactory.getLogger(JournaledController.class);
-    private static final long RETIRE_TICK_MILLIS = 100;
-    private static final long RETIRE_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final BlockDevice volume;
     private final Journal journal;
@@ -65,16 +60,12 @@ public final class JournaledController implements Controller {
     private final RangeGate gate = new RangeGate();
     /** Sequence numbers and gate registration are taken together, so both orders agree. */
     private final Object order = new Object();
-    private final ReentrantLock retireLock = new ReentrantLock();
-    private final ScheduledExecutorService retirer;
-    /** Closed while requests wait for journal room, so the front stops reading more (DESIGN.md "NVRAM"). */
-    private final AdmissionGate admission = new AdmissionGate();
+    private final Retirer retirer;
 
     private final ReentrantLock state = new ReentrantLock();
     private final Condition drained = state.newCondition();
     private int inFlight;
     private boolean closed;
-    private volatile long lastRetireNanos = System.nanoTime();
     /** The last sequence number given out; a FLUSH waits for the journal to be durable through it. */
     private long lastBegun;
     /** A write that failed after its reply, until a FLUSH reports it. */
@@ -91,30 +82,7 @@ public final class JournaledController implements Controller {
         this.journal = journal;
         this.io = new IoPool(ioThreads);
         this.lastBegun = journal.plan().lastSeq();
-        this.retirer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "parityd-retire");
-            t.setDaemon(true);
-            return t;
-        });
-        retirer.scheduleWithFixedDelay(this::retireIfDue, RETIRE_TICK_MILLIS, RETIRE_TICK_MILLIS, TimeUnit.MILLISECONDS);
-        journal.onSaturationChange(this::followSaturation);
-    }
-
-    /**
-     * Pauses or resumes the front after the journal's current state. Serialized and re-reading
-     * the state, so notifications that race each other still leave the gate as the journal is.
-     */
-    private synchronized void followSaturation() {
-        if (!journal.saturated()) {
-            admission.resume();
-            return;
-        }
-        admission.pause("the write journal " + journal.path() + " is full; waiting for records to retire");
-        try {
-            retirer.execute(this::retireIfDue);
-        } catch (RejectedExecutionException e) {
-            // closing: close() retires everything itself
-        }
+        this.retirer = new Retirer(volume, journal);
     }
 
     @Override
@@ -124,7 +92,7 @@ public final class JournaledController implements Controller {
 
     @Override
     public Admission admission() {
-        return admission;
+        return retirer.admission();
     }
 
     /**
@@ -199,20 +167,9 @@ public final class JournaledController implements Controller {
         return done;
     }
 
-    /**
-     * Syncs the members and retires every record applied before the sync began. Safe from any
-     * thread; concurrent callers take turns.
-     */
+    /** Syncs the members and retires every record applied before the sync began (see {@link Retirer}). */
     public void retireNow() throws IOException {
-        retireLock.lock();
-        try {
-            long through = journal.appliedThrough(); // taken before the sync, so the sync covers it
-            volume.flush();
-            journal.retire(through);
-            lastRetireNanos = System.nanoTime();
-        } finally {
-            retireLock.unlock();
-        }
+        retirer.retireNow();
     }
 
     /**
@@ -232,8 +189,7 @@ public final class JournaledController implements Controller {
         } finally {
             state.unlock();
         }
-        retirer.shutdown();
-        retirer.awaitTermination(1, TimeUnit.MINUTES);
+        retirer.close();
         io.close();
         retireNow();
         journal.closeClean();
@@ -248,36 +204,6 @@ public final class JournaledController implements Controller {
             }
         } finally {
             state.unlock();
-        }
-    }
-
-    /** Requests between {@code write} and their reply; for tests and status. */
-    int inFlight() {
-        state.lock();
-        try {
-            return inFlight;
-        } finally {
-            state.unlock();
-        }
-    }
-
-    private void retireIfDue() {
-        if (!admission.open() && !journal.saturated()) {
-            followSaturation(); // a safety net: the gate never stays shut once the journal has room
-        }
-        try {
-            var s = journal.stats();
-            if (journal.appliedThrough() <= s.retiredThrough()) {
-                return;
-            }
-            boolean due = s.waiting() > 0 || s.usedBytes() >= s.capacityBytes() / 4
-                    || System.nanoTime() - lastRetireNanos >= RETIRE_INTERVAL_NANOS;
-            if (due) {
-                retireNow();
-            }
-        } catch (IOException | RuntimeException e) {
-            // A member that cannot sync is marked faulty by the volume; the next tick tries again.
-            log.warn("retiring journal records failed: {}", e.toString());
         }
     }
 
