@@ -59,20 +59,13 @@ public final class Journal implements Closeable {
     private final GroupCommit commit;
     private final ThreadLocal<Appender> appenders = ThreadLocal.withInitial(Appender::new);
 
-    /** Serializes header writes and the syncs that follow them (group commit, retire, clean close). */
-    private final Object headerLock = new Object();
-    private Header header;
-    /** The highest sequence number a completed sync covered: what the next header may claim. */
-    private long provenDurable;
+    private final HeaderWriter headers;
 
     private final Object retireLock = new Object();
     private volatile long retiredThrough;
 
     private final AtomicLong heldRecords = new AtomicLong();
     private final LongAdder appendedRecords = new LongAdder();
-    private final AtomicLong syncs = new AtomicLong();
-    private final AtomicLong syncNanos = new AtomicLong();
-    private volatile long lastSyncNanos;
     private volatile IOException failure;
     private volatile boolean closed;
     private volatile RuntimeException appendFault;
@@ -82,12 +75,11 @@ public final class Journal implements Closeable {
         this.path = options.path();
         this.store = opened.store();
         this.lock = opened.lock();
-        this.header = opened.header();
+        Header header = opened.header();
         this.uuid = header.journalUuid();
         this.plan = opened.plan();
         this.capacity = header.capacity();
         this.retiredThrough = header.retiredThrough();
-        this.provenDurable = header.durableThrough();
         long last = plan.nextSeq() - 1;
         this.room = new Room(capacity, JournalStore.recordsCap(capacity));
         this.log = new RequestLog(plan.nextSeq());
@@ -100,7 +92,9 @@ public final class Journal implements Closeable {
         heldRecords.set(records);
         // numbers from before this open count as applied: redoing the plan is the caller's, then it retires
         this.applied = new SeqPrefix(last);
-        this.commit = new GroupCommit(last, options.nonVolatile(), this::sync);
+        this.headers = new HeaderWriter(store, options, header, this::appendedThroughNow, this::poison,
+                this::checkUsable);
+        this.commit = new GroupCommit(last, options.nonVolatile(), headers::sync);
     }
 
     /**
@@ -253,7 +247,7 @@ public final class Journal implements Closeable {
             if (cut.through() <= from) {
                 return;
             }
-            writeHeaderAndSync(cut.through());
+            headers.writeAndSync(cut.through());
             try {
                 for (long s = from + 1; s <= cut.through(); s++) {
                     store.remove(s);
@@ -269,8 +263,8 @@ public final class Journal implements Closeable {
     }
 
     public JournalStats stats() {
-        return new JournalStats(heldRecords.get(), room.usedBytes(), capacity, room.waiting(), syncs.get(),
-                syncNanos.get(), lastSyncNanos, appendedRecords.sum(), retiredThrough);
+        return new JournalStats(heldRecords.get(), room.usedBytes(), capacity, room.waiting(), headers.syncs(),
+                headers.syncNanos(), headers.lastSyncNanos(), appendedRecords.sum(), retiredThrough);
     }
 
     /**
@@ -290,7 +284,7 @@ public final class Journal implements Closeable {
         }
         checkUsable();
         commit.stop();
-        writeHeaderAndSync(retiredThrough);
+        headers.writeAndSync(retiredThrough);
         closed = true;
         IOException why = new IOException("journal " + path + " closed");
         commit.fail(why);
@@ -315,51 +309,9 @@ public final class Journal implements Closeable {
         Closing.closeAll(store::close, lock::close);
     }
 
-    /** The group commit's sync: a header claiming what the previous sync proved, then the sync. */
-    private void sync(long through) throws IOException {
-        synchronized (headerLock) {
-            checkUsable();
-            writeHeaderLocked(header.retiredThrough());
-            forceLocked();
-            provenDurable = Math.max(provenDurable, through);
-        }
-    }
-
-    private void writeHeaderAndSync(long retired) throws IOException {
-        synchronized (headerLock) {
-            writeHeaderLocked(retired);
-            if (!options.nonVolatile()) {
-                forceLocked();
-            }
-        }
-    }
-
-    private void writeHeaderLocked(long retired) throws IOException {
-        // a non-volatile placement makes appends durable as they complete; otherwise only a sync does
-        long durable = options.nonVolatile() ? commit.appendedThrough() : provenDurable;
-        try {
-            // the marks only rise: a retire may have written a higher mark than its field shows yet
-            Header next = header.withMarks(Math.max(retired, header.retiredThrough()),
-                    Math.max(durable, header.durableThrough()));
-            store.writeHeader(next);
-            header = next;
-        } catch (RuntimeException | InternalError e) {
-            throw poison("writing the header", e);
-        }
-    }
-
-    private void forceLocked() throws IOException {
-        long start = System.nanoTime();
-        try {
-            store.force();
-            options.syncHook().synced(path);
-        } catch (IOException | RuntimeException e) {
-            throw poison("syncing", e); // never retried: the kernel may have dropped the dirty pages
-        }
-        long took = System.nanoTime() - start;
-        syncs.incrementAndGet();
-        syncNanos.addAndGet(took);
-        lastSyncNanos = took;
+    /** The group commit is made after the header writer, which asks it only once running. */
+    private long appendedThroughNow() {
+        return commit.appendedThrough();
     }
 
     /** Marks the journal failed: it no longer knows what it holds, so everything after fails. */
