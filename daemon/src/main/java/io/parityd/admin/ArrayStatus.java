@@ -101,7 +101,7 @@ public record ArrayStatus(String name, UUID uuid, int level, int chunk, long siz
      * @param waiting          requests waiting for room (backpressure in effect when above 0)
      * @param syncs            group-commit syncs since start
      * @param replayedRequests requests the replay at this start redid
-     * @param droppedRecords   records the replay dropped (never acknowledged)
+     * @param droppedRecords   records the replay dropped (never synced, so never promised by a FLUSH or FUA)
      * @param stripesResynced  stripes the replay resynced
      * @param recoveryMillis   how long the replay took
      */

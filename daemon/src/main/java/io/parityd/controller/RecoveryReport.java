@@ -5,8 +5,8 @@ package io.parityd.controller;
  *
  * @param requestsReplayed  requests redone (each may have been several records)
  * @param recordsReplayed   journal records they spanned
- * @param recordsDropped    records that failed their checksum or belonged to an incomplete request:
- *                          never acknowledged, so dropped
+ * @param recordsDropped    records past the last sync that failed their checksum, belonged to an
+ *                          incomplete request or were missing: never promised by a FLUSH or FUA
  * @param stripesResynced   stripes whose redundancy was recomputed from their data
  * @param mismatchesRepaired of those, stripes whose parity was indeed wrong (a crash mid-stripe)
  * @param stripesUnchecked  stripes that could not be resynced (too few members): their redundancy

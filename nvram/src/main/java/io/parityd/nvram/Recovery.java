@@ -58,7 +58,7 @@ final class Recovery {
         requireDurableRecords();
         TreeMap<Long, PendingRequest> kept = new TreeMap<>();
         TreeSet<Long> existingVoids = new TreeSet<>();
-        int dropped = group(kept, existingVoids);
+        int dropped = group(kept, existingVoids) + countMissing(existingVoids);
         long retiredNow = kept.isEmpty() ? maxSeen : kept.firstKey() - 1;
         List<Long> voids = new ArrayList<>();
         List<long[]> log = new ArrayList<>();
@@ -128,11 +128,40 @@ final class Recovery {
         }
     }
 
+    /**
+     * Records past the durable mark that are simply gone (their pages never reached the disk) and
+     * belong to no request a surviving piece names (those are noted with their request): counted
+     * with the dropped ones and noted by range, so an operator sees every loss.
+     */
+    private int countMissing(TreeSet<Long> existingVoids) {
+        TreeSet<Long> named = new TreeSet<>();
+        for (RecordHeader r : sound.values()) {
+            for (long s = r.firstSeq(); s < r.firstSeq() + r.pieces(); s++) {
+                named.add(s);
+            }
+        }
+        int missing = 0;
+        long from = -1;
+        for (long s = durable + 1; s <= maxSeen + 1; s++) {
+            boolean gone = s <= maxSeen && !sound.containsKey(s) && !torn.containsKey(s) && !existingVoids.contains(s)
+                    && !named.contains(s);
+            if (gone) {
+                missing++;
+                from = from < 0 ? s : from;
+            } else if (from >= 0) {
+                notes.add("records " + from + (s - 1 > from ? ".." + (s - 1) : "") + " are missing (past the durable"
+                        + " mark " + durable + ": never synced)");
+                from = -1;
+            }
+        }
+        return missing;
+    }
+
     /** Sorts the sound records into complete requests, VOIDs and dropped pieces; returns the dropped count. */
     private int group(TreeMap<Long, PendingRequest> kept, TreeSet<Long> voids) throws JournalException {
         int dropped = torn.size();
         torn.forEach((seq, why) -> notes.add("dropped record " + seq + ": " + why + " (past the durable mark "
-                + durable + ", never acknowledged)"));
+                + durable + ", never synced)"));
         Map<Long, Boolean> used = new HashMap<>();
         for (RecordHeader r : sound.values()) {
             if (used.containsKey(r.seq())) {
@@ -188,7 +217,7 @@ final class Recovery {
             }
         }
         notes.add("dropped " + count + " record(s) of the " + r.kind() + " request at record " + r.firstSeq()
-                + ": " + missing + " (past the durable mark " + durable + ", never acknowledged)");
+                + ": " + missing + " (past the durable mark " + durable + ": never synced)");
         return count;
     }
 

@@ -8,8 +8,9 @@ import java.util.List;
  *
  * @param openedClean    the clean-shutdown marker was there: nothing to redo
  * @param requests       complete, valid requests above the retired mark, by {@code firstSeq}
- * @param droppedRecords records past the durable mark that failed their checksum or belong to an
- *                       incomplete request: never acknowledged, so dropped
+ * @param droppedRecords records past the durable mark that failed their checksum, belong to an
+ *                       incomplete request, or are missing: never synced, so never promised by a
+ *                       FLUSH or FUA, and dropped
  * @param retiredThrough every sequence number up to here was on the members when the journal stopped
  * @param durableThrough every sequence number up to here was synced; damage below it is refused
  * @param nextSeq        the sequence number the next append gets
