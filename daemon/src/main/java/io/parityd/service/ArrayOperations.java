@@ -1,5 +1,8 @@
 package io.parityd.service;
 
+import io.parityd.controller.RecoveryReport;
+import io.parityd.nvram.Journal;
+import io.parityd.nvram.JournalStats;
 import io.parityd.admin.ArrayControl;
 import io.parityd.admin.ArrayStatus;
 import io.parityd.admin.ControlException;
@@ -46,7 +49,7 @@ final class ArrayOperations implements ArrayControl, SlotListener {
     private final ConcurrentHashMap<Integer, RateMeter> rebuildRates = new ConcurrentHashMap<>();
     private RaidVolume volume;
     private volatile ScrubTask scrub;
-    private volatile io.parityd.controller.RecoveryReport recovery = io.parityd.controller.RecoveryReport.NOTHING;
+    private volatile RecoveryReport recovery = RecoveryReport.NOTHING;
 
     ArrayOperations(AssembledArray array) {
         this.array = array;
@@ -63,34 +66,34 @@ final class ArrayOperations implements ArrayControl, SlotListener {
         array.onWriteFailure(slot -> raidVolume.fail(slot, new IOException("its superblock could not be written")));
     }
 
-    private volatile io.parityd.nvram.Journal journal;
+    private volatile Journal journal;
     private volatile boolean journalNonVolatile;
 
     /** The journal this run writes through, for status; none under --no-journal. */
-    void journal(io.parityd.nvram.Journal journal, boolean nonVolatile) {
+    void journal(Journal journal, boolean nonVolatile) {
         this.journal = journal;
         this.journalNonVolatile = nonVolatile;
     }
 
     private ArrayStatus.JournalStatus journalStatus() {
-        io.parityd.nvram.Journal j = journal;
+        Journal j = journal;
         if (j == null) {
             return null;
         }
-        io.parityd.nvram.JournalStats st = j.stats();
-        io.parityd.controller.RecoveryReport r = recovery;
+        JournalStats st = j.stats();
+        RecoveryReport r = recovery;
         return new ArrayStatus.JournalStatus(j.path().toString(), journalNonVolatile, st.capacityBytes(), st.usedBytes(),
                 st.records(), st.waiting(), st.syncs(), r.requestsReplayed(), r.recordsDropped(), r.stripesResynced(),
                 r.millis());
     }
 
     /** What the journal replay at this start did, for status and metrics. */
-    void recovered(io.parityd.controller.RecoveryReport report) {
+    void recovered(RecoveryReport report) {
         this.recovery = report;
     }
 
-    /** What the journal replay at this start did ({@link io.parityd.controller.RecoveryReport#NOTHING} if none ran). */
-    public io.parityd.controller.RecoveryReport recovery() {
+    /** What the journal replay at this start did ({@link RecoveryReport#NOTHING} if none ran). */
+    public RecoveryReport recovery() {
         return recovery;
     }
 

@@ -23,7 +23,9 @@ import io.parityd.raid.MemberState;
 import io.parityd.raid.RaidVolume;
 import io.parityd.raid.RaidVolumes;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -150,12 +152,12 @@ public final class SingleProcessService implements AutoCloseable {
 
     /** Creates the default journal's directory (owner-only) if it is missing; an explicit --nvram's must exist. */
     private static void createStateDirectory(Path dir) throws ArrayException {
-        if (dir == null || java.nio.file.Files.isDirectory(dir)) {
+        if (dir == null || Files.isDirectory(dir)) {
             return;
         }
         try {
-            java.nio.file.Files.createDirectories(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                    java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(
+                    PosixFilePermissions.fromString("rwx------")));
             log.info("created {} for the write journal", dir);
         } catch (IOException e) {
             throw new ArrayException("cannot create " + dir + " for the write journal: " + e,

@@ -9,15 +9,12 @@ import io.parityd.block.PowerLossDevice;
 import io.parityd.nvram.Journal;
 import io.parityd.nvram.JournalOptions;
 import io.parityd.raid.ArrayGeometry;
-import io.parityd.raid.MemberState;
 import io.parityd.raid.RaidVolume;
 import io.parityd.raid.RaidVolumes;
-import io.parityd.raid.SlotListener;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.UUID;
@@ -193,11 +190,7 @@ class CrashPointTest {
         long mismatches = restarted.scrub(0, g.stripes(), false, 0, (d, t) -> { }).mismatches();
         List<String> degraded = new ArrayList<>();
         for (int missing = 0; missing < members; missing++) {
-            List<BlockDevice> without = new ArrayList<>(raw);
-            without.set(missing, null);
-            List<MemberState> states = new ArrayList<>(Collections.nCopies(members, MemberState.ACTIVE));
-            states.set(missing, MemberState.MISSING);
-            RaidVolume degradedVolume = RaidVolumes.open(g, without, states, null, SlotListener.NONE);
+            RaidVolume degradedVolume = Degraded.without(g, raw, missing);
             long wrong = differences(read(degradedVolume, size), isNew || isOld ? expected : now);
             if (wrong > 0) {
                 degraded.add("slot " + missing + " removed: " + wrong + " wrong bytes");

@@ -9,16 +9,13 @@ import io.parityd.block.PowerLossDevice;
 import io.parityd.nvram.Journal;
 import io.parityd.nvram.JournalOptions;
 import io.parityd.raid.ArrayGeometry;
-import io.parityd.raid.MemberState;
 import io.parityd.raid.RaidVolume;
 import io.parityd.raid.RaidVolumes;
-import io.parityd.raid.SlotListener;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -194,11 +191,7 @@ class PowerLossTest {
         assertThat(check(restarted, history, durable)).as("blocks wrong after recovery").isEmpty();
         assertThat(restarted.scrub(0, g.stripes(), false, 0, (d, t) -> { }).mismatches()).as("parity mismatches").isZero();
         for (int missing = 0; missing < MEMBERS; missing++) {
-            List<BlockDevice> without = new ArrayList<>(raw);
-            without.set(missing, null);
-            List<MemberState> states = new ArrayList<>(Collections.nCopies(MEMBERS, MemberState.ACTIVE));
-            states.set(missing, MemberState.MISSING);
-            RaidVolume degraded = RaidVolumes.open(g, without, states, null, SlotListener.NONE);
+            RaidVolume degraded = Degraded.without(g, raw, missing);
             assertThat(check(degraded, history, durable)).as("with slot %d removed", missing).isEmpty();
         }
     }
