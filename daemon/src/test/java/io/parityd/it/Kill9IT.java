@@ -56,7 +56,7 @@ class Kill9IT extends DaemonTestBase {
             try (RandomWriter writer = new RandomWriter(daemon.uri(), daemon.exportName(), REGION,
                     random.nextLong(), version, 64)) {
                 writer.awaitFirstAcks();
-                Thread.sleep(random.nextInt(700));
+                writer.awaitAcknowledged(20 + random.nextInt(1500)); // a random moment, by count of acknowledgments
                 daemon.kill();
                 writer.awaitEnd();
                 assertThat(writer.failure()).as("round %d: a write answered with an error", round).isNull();

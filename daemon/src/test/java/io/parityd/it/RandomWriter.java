@@ -126,6 +126,7 @@ final class RandomWriter implements AutoCloseable {
                     Sent s = inFlight.remove(r.cookie());
                     if (s != null && r.error() == 0) {
                         acked.add(s);
+                        notifyAll();
                         for (int i = s.firstBlock(); i < s.firstBlock() + s.blocks(); i++) {
                             busy.remove(i);
                         }
@@ -148,6 +149,21 @@ final class RandomWriter implements AutoCloseable {
     void awaitFirstAcks() throws InterruptedException {
         if (!firstAcks.await(60, TimeUnit.SECONDS)) {
             throw new AssertionError("no writes acknowledged within a minute");
+        }
+    }
+
+    /**
+     * Waits until {@code n} writes have been acknowledged (or the connection ended), at most a
+     * minute: a moment in the workload chosen by count, not by clock.
+     */
+    synchronized void awaitAcknowledged(int n) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+        while (acked.size() < n && receiver.isAlive()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new AssertionError("only " + acked.size() + " of " + n + " writes acknowledged within a minute");
+            }
+            TimeUnit.NANOSECONDS.timedWait(this, Math.min(left, TimeUnit.MILLISECONDS.toNanos(100)));
         }
     }
 
