@@ -144,6 +144,19 @@ public final class Journal implements Closeable {
         return room.reserve(bytes);
     }
 
+    /**
+     * Takes room for {@code bytes} at once, past the capacity if need be, for a record that cannot
+     * wait for room: one written while holding up retirement itself (a PREIMAGE saved in the
+     * middle of its request, which must finish before anything after it can retire; waiting
+     * there for room could wait forever). The caller bounds what it takes this way.
+     */
+    public void admitNow(int bytes) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("negative reservation: " + bytes);
+        }
+        room.take(bytes, JournalFormat.piecesFor(bytes));
+    }
+
     /** True while reservations wait for room. {@code listener} runs (on any thread) whenever that changes. */
     public boolean saturated() {
         return room.saturated();
