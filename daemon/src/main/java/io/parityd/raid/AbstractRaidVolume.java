@@ -65,9 +65,14 @@ abstract class AbstractRaidVolume implements RaidVolume {
     /** Where a rebuild of this level gets a slot's chunks. */
     abstract RebuildSource rebuildSource();
 
-    /** Starts the rebuilds of slots opened as REBUILDING. */
-    void resumeRebuilds() {
+    @Override
+    public void resumeRebuilds() {
         core.resumeRebuilds(this::rebuildSource);
+    }
+
+    @Override
+    public void logPreimagesTo(PreimageLog log) {
+        core.preimages = log;
     }
 
     @Override

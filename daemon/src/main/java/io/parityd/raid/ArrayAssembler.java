@@ -32,7 +32,11 @@ import org.slf4j.LoggerFactory;
  * as long as the level can carry it (RAID-1: all but one; RAID-4/5: one; RAID-6: two; RAID-0:
  * none) and it was shut down cleanly; a dirty array with a member absent is refused unless forced,
  * because parity of the stripes written at the crash may be stale and would rebuild wrong data
- * (md refuses the same "dirty degraded" start). A file with no parityd superblock at all is
+ * (md refuses the same "dirty degraded" start). One exception ({@link DirtyDegraded#JOURNAL_REPLAYS}):
+ * a journaled array whose absent members were all recorded as lost before the crash starts,
+ * because every write to a degraded stripe journaled a {@link Preimage} of what it could destroy,
+ * and the replay restores from it. A member that vanished while the array was down (recorded
+ * ACTIVE, now absent) still needs {@code --force}: no preimage covers the writes made with it. A file with no parityd superblock at all is
  * refused rather than taken as absent: it is more likely a wrong path than a failed disk.
  *
  * <p><b>Generations.</b> Superblocks are written member by member, so a crash between two
@@ -62,20 +66,37 @@ public final class ArrayAssembler {
     record Absent(Path path, String reason) {
     }
 
-    /** As {@link #assemble(List, boolean)} without forcing a dirty degraded start. */
+    /** What to do with an array that was not shut down cleanly and has members absent. */
+    public enum DirtyDegraded {
+        /** Refuse it (nothing will redo the writes under way at the crash). */
+        REFUSE,
+        /**
+         * The caller replays the array's journal: start if the array is journaled and every absent
+         * member was recorded lost before the crash; refuse otherwise.
+         */
+        JOURNAL_REPLAYS,
+        /** Start it: the operator accepts that stripes written at the crash may rebuild wrong ({@code --force}). */
+        FORCE
+    }
+
+    /** As {@link #assemble(List, DirtyDegraded)}, refusing a dirty degraded start. */
     public AssembledArray assemble(List<Path> memberPaths) throws ArrayException {
-        return assemble(memberPaths, false);
+        return assemble(memberPaths, DirtyDegraded.REFUSE);
+    }
+
+    /** As {@link #assemble(List, DirtyDegraded)}: {@code true} forces, {@code false} refuses. */
+    public AssembledArray assemble(List<Path> memberPaths, boolean forceDirtyDegraded) throws ArrayException {
+        return assemble(memberPaths, forceDirtyDegraded ? DirtyDegraded.FORCE : DirtyDegraded.REFUSE);
     }
 
     /**
      * Opens and checks the members and spares; the returned array owns them and closes them.
      *
-     * @param forceDirtyDegraded start an array that was not shut down cleanly although members are
-     *                           absent (the operator accepts that stripes written at the crash may
-     *                           rebuild wrong)
+     * @param dirtyDegraded whether to start an array that was not shut down cleanly although
+     *                      members are absent
      * @throws ArrayException naming the member and what to do
      */
-    public AssembledArray assemble(List<Path> memberPaths, boolean forceDirtyDegraded) throws ArrayException {
+    public AssembledArray assemble(List<Path> memberPaths, DirtyDegraded dirtyDegraded) throws ArrayException {
         if (memberPaths.isEmpty()) {
             throw new ArrayException("no members given", "list the array's member files");
         }
@@ -90,7 +111,7 @@ public final class ArrayAssembler {
                         "check the paths; an array needs its members' superblocks to start");
             }
             checkDistinct(opened);
-            return check(opened, absent, forceDirtyDegraded);
+            return check(opened, absent, dirtyDegraded);
         } catch (ArrayException | RuntimeException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
                 try {
@@ -183,7 +204,7 @@ public final class ArrayAssembler {
     }
 
     /** The array-level checks, in the order that gives the most useful message first. */
-    private AssembledArray check(List<Opened> opened, List<Absent> absent, boolean force) throws ArrayException {
+    private AssembledArray check(List<Opened> opened, List<Absent> absent, DirtyDegraded force) throws ArrayException {
         UUID array = majorityArray(opened);
         refuseStrangers(opened, array);
         Opened newest = opened.stream().max(Comparator.comparingLong(o -> o.record().generation())).orElseThrow();
@@ -208,13 +229,14 @@ public final class ArrayAssembler {
 
     /** Decides each slot's state from the table and what was found, then refuses what the level cannot carry. */
     private AssembledArray build(ArrayGeometry g, SuperblockRecord newest, Opened[] byRow, List<Absent> absent,
-                                 boolean force) throws ArrayException {
+                                 DirtyDegraded force) throws ArrayException {
         int slots = g.memberCount();
         List<MemberEntry> table = new ArrayList<>(newest.members());
         BlockDevice[] devices = new BlockDevice[slots];
         Path[] paths = new Path[slots];
         String[] reasons = new String[slots];
         List<String> lost = new ArrayList<>();
+        List<String> vanished = new ArrayList<>();
         boolean clean = true;
         for (int slot = 0; slot < slots; slot++) {
             MemberEntry row = table.get(slot);
@@ -235,6 +257,7 @@ public final class ArrayAssembler {
                 table.set(slot, row.withState(MemberState.MISSING, 0));
                 reasons[slot] = "not given or unreadable (member uuid " + row.memberUuid() + ")";
                 lost.add(lostSlot(slot, null, reasons[slot]));
+                vanished.add(lostSlot(slot, null, reasons[slot]));
             } else {
                 devices[slot] = member.member();
                 if (row.state() == MemberState.REBUILDING) {
@@ -243,7 +266,7 @@ public final class ArrayAssembler {
             }
         }
         List<AssembledArray.Spare> spares = spares(byRow, table, slots);
-        refuseUnrecoverable(g, lost, absent, clean, force);
+        refuseUnrecoverable(g, lost, absent, clean, force, journaledSafely(force, newest, vanished));
         if (!lost.isEmpty()) {
             log.warn("array '{}' (RAID-{}) starts DEGRADED: {}", g.name(), g.level(), String.join("; ", lost));
         }
@@ -266,8 +289,13 @@ public final class ArrayAssembler {
         return spares;
     }
 
+    /** A dirty degraded start the journal's replay makes safe ({@link DirtyDegraded#JOURNAL_REPLAYS}). */
+    private static boolean journaledSafely(DirtyDegraded policy, SuperblockRecord newest, List<String> vanished) {
+        return policy == DirtyDegraded.JOURNAL_REPLAYS && newest.journalUuid().isPresent() && vanished.isEmpty();
+    }
+
     private static void refuseUnrecoverable(ArrayGeometry g, List<String> lost, List<Absent> absent, boolean clean,
-                                            boolean force) throws ArrayException {
+                                            DirtyDegraded force, boolean journaledSafely) throws ArrayException {
         int redundancy = redundancy(g);
         String unreadable = absent.isEmpty() ? "" : " (unreadable: " + describe(absent) + ")";
         if (lost.size() > redundancy) {
@@ -275,7 +303,7 @@ public final class ArrayAssembler {
                     + redundancy + " member" + (redundancy == 1 ? "" : "s") + ", but " + lost.size() + " are unusable: "
                     + String.join("; ", lost) + unreadable, "find the missing members and list them, or restore them");
         }
-        if (!lost.isEmpty() && !clean && !force) {
+        if (!lost.isEmpty() && !clean && force != DirtyDegraded.FORCE && !journaledSafely) {
             throw new ArrayException("array '" + g.name() + "' was not shut down cleanly and runs degraded ("
                     + String.join("; ", lost) + unreadable + "): stripes being written at the crash may hold stale"
                     + " parity, and data rebuilt from it would be wrong", "find the missing member, or start with"

@@ -39,6 +39,11 @@ final class MemberSlots {
         volatile MemberState state;
         /** REBUILDING: stripes {@code [0, rebuilt)} are current on {@link #device}. */
         volatile long rebuilt;
+        /**
+         * The rebuild position the superblocks hold (≤ {@link #rebuilt}): what a restart after a
+         * crash would take as current, so stripes from here on are lost to a crash.
+         */
+        volatile long recorded;
         /** Set if the listener failed to record this slot's failure. */
         volatile RuntimeException recordFailure;
     }
@@ -48,6 +53,11 @@ final class MemberSlots {
     private final Slot[] slots;
     private final List<BlockDevice> retired = new ArrayList<>();
     private volatile Masks masks;
+    /**
+     * Slots the superblocks record as REBUILDING (from the start of a rebuild until its end is
+     * recorded): after a crash they would serve only below {@link Slot#recorded}.
+     */
+    private volatile long unsettled;
 
     MemberSlots(ArrayGeometry geometry, List<? extends BlockDevice> devices, List<MemberState> states,
                 long[] rebuildPositions, SlotListener listener) {
@@ -62,6 +72,7 @@ final class MemberSlots {
         this.slots = new Slot[n];
         long down = 0;
         long rebuilding = 0;
+        long unsettledAtOpen = 0;
         for (int i = 0; i < n; i++) {
             Slot slot = new Slot();
             slot.state = states.get(i);
@@ -73,6 +84,8 @@ final class MemberSlots {
             if (slot.state == MemberState.REBUILDING) {
                 rebuilding |= 1L << i;
                 slot.rebuilt = rebuildPositions == null ? 0 : rebuildPositions[i];
+                slot.recorded = slot.rebuilt;
+                unsettledAtOpen |= 1L << i;
                 if (slot.rebuilt < 0 || slot.rebuilt > geometry.stripes()) {
                     throw new IllegalArgumentException("slot " + i + " rebuild position " + slot.rebuilt
                             + " outside [0, " + geometry.stripes() + "]");
@@ -81,6 +94,7 @@ final class MemberSlots {
             slots[i] = slot;
         }
         this.masks = new Masks(down, rebuilding, 0);
+        this.unsettled = unsettledAtOpen;
     }
 
     private void checkSlot(int i, Slot slot) {
@@ -128,6 +142,35 @@ final class MemberSlots {
             }
         }
         return down;
+    }
+
+    /**
+     * Slots whose chunk of {@code stripe} a restart after a crash now would not trust: those
+     * {@link #unusable} now, and those rebuilt past the position their superblocks record. A
+     * write must save a {@link Preimage} of the data chunks on these before touching the stripe.
+     */
+    long lostAfterCrash(long stripe) {
+        long lost = unusable(stripe);
+        for (long u = unsettled; u != 0; u &= u - 1) {
+            int i = Long.numberOfTrailingZeros(u);
+            if (stripe >= slots[i].recorded) {
+                lost |= 1L << i;
+            }
+        }
+        return lost;
+    }
+
+    /** The superblocks now record {@code slot}'s rebuild at {@code position}. */
+    void rebuildRecorded(int slot, long position) {
+        Slot s = slots[slot];
+        s.recorded = Math.max(s.recorded, Math.min(position, s.rebuilt));
+    }
+
+    /** The superblocks now record {@code slot} as ACTIVE again: it is whole after a crash too. */
+    synchronized void rebuildFinishRecorded(int slot) {
+        if (slots[slot].state == MemberState.ACTIVE) {
+            unsettled &= ~(1L << slot);
+        }
     }
 
     /** True if {@code slot} holds current data for {@code stripe}. */
@@ -319,6 +362,11 @@ final class MemberSlots {
         } else if (s.device != null && s.device != device) {
             retired.add(s.device);
         }
+        if (s.state != MemberState.REBUILDING) {
+            s.recorded = 0; // recorded FAULTY or MISSING: nothing of it is trusted yet
+        }
+        s.recorded = Math.min(s.recorded, from);
+        unsettled |= 1L << slot;
         s.device = device;
         s.rebuilt = from;
         s.state = MemberState.REBUILDING;

@@ -145,4 +145,10 @@ final class MirrorVolume extends AbstractRaidVolume {
                              ParityScrubber.Progress progress) throws IOException {
         return scrub.run(fromStripe, toStripe, repair, maxReported, progress);
     }
+
+    /** RAID-1 keeps no parity: a crash leaves copies that the redo rewrites, nothing to restore. */
+    @Override
+    public boolean restoreParity(Preimage preimage) throws IOException {
+        throw new IOException("a preimage of stripe " + preimage.stripe() + " does not fit RAID-1, which keeps no parity");
+    }
 }

@@ -62,6 +62,31 @@ public interface RaidVolume extends BlockDevice {
             throws IOException;
 
     /**
+     * Starts the rebuilds of slots the volume was opened with as REBUILDING, from their persisted
+     * position ({@link RaidVolumes#openHeld}). After an unclean stop, call it only once the
+     * journal is replayed: a rebuild computes the new member's chunks from parity, which is
+     * trustworthy only then.
+     */
+    void resumeRebuilds();
+
+    /**
+     * From now on, every partial write of a stripe whose data a crash would lose hands
+     * {@code log} a {@link Preimage} first (the write journal's way of closing the write hole of
+     * degraded stripes). Levels without parity never call it.
+     */
+    void logPreimagesTo(PreimageLog log);
+
+    /**
+     * Recovery: recomputes the parity of {@code preimage}'s stripe and columns from the data the
+     * members serve now and, for data chunks no member serves, the preimage ({@link Preimage}).
+     *
+     * @return false if it could not: a data chunk no member serves is not in the preimage, or a
+     *         member failed meanwhile
+     * @throws IOException if the preimage does not fit this array
+     */
+    boolean restoreParity(Preimage preimage) throws IOException;
+
+    /**
      * Stops background rebuilds (their position stays persisted) and starts no new one; the member
      * devices stay open, so the owner can still flush them and mark the array clean.
      */

@@ -44,19 +44,34 @@ public final class RaidVolumes {
                 RebuildTuning.DEFAULT);
     }
 
+    /**
+     * As {@link #open(ArrayGeometry, List, List, long[], SlotListener)}, but REBUILDING slots wait
+     * for {@link RaidVolume#resumeRebuilds()}: after an unclean stop the journal must be replayed
+     * first, or a rebuild would compute new chunks from parity that a crash left stale.
+     */
+    public static RaidVolume openHeld(ArrayGeometry geometry, List<? extends BlockDevice> devicesBySlot,
+                                      List<MemberState> states, long[] rebuildPositions, SlotListener listener) {
+        return create(geometry, devicesBySlot, states, rebuildPositions, listener, new StripeLocks(),
+                RebuildTuning.DEFAULT);
+    }
+
     static RaidVolume open(ArrayGeometry geometry, List<? extends BlockDevice> devicesBySlot,
                            List<MemberState> states, long[] rebuildPositions, SlotListener listener,
                            StripeLocks locks, RebuildTuning tuning) {
+        RaidVolume volume = create(geometry, devicesBySlot, states, rebuildPositions, listener, locks, tuning);
+        volume.resumeRebuilds();
+        return volume;
+    }
+
+    private static RaidVolume create(ArrayGeometry geometry, List<? extends BlockDevice> devicesBySlot,
+                                     List<MemberState> states, long[] rebuildPositions, SlotListener listener,
+                                     StripeLocks locks, RebuildTuning tuning) {
         MemberSlots members = new MemberSlots(geometry, new ArrayList<>(devicesBySlot), List.copyOf(states),
                 rebuildPositions, listener);
         VolumeCore core = new VolumeCore(geometry, members, locks, listener, tuning);
         if (geometry.level() == 1) {
-            MirrorVolume volume = new MirrorVolume(core);
-            volume.resumeRebuilds();
-            return volume;
+            return new MirrorVolume(core);
         }
-        StripedVolume volume = new StripedVolume(core);
-        volume.resumeRebuilds();
-        return volume;
+        return new StripedVolume(core);
     }
 }

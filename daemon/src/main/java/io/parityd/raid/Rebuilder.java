@@ -111,6 +111,7 @@ final class Rebuilder {
                 if (System.nanoTime() - lastReport >= tuning.progressNanos() && position < stripes) {
                     flushTarget();
                     listener.rebuildProgress(slot, position);
+                    members.rebuildRecorded(slot, position);
                     lastReport = System.nanoTime();
                 }
             }
@@ -119,6 +120,7 @@ final class Rebuilder {
                 throw new IOException("slot " + slot + " failed at the end of its rebuild");
             }
             listener.rebuildFinished(slot);
+            members.rebuildFinishRecorded(slot);
         } catch (IOException | RuntimeException e) {
             listener.rebuildStopped(slot, position, e);
         }

@@ -31,6 +31,7 @@ import java.nio.ByteBuffer;
 final class StripeWriter {
 
     private final MemberSlots members;
+    private final VolumeCore core;
     private final Layout layout;
     private final int chunk;
     private final int k;
@@ -56,14 +57,15 @@ final class StripeWriter {
     private int endCol;
     private boolean mayDeallocate;
 
-    StripeWriter(MemberSlots members, Layout layout, int redundancy) {
-        this.members = members;
-        this.layout = layout;
+    StripeWriter(VolumeCore core) {
+        this.core = core;
+        this.members = core.members;
+        this.layout = core.layout;
         this.chunk = layout.chunkSize();
         this.k = layout.dataChunks();
         this.hasP = layout.parityChunks() >= 1;
         this.hasQ = layout.parityChunks() == 2;
-        this.plan = new StripePlan(layout, redundancy);
+        this.plan = new StripePlan(layout, core.redundancy);
         this.p = hasP ? alignedDirect(chunk) : null;
         this.q = hasQ ? alignedDirect(chunk) : null;
         this.old = hasP ? alignedDirect(chunk) : null;
@@ -103,7 +105,7 @@ final class StripeWriter {
             for (int attempt = 0; ; attempt++) {
                 members.checkRetries(attempt, stripe);
                 plan.snapshot(stripe, members.unusable(stripe));
-                if (full ? prepareFull() : preparePartial()) {
+                if (full ? prepareFull() : preparePartial() && savePreimage()) {
                     return commit(full);
                 }
             }
@@ -266,6 +268,56 @@ final class StripeWriter {
         }
         image.recover(lostRoles, x, len, false);
         return reconstructWrite(x, len, written, image);
+    }
+
+    /**
+     * A partial write of a stripe whose data chunk a crash would lose ({@link Preimage} says
+     * why): hands that chunk's current contents over the columns this write changes to the
+     * volume's {@link PreimageLog}, which returns once they are durable. A full-stripe write
+     * needs none: redoing it rewrites every chunk. Returns false if a read failed (that member is
+     * now faulty, and the stripe starts over).
+     */
+    private boolean savePreimage() throws IOException {
+        PreimageLog log = core.preimages;
+        if (log == PreimageLog.NONE || !hasP) {
+            return true;
+        }
+        long atRisk = members.lostAfterCrash(stripe);
+        if (atRisk == 0) {
+            return true;
+        }
+        if (image == null) {
+            image = StripeImage.scratch(layout);
+        }
+        long lostData = image.rolesOf(stripe, atRisk) & image.dataMask();
+        if (lostData == 0) {
+            return true; // only parity is at risk: recovery recomputes it from the data
+        }
+        int x0 = chunk;
+        int x1 = 0;
+        for (int i = 0; i < 3; i++) {
+            if (cuts[i] < cuts[i + 1] && writtenMask(cuts[i]) != 0) {
+                x0 = Math.min(x0, cuts[i]);
+                x1 = cuts[i + 1];
+            }
+        }
+        long lostNow = image.rolesOf(stripe, plan.lost());
+        long needed = image.needed(lostNow);
+        if (needed < 0) {
+            return true; // beyond the level's redundancy: the plan refused what it could not write
+        }
+        if (!image.read(members, stripe, needed | (lostData & ~lostNow), x0, x1 - x0)) {
+            return false;
+        }
+        image.recover(lostNow, x0, x1 - x0, false);
+        int len = x1 - x0;
+        ByteBuffer images = ByteBuffer.allocate(Long.bitCount(lostData) * len);
+        for (long r = lostData; r != 0; r &= r - 1) {
+            int role = Long.numberOfTrailingZeros(r);
+            images.put(image.buffer(role).duplicate().limit(image.index(role, x0) + len).position(image.index(role, x0)));
+        }
+        log.save(new Preimage(stripe, x0, len, lostData, images.flip()));
+        return true;
     }
 
     // --- write phase ------------------------------------------------------------------------------

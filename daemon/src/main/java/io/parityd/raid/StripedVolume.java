@@ -42,7 +42,7 @@ final class StripedVolume extends AbstractRaidVolume {
     StripedVolume(VolumeCore core) {
         super(core);
         this.layout = core.layout;
-        this.writers = ThreadLocal.withInitial(() -> new StripeWriter(members, layout, core.redundancy));
+        this.writers = ThreadLocal.withInitial(() -> new StripeWriter(core));
         this.degraded = new DegradedReads(core);
         this.scrub = new StripeScrub(core);
     }
@@ -187,6 +187,11 @@ final class StripedVolume extends AbstractRaidVolume {
      * member I/O that is still cheaper than the client sending the same zeroes over the network,
      * which is what {@code NBD_CMD_FLAG_FAST_ZERO} asks about.
      */
+    @Override
+    public boolean restoreParity(Preimage preimage) throws IOException {
+        return ParityRestore.restore(core, preimage);
+    }
+
     @Override
     public boolean zeroesFast(long offset, long length, boolean mayDeallocate) {
         core.checkRange(offset, length);

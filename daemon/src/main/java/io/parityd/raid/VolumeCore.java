@@ -26,6 +26,8 @@ final class VolumeCore {
     final RebuildTuning tuning;
     /** Bytes per second each rebuild may write to its new device; 0: as fast as it can. */
     private volatile long rebuildRateLimit;
+    /** Where degraded partial-stripe writes save their {@link Preimage}s; NONE until a journal asks. */
+    volatile PreimageLog preimages = PreimageLog.NONE;
     final long size;
     final long stripeDataSize;
     final int chunk;

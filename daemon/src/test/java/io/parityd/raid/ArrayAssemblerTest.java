@@ -2,6 +2,7 @@ package io.parityd.raid;
 
 import static io.parityd.raid.ArrayCreatorTest.readRecord;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -144,6 +145,48 @@ class ArrayAssemblerTest {
         try (AssembledArray forced = assembler.assemble(withoutB, true)) {
             assertThat(forced.states()).containsExactly(MemberState.ACTIVE, MemberState.MISSING, MemberState.ACTIVE);
         }
+    }
+
+    @Test
+    void shouldStartADirtyJournaledArrayWhoseLossWasRecordedBeforeTheCrash() throws Exception {
+        create("tank", "a", "b", "c", "d");
+        List<Path> all = List.of(path("a"), path("b"), path("c"), path("d"));
+        try (AssembledArray array = assembler.assemble(all)) {
+            array.markFaulty(1, "pwrite /b: Input/output error");
+            array.markDirty(java.util.UUID.randomUUID()); // journaled, then a crash
+        }
+        try (AssembledArray array = assembler.assemble(all, ArrayAssembler.DirtyDegraded.JOURNAL_REPLAYS)) {
+            assertThat(array.shutDownCleanly()).isFalse();
+            assertThat(array.states()).containsExactly(MemberState.ACTIVE, MemberState.FAULTY, MemberState.ACTIVE,
+                    MemberState.ACTIVE);
+        }
+        assertThat(refusal(all)).as("nothing replays: still refused").contains("was not shut down cleanly and runs degraded");
+    }
+
+    @Test
+    void shouldRefuseADirtyJournaledArrayWhoseMemberVanishedWhileItWasDown() throws Exception {
+        create("tank", "a", "b", "c", "d");
+        try (AssembledArray array = assembler.assemble(List.of(path("a"), path("b"), path("c"), path("d")))) {
+            array.markDirty(java.util.UUID.randomUUID()); // journaled, then a crash; b was fine until then
+        }
+        List<Path> withoutB = List.of(path("a"), path("c"), path("d"));
+        assertThatThrownBy(() -> assembler.assemble(withoutB, ArrayAssembler.DirtyDegraded.JOURNAL_REPLAYS))
+                .isInstanceOf(ArrayException.class)
+                .hasMessageContaining("was not shut down cleanly and runs degraded (slot 1")
+                .hasMessageContaining("--force");
+    }
+
+    @Test
+    void shouldRefuseADirtyUnjournaledArrayEvenWithItsLossRecorded() throws Exception {
+        create("tank", "a", "b", "c");
+        List<Path> all = List.of(path("a"), path("b"), path("c"));
+        try (AssembledArray array = assembler.assemble(all)) {
+            array.markFaulty(2, "drill");
+            array.markDirty(); // --no-journal, then a crash: no preimages anywhere
+        }
+        assertThatThrownBy(() -> assembler.assemble(all, ArrayAssembler.DirtyDegraded.JOURNAL_REPLAYS))
+                .isInstanceOf(ArrayException.class)
+                .hasMessageContaining("runs degraded (slot 2");
     }
 
     @Test
