@@ -3,12 +3,18 @@ package io.parityd.controller;
 import io.parityd.nvram.Journal;
 import io.parityd.nvram.PendingRequest;
 import io.parityd.nvram.RecoveryPlan;
+import io.parityd.nvram.RecordKind;
+import io.parityd.raid.Preimage;
 import io.parityd.raid.RaidVolume;
 import io.parityd.raid.ScrubReport;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,7 +25,10 @@ import org.slf4j.LoggerFactory;
  * <ol>
  *   <li>every stripe a pending request touches gets its redundancy recomputed from its data
  *       (a crash between a data chunk and its parity left them disagreeing; after this the stripe
- *       is consistent, holding old, new or mixed data);</li>
+ *       is consistent, holding old, new or mixed data). A stripe with a member down cannot be
+ *       recomputed from its data alone: its parity is rebuilt from the surviving data and the
+ *       newest {@link Preimage} of its lost chunks, if the request that saved it is pending
+ *       ({@link #restorable});</li>
  *   <li>every pending request is redone in sequence order, by the volume's normal write path, so
  *       each range ends with the newest journaled content and parity to match;</li>
  *   <li>the members are synced and the records retired.</li>
@@ -42,7 +51,11 @@ public final class JournalReplay {
         long started = System.nanoTime();
         RecoveryPlan plan = journal.plan();
         plan.notes().forEach(note -> log.warn("journal {}: {}", journal.path(), note));
-        List<PendingRequest> requests = plan.requests();
+        List<PendingRequest> requests = new ArrayList<>();
+        List<PendingRequest> preimages = new ArrayList<>();
+        for (PendingRequest r : plan.requests()) {
+            (r.kind() == RecordKind.PREIMAGE ? preimages : requests).add(r);
+        }
         long stripeBytes = volume.geometry().stripeDataSize();
         TreeSet<Long> stripes = new TreeSet<>();
         long records = 0;
@@ -55,9 +68,21 @@ public final class JournalReplay {
             }
             records += r.lastSeq() - r.firstSeq() + 1;
         }
+        Map<Long, Preimage> restorable = restorable(journal, requests, preimages);
+        long restored = 0;
+        long unrestored = 0;
+        for (Preimage p : restorable.values()) {
+            if (volume.restoreParity(p)) {
+                restored++;
+            } else {
+                unrestored++;
+            }
+        }
         long repaired = 0;
         long unchecked = 0;
-        for (long[] run : runs(stripes)) {
+        TreeSet<Long> toResync = new TreeSet<>(stripes);
+        toResync.removeAll(restorable.keySet());
+        for (long[] run : runs(toResync)) {
             ScrubReport report = volume.scrub(run[0], run[1], true, 0, (done, total) -> { });
             repaired += report.repaired();
             unchecked += report.unchecked();
@@ -68,11 +93,18 @@ public final class JournalReplay {
         volume.flush();
         journal.retire(plan.lastSeq());
         long millis = (System.nanoTime() - started) / 1_000_000;
-        RecoveryReport report = new RecoveryReport(requests.size(), records, plan.droppedRecords(), stripes.size(),
-                repaired, unchecked, millis);
+        records += preimages.size();
+        RecoveryReport report = new RecoveryReport(requests.size(), records, plan.droppedRecords(), toResync.size(),
+                repaired, restored, unchecked + unrestored, millis);
+        if (unrestored > 0) {
+            log.error("journal replay could not restore {} degraded stripes from their preimages (a member failed"
+                    + " during the replay, or went missing after the crash): their redundancy may not match their data;"
+                    + " run 'parityd scrub --repair' once the array is whole", unrestored);
+        }
         if (unchecked > 0) {
-            log.error("journal replay could not resync {} stripes: too few members serve them, so their redundancy"
-                    + " may not match their data; run 'parityd scrub --repair' once the array is whole", unchecked);
+            log.warn("journal replay: {} degraded stripes had no preimage to restore from. No write was under way on"
+                    + " them at the crash, so their parity stands, unless a member went missing while the array was down"
+                    + " (a start with --force): then run 'parityd scrub --repair' once the array is whole", unchecked);
         }
         return report;
     }
@@ -86,9 +118,51 @@ public final class JournalReplay {
             case TRIM -> volume.trim(r.offset(), r.length(), false);
             case WRITE_ZEROES -> volume.writeZeroes(r.offset(), r.length(),
                     (r.flags() & io.parityd.nvram.JournalFormat.FLAG_MAY_DEALLOCATE) != 0, false);
-            case PREIMAGE -> { } // only read by the stripe resync; nothing to redo
             default -> throw new IllegalStateException("unknown record kind " + r.kind());
         }
+    }
+
+    /**
+     * The preimage to restore each degraded stripe from: per stripe, the newest one (highest seq),
+     * and only if the request that saved it is still pending.
+     *
+     * <p>Why the newest: writes to one stripe run one at a time under its lock, and each saves a
+     * preimage before touching a member, so a crash can interrupt only the stripe's newest write;
+     * every earlier one finished and left the stripe consistent. Why only with its request
+     * pending: restoring sets the lost chunks back to what they were before that write, and
+     * redoing the request brings them forward again. A retired request finished and was synced,
+     * so its stripe is consistent and its preimage stale.
+     */
+    private static Map<Long, Preimage> restorable(Journal journal, List<PendingRequest> requests,
+                                                  List<PendingRequest> preimages) throws IOException {
+        Set<Long> pending = new HashSet<>();
+        for (PendingRequest r : requests) {
+            pending.add(r.firstSeq());
+        }
+        Map<Long, PendingRequest> newest = new HashMap<>();
+        Map<Long, Preimage> decoded = new HashMap<>();
+        for (PendingRequest r : preimages) {
+            Preimage p;
+            try {
+                p = Preimage.decode(journal.readData(r));
+            } catch (IllegalArgumentException e) {
+                throw new IOException("journal " + journal.path() + ": record " + r.firstSeq() + " passed its checksum"
+                        + " but is not a preimage (" + e.getMessage() + "); start with --discard-journal to drop it"
+                        + " (forces a full parity resync)", e);
+            }
+            PendingRequest seen = newest.get(p.stripe());
+            if (seen == null || seen.firstSeq() < r.firstSeq()) {
+                newest.put(p.stripe(), r);
+                decoded.put(p.stripe(), p);
+            }
+        }
+        Map<Long, Preimage> restorable = new HashMap<>();
+        newest.forEach((stripe, r) -> {
+            if (pending.contains(r.aux())) {
+                restorable.put(stripe, decoded.get(stripe));
+            }
+        });
+        return restorable;
     }
 
     /** A record that passed its checksum but points outside the volume was not written by this array's parityd. */

@@ -7,9 +7,12 @@ import io.parityd.nvram.Journal;
 import io.parityd.nvram.JournalFormat;
 import io.parityd.nvram.RecordKind;
 import io.parityd.nvram.Ticket;
+import io.parityd.raid.Preimage;
+import io.parityd.raid.RaidVolume;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -70,6 +73,10 @@ public final class JournaledController implements Controller {
     private long lastBegun;
     /** A write that failed after its reply, until a FLUSH reports it. */
     private final AtomicReference<RequestFailedException> writeBackFailure = new AtomicReference<>();
+    /** The request an I/O thread is applying to the volume: the owner of the preimages it saves. */
+    private final ThreadLocal<Ticket> applying = new ThreadLocal<>();
+    /** Volume bytes per stripe, for a preimage record's offset; 0 if the volume has no stripes. */
+    private final long stripeBytes;
 
     /**
      * @param volume    the volume; still owned (and closed) by the caller
@@ -83,6 +90,44 @@ public final class JournaledController implements Controller {
         this.io = new IoPool(ioThreads);
         this.lastBegun = journal.plan().lastSeq();
         this.retirer = new Retirer(volume, journal);
+        if (volume instanceof RaidVolume raid) {
+            // Degraded stripes need their lost chunks saved before each write (Preimage says why).
+            this.stripeBytes = raid.geometry().stripeDataSize();
+            raid.logPreimagesTo(this::savePreimage);
+        } else {
+            this.stripeBytes = 0;
+        }
+    }
+
+    /**
+     * Journals a degraded stripe's preimage and waits until it is durable, on the I/O thread that
+     * applies its request, under the stripe's lock. It takes room at once: its own request holds
+     * retirement back until it is applied, so waiting for room here could wait forever. That is
+     * at most a few chunks per I/O thread past the capacity. Its aux is the owning request's
+     * first seq: recovery uses a preimage only while that request is pending.
+     */
+    private void savePreimage(Preimage preimage) throws IOException {
+        Ticket owner = applying.get();
+        if (owner == null) {
+            throw new IllegalStateException("stripe " + preimage.stripe() + " written outside a journaled request");
+        }
+        ByteBuffer bytes = preimage.encode();
+        int size = bytes.remaining();
+        journal.admitNow(size);
+        Ticket ticket = journal.begin(size);
+        journal.append(ticket, RecordKind.PREIMAGE, preimage.stripe() * stripeBytes, size, 0, owner.firstSeq(), bytes);
+        try {
+            journal.whenDurable(ticket.lastSeq()).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted waiting for the preimage of stripe " + preimage.stripe(), e);
+        } catch (ExecutionException e) {
+            throw new IOException("the preimage of stripe " + preimage.stripe() + " could not be made durable: "
+                    + e.getCause().getMessage(), e.getCause());
+        } finally {
+            // Nothing waits on it being applied: it only has to stay until its request retires.
+            journal.applied(ticket);
+        }
     }
 
     @Override
@@ -316,12 +361,14 @@ public final class JournaledController implements Controller {
         }
 
         private void applyToVolume() {
+            applying.set(ticket);
             try {
                 apply.run(copy == null ? null : copy.nioBuffer());
             } catch (Throwable e) {
                 writeBackFailed(e);
                 return;
             } finally {
+                applying.remove();
                 // Applied even when the volume failed: it did what it could (a request that loses
                 // redundancy beyond the level fails, and redoing it would fail the same way); a
                 // record that never retired would stop the journal for good.

@@ -9,21 +9,24 @@ package io.parityd.controller;
  *                          incomplete request or were missing: never promised by a FLUSH or FUA
  * @param stripesResynced   stripes whose redundancy was recomputed from their data
  * @param mismatchesRepaired of those, stripes whose parity was indeed wrong (a crash mid-stripe)
- * @param stripesUnchecked  stripes that could not be resynced (too few members): their redundancy
- *                          may be wrong
+ * @param stripesRestored   degraded stripes whose parity was rebuilt from the surviving data and
+ *                          the lost chunks' preimages (a crash while the array ran degraded)
+ * @param stripesUnchecked  stripes that could be neither resynced nor restored (a member went
+ *                          missing after the crash): their redundancy may be wrong
  * @param millis            wall time of the whole replay, including the member sync
  */
 public record RecoveryReport(long requestsReplayed, long recordsReplayed, long recordsDropped, long stripesResynced,
-                             long mismatchesRepaired, long stripesUnchecked, long millis) {
+                             long mismatchesRepaired, long stripesRestored, long stripesUnchecked, long millis) {
 
     /** A start with nothing to redo. */
-    public static final RecoveryReport NOTHING = new RecoveryReport(0, 0, 0, 0, 0, 0, 0);
+    public static final RecoveryReport NOTHING = new RecoveryReport(0, 0, 0, 0, 0, 0, 0, 0);
 
     /** One line for the log. */
     public String summary() {
         return requestsReplayed + " requests (" + recordsReplayed + " records) replayed, " + recordsDropped
                 + " unacknowledged records dropped, " + stripesResynced + " stripes resynced (" + mismatchesRepaired
-                + " had wrong parity" + (stripesUnchecked > 0 ? ", " + stripesUnchecked + " could not be checked" : "")
+                + " had wrong parity" + (stripesRestored > 0 ? ", " + stripesRestored + " degraded ones restored from"
+                + " preimages" : "") + (stripesUnchecked > 0 ? ", " + stripesUnchecked + " could not be checked" : "")
                 + ") in " + millis + " ms";
     }
 }

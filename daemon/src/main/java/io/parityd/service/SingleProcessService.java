@@ -69,7 +69,7 @@ public final class SingleProcessService implements AutoCloseable {
      * stopped uncleanly, and starts serving it.
      */
     public static SingleProcessService start(ServeSettings settings) throws ArrayException, IOException {
-        AssembledArray array = new ArrayAssembler(Clock.systemUTC()).assemble(settings.members(), settings.forceDegraded());
+        AssembledArray array = new ArrayAssembler(Clock.systemUTC()).assemble(settings.members(), dirtyDegraded(settings));
         boolean wasClean = array.shutDownCleanly();
         Started started = new Started(array);
         try {
@@ -78,7 +78,7 @@ public final class SingleProcessService implements AutoCloseable {
             boolean fullResync = needsFullResync(array, settings.journal());
             started.journal = openJournal(array, settings.journal());
             started.operations = new ArrayOperations(array);
-            started.volume = RaidVolumes.open(g, withFaults(array.devices(), settings.faults()), array.states(),
+            started.volume = RaidVolumes.openHeld(g, withFaults(array.devices(), settings.faults()), array.states(),
                     array.rebuildPositions(), started.operations);
             started.operations.attach(started.volume);
             started.operations.journal(started.journal, settings.journal().nonVolatile());
@@ -89,6 +89,8 @@ public final class SingleProcessService implements AutoCloseable {
                 started.operations.recovered(report);
             }
             array.markDirty(started.journal == null ? null : started.journal.uuid());
+            // Only now: a rebuild reads parity, which the replay has just made trustworthy.
+            started.volume.resumeRebuilds();
             started.operations.reportResumedRebuilds();
             started.controller = started.journal != null
                     ? new JournaledController(started.volume, started.journal, settings.ioThreads())
@@ -115,6 +117,19 @@ public final class SingleProcessService implements AutoCloseable {
             started.abandon(wasClean, e);
             throw e;
         }
+    }
+
+    /**
+     * A dirty array with members absent: forced by the operator, or safe if its journal is
+     * replayed (preimages cover the stripes those members left degraded), else refused.
+     */
+    private static ArrayAssembler.DirtyDegraded dirtyDegraded(ServeSettings settings) {
+        if (settings.forceDegraded()) {
+            return ArrayAssembler.DirtyDegraded.FORCE;
+        }
+        JournalSettings journal = settings.journal();
+        return journal.enabled() && !journal.discard() ? ArrayAssembler.DirtyDegraded.JOURNAL_REPLAYS
+                : ArrayAssembler.DirtyDegraded.REFUSE;
     }
 
     /**

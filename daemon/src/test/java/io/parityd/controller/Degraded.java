@@ -16,12 +16,14 @@ final class Degraded {
     private Degraded() {
     }
 
-    /** A volume over {@code members} with slot {@code missing} absent, reconstructing it from the rest. */
-    static RaidVolume without(ArrayGeometry g, List<? extends BlockDevice> members, int missing) {
+    /** A volume over {@code members} with the slots {@code missing} absent, reconstructing them from the rest. */
+    static RaidVolume without(ArrayGeometry g, List<? extends BlockDevice> members, int... missing) {
         List<BlockDevice> devices = new ArrayList<>(members);
-        devices.set(missing, null);
         List<MemberState> states = new ArrayList<>(Collections.nCopies(members.size(), MemberState.ACTIVE));
-        states.set(missing, MemberState.MISSING);
+        for (int slot : missing) {
+            devices.set(slot, null);
+            states.set(slot, MemberState.MISSING);
+        }
         return RaidVolumes.open(g, devices, states, null, SlotListener.NONE);
     }
 }

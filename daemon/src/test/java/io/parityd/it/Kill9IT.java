@@ -2,12 +2,16 @@ package io.parityd.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -16,6 +20,12 @@ import org.junit.jupiter.api.Test;
  * every acknowledged write reads back, no block is torn (each holds one whole version: the last
  * acknowledged, or one that was in flight), and a scrub finds zero parity mismatches.
  *
+ * <p>The same on a degraded array (a member failed by the operator before the first kill): every
+ * restart starts without {@code --force}, since the journal's preimages cover the degraded
+ * stripes; the verification reads the failed member's chunks through reconstruction, which
+ * lying parity would get wrong; at the end the member is replaced and rebuilt from that parity,
+ * and everything is verified again.
+ *
  * <p>{@code -Dparityd.kill9.rounds=N} runs more rounds; {@code bench/kill9-soak.sh} runs thousands.
  * {@code -Dparityd.kill9.seed=S} repeats a run's choices (the seed is printed).
  */
@@ -23,35 +33,61 @@ class Kill9IT extends DaemonTestBase {
 
     private static final int ROUNDS = Integer.getInteger("parityd.kill9.rounds", 20);
     private static final long REGION = 16L << 20;
-    private static final java.util.regex.Pattern REPLAYED = java.util.regex.Pattern.compile("recovered from journal .*: (\\d+) requests");
+    private static final Pattern REPLAYED = Pattern.compile("recovered from journal .*: (\\d+) requests");
+    private static final Pattern RESTORED = Pattern.compile("(\\d+) degraded ones restored from preimages");
 
     @Test
     void shouldLoseNoAcknowledgedWriteAndTearNoBlockAcrossKill9Rounds() throws Exception {
+        rounds(ROUNDS, false);
+    }
+
+    @Test
+    void shouldLoseNothingOfADegradedArrayAcrossKill9Rounds() throws Exception {
+        rounds(Math.max(4, ROUNDS / 3), true);
+    }
+
+    private void rounds(int rounds, boolean degraded) throws Exception {
         long seed = Long.getLong("parityd.kill9.seed", System.nanoTime());
-        System.out.printf("Kill9IT: %d rounds, seed %d (-Dparityd.kill9.seed=%d repeats it)%n", ROUNDS, seed, seed);
+        System.out.printf("Kill9IT%s: %d rounds, seed %d (-Dparityd.kill9.seed=%d repeats it)%n",
+                degraded ? " (degraded)" : "", rounds, seed, seed);
         Random random = new Random(seed);
         List<Path> members = Arrays.members(dir, 4);
         Arrays.create("k9", "12M", members, "--chunk", "16K");
+        if (degraded) {
+            daemon = Arrays.serve(dir.resolve("fail.log"), members);
+            Parityd.Result failed = new Admin(Arrays.adminSocket(dir.resolve("fail.log"))).run("fail", "1");
+            assertThat(failed.exitCode()).as(failed.all()).isZero();
+            daemon.kill(); // and a crash, for good measure: the start after it must not need --force
+            daemon.close();
+            daemon = null;
+        }
         int blocks = (int) (REGION / RandomWriter.BLOCK);
         long[] expected = new long[blocks];
         Map<Integer, Long> inFlight = new HashMap<>();
         long version = 0;
         long ackedTotal = 0;
         long replayedRounds = 0;
-        for (int round = 1; round <= ROUNDS; round++) {
+        long restoredStripes = 0;
+        for (int round = 1; round <= rounds; round++) {
             Path log = dir.resolve("round-" + round + ".log");
             daemon = Arrays.serve(log, members);
-            if (round > 1) {
+            if (round > 1 || degraded) {
                 assertThat(daemon.log()).as("round %d restart", round).contains("was not shut down cleanly")
                         .contains("recovered from journal").doesNotContain("resyncing every stripe");
-                java.util.regex.Matcher m = REPLAYED.matcher(daemon.log());
+                Matcher m = REPLAYED.matcher(daemon.log());
                 assertThat(m.find()).as("round %d: the replay says what it did", round).isTrue();
                 if (Long.parseLong(m.group(1)) > 0) {
                     replayedRounds++;
                 }
+                Matcher r = RESTORED.matcher(daemon.log());
+                if (r.find()) {
+                    restoredStripes += Long.parseLong(r.group(1));
+                }
             }
             verify(round, expected, inFlight);
-            scrubClean(log, round);
+            if (!degraded) {
+                scrubClean(log, round); // a degraded RAID-5 has nothing left to compare parity with
+            }
 
             try (RandomWriter writer = new RandomWriter(daemon.uri(), daemon.exportName(), REGION,
                     random.nextLong(), version, 64)) {
@@ -77,15 +113,31 @@ class Kill9IT extends DaemonTestBase {
             daemon.close();
             daemon = null;
         }
-        daemon = Arrays.serve(dir.resolve("final.log"), members);
-        verify(ROUNDS + 1, expected, inFlight);
+        Path finalLog = dir.resolve("final.log");
+        daemon = Arrays.serve(finalLog, members);
+        verify(rounds + 1, expected, inFlight);
+        List<Path> now = members;
+        if (degraded) {
+            now = new ArrayList<>(members);
+            now.set(1, SparseFiles.create(dir.resolve("new1.img"), Files.size(members.get(1))));
+            Admin admin = new Admin(Arrays.adminSocket(finalLog));
+            Parityd.Result replaced = admin.run("replace", "1", now.get(1).toString());
+            assertThat(replaced.exitCode()).as(replaced.all()).isZero();
+            admin.awaitClean(Duration.ofMinutes(2));
+            verify(rounds + 2, expected, inFlight); // the failed member's chunks, rebuilt from parity
+        }
         assertThat(daemon.terminate(Duration.ofSeconds(60))).isZero();
         daemon = null;
-        Arrays.assertParityClean(members);
-        System.out.printf("Kill9IT: %d rounds, %d writes acknowledged, %d restarts had writes to redo%n",
-                ROUNDS, ackedTotal, replayedRounds);
+        Arrays.assertParityClean(now);
+        System.out.printf("Kill9IT%s: %d rounds, %d writes acknowledged, %d restarts had writes to redo,"
+                + " %d stripes restored from preimages%n", degraded ? " (degraded)" : "", rounds, ackedTotal,
+                replayedRounds, restoredStripes);
         assertThat(replayedRounds).as("restarts that found writes in the journal to redo (else nothing was tested)")
                 .isPositive();
+        if (degraded) {
+            assertThat(restoredStripes).as("degraded stripes restored from preimages over all restarts (else the"
+                    + " degraded path was not tested)").isPositive();
+        }
     }
 
     /** Every block holds its last acknowledged version or the one in flight at the kill, whole; updates {@code expected}. */
