@@ -209,8 +209,11 @@ public final class BlockMember implements BlockDevice {
             return NativeIo.open(path, readOnly ? READ_ONLY : READ_WRITE, 0);
         } catch (NativeIoException e) {
             if (e.errno() == NativeIo.EBUSY && !readOnly) {
-                throw new IOException(path + " is in use (mounted, or held by another program such as md or"
-                        + " another parityd); unmount it or stop that program, or name another device", e);
+                MemberInUseException busy = new MemberInUseException(path, "in use (mounted, or held by another"
+                        + " program such as md or another parityd); unmount it or stop that program, or name another"
+                        + " device");
+                busy.initCause(e);
+                throw busy;
             }
             throw e.asFileSystemException();
         }

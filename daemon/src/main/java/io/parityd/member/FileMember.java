@@ -37,6 +37,11 @@ import io.parityd.block.BlockDevice;
  *       {@link #zeroesFast} turns false for that mode.</li>
  * </ul>
  *
+ * <p><b>One writer.</b> A read-write open takes an exclusive {@code flock} on the file and fails
+ * with {@link MemberInUseException} if another process (or another open here) holds it, as
+ * {@link BlockMember} does with {@code O_EXCL}: two daemons writing one array would each compute
+ * parity the other overwrites. Read-only opens (inspection) take no lock.
+ *
  * <p>Reads and writes advance the buffer's position, as FileChannel's do. No alignment is
  * required. Ranges outside {@code [0, size())} are a caller bug and throw
  * {@link IndexOutOfBoundsException} rather than silently growing the file. Interrupting a thread
@@ -78,6 +83,9 @@ public final class FileMember implements BlockDevice {
             throw e.asFileSystemException();
         }
         try {
+            if (!readOnly && !io.tryLockExclusive()) {
+                throw new MemberInUseException(path);
+            }
             long size = io.fileSize();
             return new FileMember(path, io, readOnly, size, !readOnly && probePunch(io, size));
         } catch (IOException | RuntimeException e) {

@@ -64,6 +64,9 @@ public final class NativeIo implements Closeable {
     public static final long BLKZEROOUT = 0x127fL;
 
     private static final int SEEK_END = 2;
+    private static final int LOCK_EX = 2;
+    private static final int LOCK_NB = 4;
+    private static final int EWOULDBLOCK = 11;
 
     /** Alignment {@code O_DIRECT} demands of buffers, offsets and lengths on the devices we use. */
     public static final int DIRECT_ALIGNMENT = 4096;
@@ -95,6 +98,9 @@ public final class NativeIo implements Closeable {
 
         @SaveError
         int fallocate(int fd, int mode, @off_t long offset, @off_t long length);
+
+        @SaveError
+        int flock(int fd, int operation);
 
         @SaveError
         @Variadic(fixedCount = 2)
@@ -216,6 +222,26 @@ public final class NativeIo implements Closeable {
         while (Bound.LIBC.fallocate(descriptor, mode, offset, length) != 0) {
             retryOrThrow("fallocate(" + fallocateModeName(mode) + ")");
         }
+    }
+
+    /**
+     * {@code flock(LOCK_EX | LOCK_NB)}: takes this descriptor's exclusive advisory lock on the
+     * file, or returns false at once if another open file description holds one. The kernel
+     * drops it when the descriptor closes or the process dies, kill -9 included, so it can never
+     * outlive its owner.
+     */
+    public boolean tryLockExclusive() throws IOException {
+        int descriptor = openFd();
+        while (Bound.LIBC.flock(descriptor, LOCK_EX | LOCK_NB) != 0) {
+            int errno = Bound.RUNTIME.getLastError();
+            if (errno == EWOULDBLOCK) {
+                return false;
+            }
+            if (errno != EINTR) {
+                throw error("flock(LOCK_EX)", path, errno);
+            }
+        }
+        return true;
     }
 
     /**

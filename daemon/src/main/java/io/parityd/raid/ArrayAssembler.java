@@ -17,6 +17,7 @@ import java.util.Objects;
 import java.util.UUID;
 import java.util.function.Function;
 
+import io.parityd.member.MemberInUseException;
 import io.parityd.member.Members;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -100,6 +101,8 @@ public final class ArrayAssembler {
         if (memberPaths.isEmpty()) {
             throw new ArrayException("no members given", "list the array's member files");
         }
+        // Before any open: a second read-write open of one file would find it locked by the first.
+        checkDistinct(memberPaths);
         List<Opened> opened = new ArrayList<>();
         List<Absent> absent = new ArrayList<>();
         try {
@@ -110,7 +113,6 @@ public final class ArrayAssembler {
                 throw new ArrayException("none of the given members can be read: " + describe(absent),
                         "check the paths; an array needs its members' superblocks to start");
             }
-            checkDistinct(opened);
             return check(opened, absent, dirtyDegraded);
         } catch (ArrayException | RuntimeException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
@@ -132,6 +134,10 @@ public final class ArrayAssembler {
         } catch (NoSuchFileException e) {
             absent.add(new Absent(path, "does not exist"));
             return;
+        } catch (MemberInUseException e) {
+            // Another process writes it: never start without it, as if it had failed (two writers).
+            throw new ArrayException(e.getMessage(), "stop the other process first; parityd never serves an array"
+                    + " whose member someone else is writing");
         } catch (IOException e) {
             absent.add(new Absent(path, "cannot be opened: " + ArrayCreator.reason(e)));
             return;
@@ -181,20 +187,20 @@ public final class ArrayAssembler {
         return String.join("; ", parts);
     }
 
-    /** Refuses one file given twice under two spellings (symlink, hard link, {@code ./}). */
-    private static void checkDistinct(List<Opened> opened) throws ArrayException {
+    /** Refuses one file given twice under two spellings (symlink, hard link, {@code ./}); skips paths it cannot stat. */
+    private static void checkDistinct(List<Path> paths) throws ArrayException {
         Map<Object, Integer> seen = new HashMap<>();
-        for (int i = 0; i < opened.size(); i++) {
-            Path path = opened.get(i).path();
+        for (int i = 0; i < paths.size(); i++) {
+            Path path = paths.get(i);
             Object key;
             try {
                 key = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
             } catch (IOException e) {
-                throw new ArrayException("cannot examine " + path + ": " + ArrayCreator.reason(e), "check the path");
+                continue; // absent or unreadable: the open says why
             }
             Integer earlier = key == null ? null : seen.putIfAbsent(key, i);
             if (earlier != null) {
-                Path first = opened.get(earlier).path();
+                Path first = paths.get(earlier);
                 String what = first.equals(path) ? path + " is listed twice"
                         : first + " and " + path + " are the same file";
                 throw new ArrayException(what + " (members " + (earlier + 1) + " and " + (i + 1) + ")",

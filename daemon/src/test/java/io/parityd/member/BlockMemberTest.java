@@ -206,8 +206,8 @@ class BlockMemberTest extends BlockDeviceContract {
             first.write(ByteBuffer.wrap(new byte[] {42}), 7, true);
 
             assertThatThrownBy(() -> BlockMember.open(device, false))
-                    .isInstanceOf(IOException.class)
-                    .hasMessageStartingWith(device + " is in use (mounted, or held by another program such as md"
+                    .isInstanceOf(MemberInUseException.class)
+                    .hasMessageStartingWith(device + ": in use (mounted, or held by another program such as md"
                             + " or another parityd)")
                     .cause().isInstanceOfSatisfying(NativeIoException.class,
                             e -> assertThat(e.errno()).isEqualTo(NativeIo.EBUSY));

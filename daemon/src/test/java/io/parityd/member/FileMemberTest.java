@@ -156,6 +156,27 @@ class FileMemberTest extends BlockDeviceContract {
     }
 
     @Test
+    void shouldRefuseASecondWriterUntilTheFirstClosesButAllowReaders() throws IOException {
+        Path file = dir.resolve("locked.img");
+        Files.write(file, pattern(4096));
+        try (FileMember first = FileMember.open(file, false)) {
+            assertThatThrownBy(() -> FileMember.open(file, false))
+                    .isInstanceOf(MemberInUseException.class)
+                    .hasMessageStartingWith(file + ": in use: another process holds it for writing")
+                    .hasMessageContaining("fuser -v " + file);
+            try (FileMember reader = FileMember.open(file, true)) {
+                assertThat(reader.size()).isEqualTo(4096);
+            }
+            first.write(ByteBuffer.wrap(new byte[] {7}), 0, false);
+        }
+        try (FileMember again = FileMember.open(file, false)) {
+            ByteBuffer b = ByteBuffer.allocate(1);
+            again.read(b, 0);
+            assertThat(b.get(0)).as("the first writer's byte, under the lock its close released").isEqualTo((byte) 7);
+        }
+    }
+
+    @Test
     void shouldRefuseRangesOutsideTheFileInsteadOfGrowingIt() throws IOException {
         Path file = dir.resolve("bounded.img");
         try (FileMember member = FileMember.createSparse(file, 8192)) {

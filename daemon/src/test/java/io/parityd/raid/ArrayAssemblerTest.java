@@ -372,6 +372,21 @@ class ArrayAssemblerTest {
     }
 
     @Test
+    void shouldRefuseToStartWhileAnotherWriterHoldsAMemberInsteadOfStartingWithoutIt() throws Exception {
+        create("tank", "a", "b", "c", "d");
+        List<Path> all = List.of(path("a"), path("b"), path("c"), path("d"));
+        try (io.parityd.block.BlockDevice other = io.parityd.member.Members.open(path("c"), false)) { // another serve, say
+            ArrayException refused = catchThrowableOfType(() -> assembler.assemble(all), ArrayException.class);
+            assertThat(refused).as("a RAID-5 could start without c; it must not").isNotNull();
+            assertThat(refused.getMessage()).startsWith(path("c") + ": in use: another process holds it for writing");
+            assertThat(refused.fix()).contains("stop the other process first");
+        }
+        try (AssembledArray array = assembler.assemble(all)) {
+            assertThat(array.states()).as("once the other writer is gone").containsOnly(MemberState.ACTIVE);
+        }
+    }
+
+    @Test
     void shouldRefuseTheSameFileTwiceUnderTwoSpellings() throws Exception {
         create("tank", "a", "b", "c");
         Path link = Files.createSymbolicLink(dir.resolve("link.img"), path("b"));

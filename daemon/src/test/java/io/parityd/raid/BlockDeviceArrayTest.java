@@ -44,7 +44,7 @@ class BlockDeviceArrayTest {
                             new CreateSpec("other", 5, 64 << 10, OptionalLong.empty(), devices, true)),
                     ArrayException.class);
             assertThat(busy).isNotNull();
-            assertThat(busy.getMessage()).contains("is in use");
+            assertThat(busy.getMessage()).contains(devices.get(0) + ": in use (mounted, or held by another program");
         }
     }
 }
