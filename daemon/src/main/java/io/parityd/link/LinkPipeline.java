@@ -1,0 +1,49 @@
+package io.parityd.link;
+
+import io.netty.channel.ChannelPipeline;
+
+import java.time.Duration;
+
+/**
+ * Builds a link's pipeline, on either end of the connection:
+ * <pre>
+ *   link-frame-decoder → link-frame-encoder → link-handshake → (the caller's handler)
+ * </pre>
+ * The caller adds its own handler after these, then waits for a user event: {@link LinkEstablished}
+ * (the handshake has left the pipeline; every message from here on is the caller's, and the caller
+ * releases those that hold data) or {@link LinkRefused} (the peer said why; the channel closes). A
+ * channel that closes without either failed the handshake on our side, which was logged.
+ *
+ * <p>A broken stream reaches the caller's handler as a {@link LinkProtocolException} in
+ * {@code exceptionCaught}, after the decoder logged it and closed the channel. The handshake
+ * authenticates the peer once, at connect time; frames after it carry no MAC of their own, so links
+ * belong on a network that on-path attackers cannot reach (or under TLS).
+ */
+public final class LinkPipeline {
+
+    /**
+     * A peer that is up answers within a round trip; five seconds leaves room for a loaded or
+     * garbage-collecting peer while a dead or silent one does not hold a connection for long.
+     */
+    public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(5);
+
+    public static final String FRAME_DECODER = "link-frame-decoder";
+    public static final String FRAME_ENCODER = "link-frame-encoder";
+    public static final String HANDSHAKE = "link-handshake";
+
+    private LinkPipeline() {
+    }
+
+    /** Installs the codec and the handshake, on a channel before or after it became active. */
+    public static void install(ChannelPipeline pipeline, Hello ours, LinkSecret secret, HelloCheck check,
+                               Duration timeout) {
+        pipeline.addLast(FRAME_DECODER, new FrameDecoder());
+        pipeline.addLast(FRAME_ENCODER, new FrameEncoder());
+        pipeline.addLast(HANDSHAKE, new LinkHandshake(ours, secret, check, timeout));
+    }
+
+    /** As {@link #install(ChannelPipeline, Hello, LinkSecret, HelloCheck, Duration)}, with {@link #DEFAULT_HANDSHAKE_TIMEOUT}. */
+    public static void install(ChannelPipeline pipeline, Hello ours, LinkSecret secret, HelloCheck check) {
+        install(pipeline, ours, secret, check, DEFAULT_HANDSHAKE_TIMEOUT);
+    }
+}
