@@ -4,6 +4,7 @@ import io.parityd.nvram.Journal;
 import io.parityd.nvram.PendingRequest;
 import io.parityd.nvram.RecoveryPlan;
 import io.parityd.nvram.RecordKind;
+import io.parityd.nvram.Ticket;
 import io.parityd.raid.Preimage;
 import io.parityd.raid.RaidVolume;
 import io.parityd.raid.ScrubReport;
@@ -46,14 +47,42 @@ public final class JournalReplay {
     private JournalReplay() {
     }
 
-    /** Replays {@code journal}'s plan onto {@code volume}; returns what it did. */
+    /** Replays {@code journal}'s plan (what it held at open) onto {@code volume}; returns what it did. */
     public static RecoveryReport replay(Journal journal, RaidVolume volume) throws IOException {
-        long started = System.nanoTime();
         RecoveryPlan plan = journal.plan();
         plan.notes().forEach(note -> log.warn("journal {}: {}", journal.path(), note));
+        return replay(journal, volume, plan.requests(), plan.droppedRecords(), () -> journal.retire(plan.lastSeq()));
+    }
+
+    /**
+     * A promoted standby's redo (DESIGN.md "Failover and fencing"): every request its running
+     * journal holds, which the old primary may have been writing when it died, in sequence order
+     * (the front's order: a standby journals requests as they arrive).
+     */
+    public static RecoveryReport replayHeld(Journal journal, RaidVolume volume) throws IOException {
+        List<PendingRequest> held = journal.live();
+        return replay(journal, volume, held, 0, () -> {
+            for (PendingRequest r : held) {
+                journal.applied(new Ticket(r.firstSeq(), r.lastSeq(), 0));
+            }
+            if (!held.isEmpty()) {
+                journal.retire(held.get(held.size() - 1).lastSeq());
+            }
+        });
+    }
+
+    /** What ends a replay once the members are synced: retiring what it redid. */
+    @FunctionalInterface
+    private interface Retire {
+        void run() throws IOException;
+    }
+
+    private static RecoveryReport replay(Journal journal, RaidVolume volume, List<PendingRequest> pending,
+                                         long dropped, Retire retire) throws IOException {
+        long started = System.nanoTime();
         List<PendingRequest> requests = new ArrayList<>();
         List<PendingRequest> preimages = new ArrayList<>();
-        for (PendingRequest r : plan.requests()) {
+        for (PendingRequest r : pending) {
             (r.kind() == RecordKind.PREIMAGE ? preimages : requests).add(r);
         }
         long stripeBytes = volume.geometry().stripeDataSize();
@@ -91,10 +120,10 @@ public final class JournalReplay {
             redo(journal, volume, r);
         }
         volume.flush();
-        journal.retire(plan.lastSeq());
+        retire.run();
         long millis = (System.nanoTime() - started) / 1_000_000;
         records += preimages.size();
-        RecoveryReport report = new RecoveryReport(requests.size(), records, plan.droppedRecords(), toResync.size(),
+        RecoveryReport report = new RecoveryReport(requests.size(), records, dropped, toResync.size(),
                 repaired, restored, unchecked + unrestored, millis);
         if (unrestored > 0) {
             log.error("journal replay could not restore {} degraded stripes from their preimages (a member failed"

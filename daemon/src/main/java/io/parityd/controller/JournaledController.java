@@ -11,7 +11,9 @@ import io.parityd.raid.Preimage;
 import io.parityd.raid.RaidVolume;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -78,18 +80,31 @@ public final class JournaledController implements Controller {
     /** Volume bytes per stripe, for a preimage record's offset; 0 if the volume has no stripes. */
     private final long stripeBytes;
 
+    /** What differs in HA mode: when to answer, what a member write waits for, whom to tell of retirement. */
+    private final Replication replication;
+    /** Journal seq of each request's last record → the front's seq for it (HA), for {@link Replication#retiredThrough}. */
+    private final ConcurrentSkipListMap<Long, Long> frontSeqs = new ConcurrentSkipListMap<>();
+
     /**
+     * Single-process mode ({@link Replication#NONE}).
+     *
      * @param volume    the volume; still owned (and closed) by the caller
      * @param journal   opened, and already replayed by the caller (its plan is not looked at here);
      *                  {@link #close()} closes it cleanly
      * @param ioThreads threads doing blocking I/O
      */
     public JournaledController(BlockDevice volume, Journal journal, int ioThreads) {
+        this(volume, journal, ioThreads, Replication.NONE);
+    }
+
+    /** As {@link #JournaledController(BlockDevice, Journal, int)}, with the HA primary's {@code replication}. */
+    public JournaledController(BlockDevice volume, Journal journal, int ioThreads, Replication replication) {
         this.volume = volume;
         this.journal = journal;
+        this.replication = replication;
         this.io = new IoPool(ioThreads);
         this.lastBegun = journal.plan().lastSeq();
-        this.retirer = new Retirer(volume, journal);
+        this.retirer = new Retirer(volume, journal, this::retiredThrough);
         if (volume instanceof RaidVolume raid) {
             // Degraded stripes need their lost chunks saved before each write (Preimage says why).
             this.stripeBytes = raid.geometry().stripeDataSize();
@@ -159,32 +174,65 @@ public final class JournaledController implements Controller {
 
     @Override
     public CompletableFuture<Void> write(long offset, ByteBuffer data, boolean fua) {
-        int length = data.remaining();
-        return journaled(RecordKind.WRITE, offset, length, fua ? JournalFormat.FLAG_FUA : 0, data,
-                copy -> volume.write(copy, offset, false), "write");
+        return write(0, offset, data, fua);
     }
 
     @Override
     public CompletableFuture<Void> writeZeroes(long offset, long length, boolean mayDeallocate, boolean fastOnly,
                                                boolean fua) {
+        return writeZeroes(0, offset, length, mayDeallocate, fastOnly, fua);
+    }
+
+    @Override
+    public CompletableFuture<Void> trim(long offset, long length, boolean fua) {
+        return trim(0, offset, length, fua);
+    }
+
+    /**
+     * A WRITE the front numbered {@code seq} (HA; 0 in single-process mode), kept in its records'
+     * aux so a restarted or promoted controller knows which of the front's requests it holds.
+     * Requests must arrive here in the front's order: they take journal sequence numbers in the
+     * order they get room, which is the order they arrive (room is granted first come, first
+     * served), so both controllers of a pair redo overlapping writes in the same order.
+     */
+    public CompletableFuture<Void> write(long seq, long offset, ByteBuffer data, boolean fua) {
+        int length = data.remaining();
+        return journaled(seq, RecordKind.WRITE, offset, length, fua ? JournalFormat.FLAG_FUA : 0, data,
+                copy -> volume.write(copy, offset, false), "write");
+    }
+
+    /** As {@link #write(long, long, ByteBuffer, boolean)}, for WRITE_ZEROES. */
+    public CompletableFuture<Void> writeZeroes(long seq, long offset, long length, boolean mayDeallocate,
+                                               boolean fastOnly, boolean fua) {
         int flags = (fua ? JournalFormat.FLAG_FUA : 0) | (mayDeallocate ? JournalFormat.FLAG_MAY_DEALLOCATE : 0);
         Apply apply = none -> volume.writeZeroes(offset, length, mayDeallocate, false);
         if (!fastOnly) {
-            return journaled(RecordKind.WRITE_ZEROES, offset, length, flags, null, apply, "write-zeroes");
+            return journaled(seq, RecordKind.WRITE_ZEROES, offset, length, flags, null, apply, "write-zeroes");
         }
         // Asked before anything is journaled, so a refused fast zero changes nothing anywhere.
+        // (HA: the front sends fast zeroes to the primary alone, so this wait reorders nothing.)
         return io.submit(() -> {
             if (!volume.zeroesFast(offset, length, mayDeallocate)) {
                 throw LocalController.notFast(offset, length);
             }
         }, "write-zeroes", offset, length).thenCompose(v ->
-                journaled(RecordKind.WRITE_ZEROES, offset, length, flags, null, apply, "write-zeroes"));
+                journaled(seq, RecordKind.WRITE_ZEROES, offset, length, flags, null, apply, "write-zeroes"));
     }
 
-    @Override
-    public CompletableFuture<Void> trim(long offset, long length, boolean fua) {
-        return journaled(RecordKind.TRIM, offset, length, fua ? JournalFormat.FLAG_FUA : 0, null,
+    /** As {@link #write(long, long, ByteBuffer, boolean)}, for TRIM. */
+    public CompletableFuture<Void> trim(long seq, long offset, long length, boolean fua) {
+        return journaled(seq, RecordKind.TRIM, offset, length, fua ? JournalFormat.FLAG_FUA : 0, null,
                 none -> volume.trim(offset, length, false), "trim");
+    }
+
+    /** After a retire through journal seq {@code local}: tells the replication which front seq that was. */
+    private void retiredThrough(long local) {
+        Map.Entry<Long, Long> last = frontSeqs.floorEntry(local);
+        if (last == null) {
+            return;
+        }
+        frontSeqs.headMap(local, true).clear();
+        replication.retiredThrough(last.getValue());
     }
 
     /**
@@ -210,6 +258,22 @@ public final class JournaledController implements Controller {
             }
         });
         return done;
+    }
+
+    /**
+     * Completes once every request submitted before this call is durable in the journal (a
+     * standby joining in HA mode copies the journal from that point). Room is granted first come,
+     * first served, and each request is numbered as its room is granted, so once every earlier
+     * reservation was granted, they are all numbered.
+     */
+    public CompletableFuture<Void> journaledSoFar() {
+        return journal.afterEarlierReservations().thenCompose(v -> {
+            long through;
+            synchronized (order) {
+                through = lastBegun;
+            }
+            return journal.whenDurable(through);
+        });
     }
 
     /** Syncs the members and retires every record applied before the sync began (see {@link Retirer}). */
@@ -301,7 +365,12 @@ public final class JournaledController implements Controller {
         /** The controller's own copy of the payload: the front reuses its buffer once we reply. */
         ByteBuf copy;
 
-        Request(RecordKind kind, long offset, long length, int flags, ByteBuffer data, Apply apply, String what) {
+        /** The front's number for this request (HA), else 0. */
+        final long seq;
+
+        Request(long seq, RecordKind kind, long offset, long length, int flags, ByteBuffer data, Apply apply,
+                String what) {
+            this.seq = seq;
             this.kind = kind;
             this.offset = offset;
             this.length = length;
@@ -316,21 +385,30 @@ public final class JournaledController implements Controller {
             journal.reserve(bytes).whenComplete((v, err) -> {
                 if (err != null) {
                     fail(err);
-                } else {
-                    onIo(this::append);
+                    return;
+                }
+                // Numbered here, as room is granted (first come, first served), not on whichever I/O
+                // thread runs first: the journal's order is then the order requests arrived in.
+                synchronized (order) {
+                    ticket = journal.begin(bytes);
+                    entry = gate.register(offset, length);
+                    lastBegun = ticket.lastSeq();
+                    if (seq > 0) {
+                        frontSeqs.put(ticket.lastSeq(), seq);
+                    }
+                }
+                try {
+                    io.execute(this::append);
+                } catch (RejectedExecutionException e) {
+                    append(); // cannot happen while this request is in flight; a begun ticket must be appended
                 }
             });
         }
 
         private void append() {
             int bytes = data == null ? 0 : data.remaining();
-            synchronized (order) {
-                ticket = journal.begin(bytes);
-                entry = gate.register(offset, length);
-                lastBegun = ticket.lastSeq();
-            }
             try {
-                journal.append(ticket, kind, offset, length, flags, 0, data == null ? null : data.duplicate());
+                journal.append(ticket, kind, offset, length, flags, seq, data == null ? null : data.duplicate());
                 if (data != null) {
                     copy = PooledByteBufAllocator.DEFAULT.directBuffer(bytes, bytes);
                     copy.writeBytes(data.duplicate());
@@ -340,7 +418,9 @@ public final class JournaledController implements Controller {
                 return;
             }
             CompletableFuture<Void> durable = journal.whenDurable(ticket.lastSeq());
-            if ((flags & JournalFormat.FLAG_FUA) != 0) {
+            if (replication.answerWhenApplied()) {
+                // HA: answered by applyToVolume, once the members have it
+            } else if ((flags & JournalFormat.FLAG_FUA) != 0) {
                 durable.whenComplete((v, err) -> {
                     if (err != null) {
                         done.completeExceptionally(IoPool.failure(err, what, offset, length));
@@ -351,28 +431,49 @@ public final class JournaledController implements Controller {
             } else {
                 done.complete(null); // in the journal: survives a crash of this process from now on
             }
-            CompletableFuture.allOf(durable, entry.whenClear()).whenComplete((v, err) -> {
+            CompletableFuture.allOf(durable, entry.whenClear(), replication.mayApply(seq)).whenComplete((v, err) -> {
                 if (err != null) {
-                    writeBackFailed(err); // the journal failed: the members must not be touched
+                    failBeforeMembers(err); // the journal failed, or the standby: the members must not be touched
                 } else {
                     onIo(this::applyToVolume);
                 }
             });
         }
 
+        /** Nothing reached the members: the client hears of it if not answered yet, else the next FLUSH. */
+        private void failBeforeMembers(Throwable e) {
+            if (replication.answerWhenApplied()) {
+                journal.applied(ticket); // never applied, never will be: its record must not hold retirement forever
+                fail(e);
+            } else {
+                writeBackFailed(e);
+            }
+        }
+
         private void applyToVolume() {
             applying.set(ticket);
+            Throwable failed = null;
             try {
                 apply.run(copy == null ? null : copy.nioBuffer());
             } catch (Throwable e) {
-                writeBackFailed(e);
-                return;
+                failed = e;
             } finally {
                 applying.remove();
                 // Applied even when the volume failed: it did what it could (a request that loses
                 // redundancy beyond the level fails, and redoing it would fail the same way); a
                 // record that never retired would stop the journal for good.
                 journal.applied(ticket);
+            }
+            if (failed != null) {
+                if (replication.answerWhenApplied()) {
+                    fail(failed); // HA: not answered yet, so the client hears of it
+                } else {
+                    writeBackFailed(failed);
+                }
+                return;
+            }
+            if (replication.answerWhenApplied()) {
+                done.complete(null);
             }
             leave();
         }
@@ -415,12 +516,12 @@ public final class JournaledController implements Controller {
         }
     }
 
-    private CompletableFuture<Void> journaled(RecordKind kind, long offset, long length, int flags, ByteBuffer data,
-                                              Apply apply, String what) {
+    private CompletableFuture<Void> journaled(long seq, RecordKind kind, long offset, long length, int flags,
+                                              ByteBuffer data, Apply apply, String what) {
         if (!enter()) {
             return CompletableFuture.failedFuture(IoPool.shuttingDown());
         }
-        Request r = new Request(kind, offset, length, flags, data, apply, what);
+        Request r = new Request(seq, kind, offset, length, flags, data, apply, what);
         r.start();
         return r.done;
     }

@@ -9,6 +9,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,10 +32,13 @@ final class Retirer implements AutoCloseable {
     private final AdmissionGate admission = new AdmissionGate();
     private final ScheduledExecutorService thread;
     private volatile long lastRetireNanos = System.nanoTime();
+    /** Told the journal seq each retire reached (the controller maps it to the front's). */
+    private final LongConsumer retired;
 
-    Retirer(BlockDevice volume, Journal journal) {
+    Retirer(BlockDevice volume, Journal journal, LongConsumer retired) {
         this.volume = volume;
         this.journal = journal;
+        this.retired = retired;
         this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "parityd-retire");
             t.setDaemon(true);
@@ -60,6 +64,7 @@ final class Retirer implements AutoCloseable {
             volume.flush();
             journal.retire(through);
             lastRetireNanos = System.nanoTime();
+            retired.accept(journal.stats().retiredThrough());
         } finally {
             retiring.unlock();
         }

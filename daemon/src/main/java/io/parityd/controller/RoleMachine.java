@@ -52,6 +52,7 @@ public final class RoleMachine {
     private boolean delivering;
     /** Written only under {@link #lock}. */
     private volatile State state = new State(Role.STARTING, NO_EPOCH, NO_EPOCH, null);
+    private volatile long lastLeaseNanos;
 
     /** {@code lease} is null while the front has granted none in this role. */
     private record State(Role role, long epoch, long inSyncEpoch, Lease lease) {
@@ -217,6 +218,7 @@ public final class RoleMachine {
             throw new IllegalArgumentException("a lease must be positive, not " + lease);
         }
         long nanos = lease.toNanos();
+        lastLeaseNanos = nanos;
         boolean taken = false;
         synchronized (lock) {
             State s = state;
@@ -290,6 +292,41 @@ public final class RoleMachine {
             case PRIMARY -> remainingNanos(s) > 0;
             case STARTING, RESYNCING, STANDBY, FENCED -> false;
         };
+    }
+
+    /**
+     * A primary goes on without its standby at {@code epoch} (the front raised the epoch; the
+     * superblocks hold it already): it stays primary, in sync at the new epoch, and its lease
+     * carries over to it, since the front that granted it asked for this.
+     *
+     * @throws IllegalStateException    if not primary
+     * @throws IllegalArgumentException if {@code epoch} is not above the current one
+     */
+    public void epochRaised(long epoch, String reason) {
+        requireEpoch(epoch);
+        synchronized (lock) {
+            State s = state;
+            if (s.role() != Role.PRIMARY) {
+                throw new IllegalStateException("controller " + id + " is " + s.role() + ", not PRIMARY: only a"
+                        + " primary raises the epoch it acts in");
+            }
+            if (epoch <= s.epoch()) {
+                throw staleEpoch(epoch, s, "raising the epoch");
+            }
+            Lease lease = s.lease() == null ? null : new Lease(epoch, s.lease().expiresNanos());
+            state = new State(Role.PRIMARY, epoch, epoch, lease);
+            log.info("controller {}: PRIMARY at epoch {} → {} ({})", id, s.epoch(), epoch, reason);
+        }
+    }
+
+    /** The clock leases are measured by. */
+    public MonotonicClock clock() {
+        return clock;
+    }
+
+    /** The length of the last lease granted (the front's setting); zero before the first. */
+    public Duration leaseLength() {
+        return Duration.ofNanos(lastLeaseNanos);
     }
 
     /** What is left of a primary's lease at its epoch; zero in every other case. */

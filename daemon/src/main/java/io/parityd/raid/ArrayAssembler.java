@@ -137,7 +137,7 @@ public final class ArrayAssembler {
         } catch (MemberInUseException e) {
             // Another process writes it: never start without it, as if it had failed (two writers).
             throw new ArrayException(e.getMessage(), "stop the other process first; parityd never serves an array"
-                    + " whose member someone else is writing");
+                    + " whose member someone else is writing", e);
         } catch (IOException e) {
             absent.add(new Absent(path, "cannot be opened: " + ArrayCreator.reason(e)));
             return;

@@ -188,6 +188,21 @@ public final class AssembledArray implements Closeable {
         rewrite();
     }
 
+    /**
+     * Raises the fencing epoch to {@code next} in every superblock, durably (DESIGN.md "Failover
+     * and fencing": a promotion, or a primary going on without its standby). A controller whose
+     * journal is in sync only with an older epoch is outdated from then on.
+     *
+     * @throws IllegalArgumentException if {@code next} is not above the current epoch
+     */
+    public synchronized void advanceEpoch(long next) throws IOException {
+        if (next <= newest.epoch()) {
+            throw new IllegalArgumentException("epoch " + next + " is not above the array's epoch " + newest.epoch());
+        }
+        newest = newest.withEpoch(next);
+        rewrite();
+    }
+
     /** Records that {@code slot} failed; it is never written again until replaced. Idempotent. */
     public synchronized void markFaulty(int slot, String reason) throws IOException {
         if (table.get(slot).state() == MemberState.FAULTY) {

@@ -99,6 +99,12 @@ public record SuperblockRecord(long generation, ArrayGeometry geometry, UUID mem
                 journal, members);
     }
 
+    /** This record at fencing epoch {@code newEpoch}; other fields unchanged. */
+    public SuperblockRecord withEpoch(long newEpoch) {
+        return new SuperblockRecord(generation, geometry, memberUuid, slot, newEpoch, created, updated, flags,
+                journalUuid, members);
+    }
+
     /** This record as generation {@code newGeneration}, written at {@code now}. */
     public SuperblockRecord withGeneration(long newGeneration, Instant now) {
         return new SuperblockRecord(newGeneration, geometry, memberUuid, slot, epoch, created, now, flags,

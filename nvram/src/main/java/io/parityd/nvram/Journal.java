@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
@@ -139,9 +141,39 @@ public final class Journal implements Closeable {
         return data.flip().asReadOnlyBuffer();
     }
 
+    /**
+     * The requests the journal holds now, in sequence order, each read back from its first record
+     * (what a standby copies when it joins its primary). Call it once every request of interest
+     * was appended ({@link #whenDurable} of the last one); a request begun but not appended yet,
+     * or retired while this runs, is left out. Its data is read with {@link #readData}, which
+     * fails if the request retired meanwhile.
+     */
+    public List<PendingRequest> live() throws IOException {
+        checkUsable();
+        List<PendingRequest> out = new ArrayList<>();
+        for (long[] r : log.held()) {
+            ByteBuffer raw = store.get(r[0]);
+            RecordHeader.Checked c = raw == null ? null : RecordHeader.check(r[0], raw);
+            if (c == null || !c.sound()) {
+                continue; // not appended yet, or retired since the log was read
+            }
+            RecordHeader h = c.header();
+            out.add(new PendingRequest(r[0], r[1], h.kind(), h.offset(), h.length(), h.flags(), h.aux()));
+        }
+        return out;
+    }
+
     /** Completes when {@code bytes} of data fit; FIFO among waiters. Never fails except on close. */
     public CompletableFuture<Void> reserve(int bytes) {
         return room.reserve(bytes);
+    }
+
+    /**
+     * Completes once every {@link #reserve} made before this call was granted (FIFO), without
+     * taking room: a barrier behind which everything reserved earlier has been begun.
+     */
+    public CompletableFuture<Void> afterEarlierReservations() {
+        return room.afterEarlierReservations();
     }
 
     /**

@@ -1,5 +1,8 @@
 package io.parityd.nvram;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * The requests the journal holds, in sequence order, with the room each takes: what {@link
  * Journal#retire} removes and releases. Filled by {@link Journal#begin} (which hands out sequence
@@ -65,6 +68,18 @@ final class RequestLog {
             records += lastSeqs[i] - firstSeqs[i] + 1;
         }
         return new Cut(through, total, records, n);
+    }
+
+    /** The requests held now (VOID records left out), in sequence order, as {first, last} pairs. */
+    synchronized List<long[]> held() {
+        List<long[]> out = new ArrayList<>(size);
+        for (int n = 0; n < size; n++) {
+            int i = (head + n) % firstSeqs.length;
+            if (!voids[i]) {
+                out.add(new long[] {firstSeqs[i], lastSeqs[i]});
+            }
+        }
+        return out;
     }
 
     synchronized void pop(Cut cut) {

@@ -57,6 +57,26 @@ final class Room {
         return future;
     }
 
+    /**
+     * Completes once every reservation made before this call was granted, taking no room itself:
+     * a marker in the queue, granted in its turn.
+     */
+    CompletableFuture<Void> afterEarlierReservations() {
+        CompletableFuture<Void> future = new CompletableFuture<>();
+        synchronized (this) {
+            if (closed != null) {
+                future.completeExceptionally(closed);
+                return future;
+            }
+            if (waiters.isEmpty()) {
+                future.complete(null);
+                return future;
+            }
+            waiters.addLast(new Waiter(0, 0, future)); // fits whenever it is first: no room taken
+        }
+        return future;
+    }
+
     /** Counts room taken without a reservation (recovered requests). */
     synchronized void take(long bytes, long records) {
         usedBytes += bytes;

@@ -1,0 +1,46 @@
+package io.parityd.controller;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * What a {@link JournaledController} does differently as the primary of an HA pair (DESIGN.md "The
+ * write path (HA mode)") than in single-process mode: when a write is answered, what a member
+ * write waits for besides its own journal record, and whom it tells when records retire.
+ *
+ * <p>In single-process mode ({@link #NONE}) a write is answered once journaled, as a disk with a
+ * write cache answers, because the journal alone can redo it. In HA mode the client's write is
+ * answered once the primary has completed it (the issue's invariant 3), and it touches the members
+ * only once the standby holds it too, so whichever controller survives can redo it.
+ */
+public interface Replication {
+
+    /** Single-process mode: answer once journaled, nothing to wait for, nobody to tell. */
+    Replication NONE = new Replication() {
+        @Override
+        public boolean answerWhenApplied() {
+            return false;
+        }
+
+        @Override
+        public CompletableFuture<Void> mayApply(long seq) {
+            return CompletableFuture.completedFuture(null);
+        }
+
+        @Override
+        public void retiredThrough(long seq) {
+        }
+    };
+
+    /** True: answer a write once it is on the members; false: once journaled. */
+    boolean answerWhenApplied();
+
+    /**
+     * Completes when the request the front numbered {@code seq} may touch the members (in HA mode:
+     * the standby checkpointed it, and this controller still holds the front's lease); fails if it
+     * never may (this controller was fenced), and the request then fails without touching them.
+     */
+    CompletableFuture<Void> mayApply(long seq);
+
+    /** Every request the front numbered up to {@code seq} is on the members, synced, and out of the journal here. */
+    void retiredThrough(long seq);
+}
