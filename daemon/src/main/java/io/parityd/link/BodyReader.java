@@ -41,6 +41,9 @@ final class BodyReader {
             case RETIRED -> new Retired(r.i64("throughSeq"));
             case CATCH_UP_RECORD -> r.catchUpRecord();
             case CATCH_UP_END -> new CatchUpEnd(r.i64("throughSeq"));
+            case CATCH_UP_REQUEST -> new CatchUpRequest(r.i64("epoch"), r.i64("fromSeq"));
+            case PEER_LOST -> new PeerLost(r.i64("epoch"), r.string("detail"));
+            case ARRAY_INFO -> new ArrayInfo(r.uuid("arrayUuid"), r.string("name"), r.i64("size"), r.string("description"));
         };
         // Data-carrying messages took the rest as data; for the others, anything left is an error.
         if (body.isReadable()) {

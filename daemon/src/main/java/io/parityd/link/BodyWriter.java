@@ -28,6 +28,21 @@ final class BodyWriter {
             case RETIRED -> out.writeLong(((Retired) message).throughSeq());
             case CATCH_UP_RECORD -> writeCatchUpRecord((CatchUpRecord) message, out);
             case CATCH_UP_END -> out.writeLong(((CatchUpEnd) message).throughSeq());
+            case CATCH_UP_REQUEST -> {
+                out.writeLong(((CatchUpRequest) message).epoch());
+                out.writeLong(((CatchUpRequest) message).fromSeq());
+            }
+            case PEER_LOST -> {
+                out.writeLong(((PeerLost) message).epoch());
+                writeString(out, ((PeerLost) message).detail());
+            }
+            case ARRAY_INFO -> {
+                ArrayInfo info = (ArrayInfo) message;
+                writeUuid(out, info.arrayUuid());
+                writeString(out, info.name());
+                out.writeLong(info.size());
+                writeString(out, info.description());
+            }
         }
     }
 

@@ -36,6 +36,9 @@ import java.nio.charset.StandardCharsets;
  *   RETIRED (31)         throughSeq i64
  *   CATCH_UP_RECORD (40) seq i64 | command u8 | flags i32 | offset i64 | length i64 | data
  *   CATCH_UP_END (41)    throughSeq i64
+ *   CATCH_UP_REQUEST (42) epoch i64 | fromSeq i64       a joining standby asks its primary
+ *   PEER_LOST (50)       epoch i64 | detail str          the primary tells the front its standby is silent
+ *   ARRAY_INFO (51)      arrayUuid uuid | name str | size i64 | description str
  * </pre>
  *
  * A body must parse exactly: a missing field, a byte left over, an unknown enum code or an overlong

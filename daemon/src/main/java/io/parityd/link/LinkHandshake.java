@@ -137,9 +137,16 @@ public final class LinkHandshake extends ChannelInboundHandlerAdapter {
                 .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
     }
 
+    /** The array UUID of a front that serves whatever array its controllers belong to. */
+    public static final java.util.UUID ANY_ARRAY = new java.util.UUID(0, 0);
+
     /** Why we will not link with the peer that sent {@code hello}, or null. */
     private String refusalOf(Hello hello) {
-        if (!hello.arrayUuid().equals(ours.arrayUuid())) {
+        // A front that was not told its array sends the nil UUID: it learns the array from the
+        // controllers and holds the second to the first (HelloCheck); a controller never does.
+        boolean frontLearning = (hello.kind() == NodeKind.FRONT && hello.arrayUuid().equals(ANY_ARRAY))
+                || (ours.kind() == NodeKind.FRONT && ours.arrayUuid().equals(ANY_ARRAY));
+        if (!frontLearning && !hello.arrayUuid().equals(ours.arrayUuid())) {
             return "peer " + hello.nodeId() + " belongs to array " + hello.arrayUuid() + ", not " + ours.arrayUuid();
         }
         if (hello.kind() == ours.kind() && hello.nodeId().equals(ours.nodeId()) && hello.bootId().equals(ours.bootId())

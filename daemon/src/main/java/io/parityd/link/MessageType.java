@@ -13,10 +13,13 @@ public enum MessageType {
     RECEIVED(30),
     RETIRED(31),
     CATCH_UP_RECORD(40),
-    CATCH_UP_END(41);
+    CATCH_UP_END(41),
+    CATCH_UP_REQUEST(42),
+    PEER_LOST(50),
+    ARRAY_INFO(51);
 
     /** Dense code → type table: decoding a frame header allocates nothing. */
-    private static final MessageType[] BY_CODE = new MessageType[42];
+    private static final MessageType[] BY_CODE = new MessageType[52];
 
     static {
         for (MessageType t : values()) {
