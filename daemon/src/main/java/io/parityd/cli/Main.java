@@ -32,6 +32,8 @@ import picocli.CommandLine.Command;
             ReplaceCommand.class,
             AddSpareCommand.class,
             ScrubCommand.class,
+            FrontCommand.class,
+            ControllerCommand.class,
             CommandLine.HelpCommand.class},
         footer = {"", "Run 'parityd COMMAND --help' for a command's options. Documentation: README.md"})
 public final class Main implements Runnable {

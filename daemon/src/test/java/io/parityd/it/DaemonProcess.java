@@ -35,6 +35,14 @@ final class DaemonProcess implements AutoCloseable {
 
     /** Starts {@code bin/parityd ARGS} (e.g. {@code serve --listen 127.0.0.1:0 m0 m1 m2}) and waits until it serves. */
     static DaemonProcess start(Path logFile, String... args) throws IOException, InterruptedException {
+        return start(logFile, SERVING, args);
+    }
+
+    /**
+     * Starts {@code bin/parityd ARGS} and waits until its log matches {@code ready}; if that
+     * pattern has a group named {@code uri} and one named {@code export}, they are kept.
+     */
+    static DaemonProcess start(Path logFile, Pattern ready, String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(Parityd.launcher().toString());
         command.addAll(List.of(args));
@@ -44,9 +52,10 @@ final class DaemonProcess implements AutoCloseable {
                 .start();
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         while (System.nanoTime() < deadline) {
-            Matcher m = SERVING.matcher(Files.readString(logFile, StandardCharsets.UTF_8));
+            Matcher m = ready.matcher(Files.readString(logFile, StandardCharsets.UTF_8));
             if (m.find()) {
-                return new DaemonProcess(p, logFile, m.group(2), m.group(1));
+                return ready == SERVING ? new DaemonProcess(p, logFile, m.group(2), m.group(1))
+                        : new DaemonProcess(p, logFile, null, null);
             }
             if (!p.isAlive()) {
                 throw new AssertionError("parityd exited with " + p.exitValue() + " before serving:\n" + Files.readString(logFile));
@@ -81,6 +90,28 @@ final class DaemonProcess implements AutoCloseable {
             throw new AssertionError("parityd did not stop within " + timeout + " of SIGTERM:\n" + log());
         }
         return process.exitValue();
+    }
+
+    /** SIGSTOP: the process freezes where it is (its sockets stay open, nothing answers). */
+    void pause() throws IOException, InterruptedException {
+        signal("STOP");
+    }
+
+    /** SIGCONT after {@link #pause}. */
+    void resume() throws IOException, InterruptedException {
+        signal("CONT");
+    }
+
+    private void signal(String name) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+        if (kill.waitFor() != 0) {
+            throw new IOException("kill -" + name + " " + process.pid() + " failed");
+        }
+    }
+
+    /** Waits for the process to end by itself; its exit status, or -1 if it still runs after {@code timeout}. */
+    int awaitExit(Duration timeout) throws InterruptedException {
+        return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : -1;
     }
 
     /** SIGKILL: the process dies at once, mid-whatever. */

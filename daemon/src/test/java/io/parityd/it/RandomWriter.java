@@ -39,6 +39,10 @@ final class RandomWriter implements AutoCloseable {
     private final List<Sent> acked = new ArrayList<>();
     private final List<Sent> sent = new ArrayList<>();
     private final CountDownLatch firstAcks = new CountDownLatch(20);
+    /** Version → when it was sent (nanoTime), while in flight. */
+    private final Map<Long, Long> sentAt = new HashMap<>();
+    /** Each acknowledged write's latency, in acknowledgement order. */
+    private final List<Long> latencies = new ArrayList<>();
     private final Thread sender;
     private final Thread receiver;
     private volatile boolean stop;
@@ -105,6 +109,7 @@ final class RandomWriter implements AutoCloseable {
                         busy.add(i);
                     }
                     inFlight.put(s.version(), s);
+                    sentAt.put(s.version(), System.nanoTime());
                     sent.add(s);
                 }
                 byte[] data = new byte[s.blocks() * BLOCK];
@@ -124,8 +129,10 @@ final class RandomWriter implements AutoCloseable {
                 RawNbdClient.Reply r = client.reply(0);
                 synchronized (this) {
                     Sent s = inFlight.remove(r.cookie());
+                    Long at = sentAt.remove(r.cookie());
                     if (s != null && r.error() == 0) {
                         acked.add(s);
+                        latencies.add(System.nanoTime() - at);
                         notifyAll();
                         for (int i = s.firstBlock(); i < s.firstBlock() + s.blocks(); i++) {
                             busy.remove(i);
@@ -165,6 +172,33 @@ final class RandomWriter implements AutoCloseable {
             }
             TimeUnit.NANOSECONDS.timedWait(this, Math.min(left, TimeUnit.MILLISECONDS.toNanos(100)));
         }
+    }
+
+    /**
+     * Stops sending and waits (at most {@code timeout}) until every write sent was answered: the
+     * end of a run whose server stays up, after which each block holds its last acknowledged
+     * version. Returns false if some are still unanswered.
+     */
+    boolean finish(java.time.Duration timeout) throws InterruptedException {
+        stop = true;
+        window.release(1000);
+        sender.join(TimeUnit.SECONDS.toMillis(10));
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (this) {
+            while (!inFlight.isEmpty() && receiver.isAlive()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                TimeUnit.NANOSECONDS.timedWait(this, Math.min(left, TimeUnit.MILLISECONDS.toNanos(100)));
+            }
+            return inFlight.isEmpty();
+        }
+    }
+
+    /** The latencies of acknowledged writes so far, in nanoseconds, in acknowledgement order. */
+    synchronized List<Long> latencies() {
+        return List.copyOf(latencies);
     }
 
     /** Waits for the connection to end (the server was killed), then stops sending. */

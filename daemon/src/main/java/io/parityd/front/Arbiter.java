@@ -1,0 +1,396 @@
+package io.parityd.front;
+
+import io.parityd.controller.Role;
+import io.parityd.link.ArrayInfo;
+import io.parityd.link.Assign;
+import io.parityd.link.Assigned;
+import io.parityd.link.Heartbeat;
+import io.parityd.link.Hello;
+import io.parityd.link.LinkMessage;
+import io.parityd.link.PeerLost;
+import io.parityd.link.Reply;
+import io.parityd.replication.Links;
+import io.netty.util.ReferenceCountUtil;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The front as arbiter of the controller pair (DESIGN.md "Failover and fencing"): it decides who
+ * is primary, and nothing else does. All of its state lives on one thread ({@code
+ * parityd-arbiter}); links report to it, and it ticks every {@link #TICK}.
+ *
+ * <ul>
+ *   <li><b>Start, or a restarted front:</b> a controller that says it is PRIMARY at the highest
+ *       epoch is adopted as it is. Otherwise a controller in sync at the array's epoch is promoted
+ *       at {@code epoch + 1} (one that is not current never is: its promotion would be refused
+ *       anyway, under the members' locks).</li>
+ *   <li><b>Primary silent</b> for longer than the lease, or its link closed: requests stop going
+ *       out and clients stall; the old primary is fenced ({@link Fencer}); then the standby, if it
+ *       is in sync, is promoted at {@code epoch + 1}, and every unanswered request is sent to it.
+ *       Without a successful fence nobody is promoted.</li>
+ *   <li><b>Standby lost</b> (its link, or the primary says it stopped acknowledging): the primary is
+ *       told to go on alone at {@code epoch + 1}, which makes the standby outdated.</li>
+ *   <li><b>A controller that is up and has no role</b> while a primary serves is made standby:
+ *       it copies the primary's journal, and is promotable only once it says it is in sync.</li>
+ * </ul>
+ */
+final class Arbiter implements ControllerLink.Listener, AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Arbiter.class);
+    static final Duration TICK = Duration.ofMillis(50);
+    private static final Duration HEARTBEAT = Duration.ofMillis(100);
+    private static final Duration ROLE_TIMEOUT = Duration.ofSeconds(30);
+
+    /** What the front knows of one controller. */
+    enum State { DOWN, UP, PROMOTING, PRIMARY, SYNCING, STANDBY }
+
+    private static final class Slot {
+        final ControllerLink link;
+        State state = State.DOWN;
+        Hello hello;
+        long since;
+
+        Slot(ControllerLink link) {
+            this.link = link;
+        }
+
+        String id() {
+            return link.name();
+        }
+    }
+
+    private final ScheduledExecutorService thread;
+    private final ClusterController cluster;
+    private final Fencer fencer;
+    private final Duration lease;
+    private final List<Slot> slots = new ArrayList<>();
+    private final Consumer<ArrayInfo> arrayInfo;
+    private long epoch;
+    private Slot primary;
+    /** The primary given up on, until it is fenced; nobody is promoted before. */
+    private Hello toFence;
+    private boolean fencing;
+    private boolean goingAlone;
+    private long lastHeartbeat;
+    private int failovers;
+
+    Arbiter(ClusterController cluster, Fencer fencer, Duration lease, Consumer<ArrayInfo> arrayInfo) {
+        this.cluster = cluster;
+        this.fencer = fencer;
+        this.lease = lease;
+        this.arrayInfo = arrayInfo;
+        this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "parityd-arbiter");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Adds a controller (before {@link #start}). */
+    void add(ControllerLink link) {
+        slots.add(new Slot(link));
+    }
+
+    void start() {
+        thread.scheduleWithFixedDelay(this::tick, TICK.toMillis(), TICK.toMillis(), TimeUnit.MILLISECONDS);
+        slots.forEach(s -> s.link.start());
+    }
+
+    // ---- what the links report (their event loops) ----------------------------------------------
+
+    @Override
+    public void up(ControllerLink link, Hello hello) {
+        thread.execute(() -> onUp(slot(link), hello));
+    }
+
+    @Override
+    public void message(ControllerLink link, LinkMessage m) {
+        if (m instanceof Reply r) {
+            cluster.answered(link, r); // no thread hop on the data path
+            return;
+        }
+        thread.execute(() -> onMessage(slot(link), m));
+    }
+
+    @Override
+    public void down(ControllerLink link, String why) {
+        thread.execute(() -> onDown(slot(link), why));
+    }
+
+    private Slot slot(ControllerLink link) {
+        for (Slot s : slots) {
+            if (s.link == link) {
+                return s;
+            }
+        }
+        throw new IllegalArgumentException("unknown link " + link.name());
+    }
+
+    // ---- decisions (arbiter thread) ---------------------------------------------------------------
+
+    private void onUp(Slot s, Hello hello) {
+        s.hello = hello;
+        cluster.seqAbove(hello.highestSeq());
+        s.state = State.UP;
+        s.since = System.nanoTime();
+        epoch = Math.max(epoch, hello.epoch());
+        if (hello.role() == Role.PRIMARY.code()) {
+            if (primary == null && toFence == null && hello.epoch() >= epoch) {
+                adopt(s);
+            } else if (primary != s) {
+                // A primary of an older epoch (it was paused or cut off while the other took over):
+                // it must not write; fencing it is what makes sure.
+                log.warn("front: controller {} claims PRIMARY at epoch {}, but {}; fencing it", s.id(), hello.epoch(),
+                        primary != null ? "controller " + primary.id() + " is primary" : "the epoch is " + epoch);
+                fenceAsync(hello);
+            }
+        }
+    }
+
+    private void adopt(Slot s) {
+        s.state = State.PRIMARY;
+        primary = s;
+        log.info("front: controller {} is primary at epoch {} (found serving)", s.id(), s.hello.epoch());
+        cluster.primaryIs(s.link);
+    }
+
+    private void onDown(Slot s, String why) {
+        State was = s.state;
+        s.state = State.DOWN;
+        if (s == primary) {
+            failover("its link is gone (" + why + ")");
+        } else if (was == State.STANDBY || was == State.SYNCING) {
+            log.warn("front: lost standby {} ({})", s.id(), why);
+            standbyLost(s);
+        }
+    }
+
+    private void onMessage(Slot s, LinkMessage m) {
+        if (m instanceof Heartbeat h) {
+            epoch = Math.max(epoch, h.epoch());
+        } else if (m instanceof Assigned a) {
+            assigned(s, a);
+        } else if (m instanceof PeerLost p) {
+            if (s == primary) {
+                log.warn("front: primary {} reports its standby: {}", s.id(), p.detail());
+                for (Slot other : slots) {
+                    if (other != s && (other.state == State.STANDBY || other.state == State.SYNCING)) {
+                        other.state = State.UP; // outdated once the epoch rises; it rejoins with a copy
+                        other.link.drop();
+                    }
+                }
+                goAlone();
+            }
+        } else if (m instanceof ArrayInfo info) {
+            arrayInfo.accept(info);
+        } else {
+            ReferenceCountUtil.release(m);
+        }
+    }
+
+    private void assigned(Slot s, Assigned a) {
+        if (!a.detail().isEmpty()) {
+            log.error("front: controller {} could not take its role: {}", s.id(), a.detail());
+            if (s.state == State.PROMOTING || s.state == State.SYNCING) {
+                s.state = State.UP;
+            }
+            if (s == primary) {
+                goingAlone = false;
+            }
+            return;
+        }
+        epoch = Math.max(epoch, a.epoch());
+        if (s.state == State.PROMOTING && a.role() == Role.PRIMARY.code()) {
+            s.state = State.PRIMARY;
+            primary = s;
+            failovers++;
+            log.info("front: controller {} is PRIMARY at epoch {} ({} ms after it was asked)", s.id(), a.epoch(),
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - s.since));
+            cluster.primaryIs(s.link);
+        } else if (s == primary && a.role() == Role.PRIMARY.code()) {
+            goingAlone = false;
+            log.warn("front: primary {} goes on without a standby at epoch {}", s.id(), a.epoch());
+        } else if (s.state == State.SYNCING && a.role() == Role.STANDBY.code()) {
+            s.state = State.STANDBY;
+            log.info("front: controller {} is STANDBY, in sync at epoch {}", s.id(), a.epoch());
+        }
+    }
+
+    private void tick() {
+        try {
+            long now = System.nanoTime();
+            for (Slot s : slots) {
+                if (s.link.connected() && now - s.link.lastHeardNanos() > lease.toNanos()) {
+                    log.warn("front: controller {} silent for {} ms (lease {} ms)", s.id(),
+                            TimeUnit.NANOSECONDS.toMillis(now - s.link.lastHeardNanos()), lease.toMillis());
+                    s.link.drop();
+                    onDown(s, "silent past its lease");
+                }
+            }
+            if (now - lastHeartbeat >= HEARTBEAT.toNanos()) {
+                lastHeartbeat = now;
+                for (Slot s : slots) {
+                    if (s.link.connected()) {
+                        s.link.tell(new Heartbeat(now, 0, epoch, s.state == State.PRIMARY ? Role.PRIMARY.code() : 0,
+                                cluster.nextSeq(), lease.toMillis()));
+                    }
+                }
+            }
+            timeOutRoles(now);
+            if (primary == null) {
+                choosePrimary();
+            } else {
+                attachStandbys(now);
+            }
+        } catch (RuntimeException e) {
+            log.error("front: arbiter tick failed", e);
+        }
+    }
+
+    private void timeOutRoles(long now) {
+        for (Slot s : slots) {
+            if ((s.state == State.PROMOTING || s.state == State.SYNCING) && now - s.since > ROLE_TIMEOUT.toNanos()) {
+                log.error("front: controller {} did not finish becoming {} within {} s; asking again", s.id(),
+                        s.state == State.PROMOTING ? "primary" : "standby", ROLE_TIMEOUT.toSeconds());
+                if (s.state == State.SYNCING) {
+                    cluster.noStandby();
+                }
+                s.state = State.UP;
+            }
+        }
+    }
+
+    /** No primary: promote the best current controller, once the last primary is fenced. */
+    private void choosePrimary() {
+        if (fencing || toFence != null) {
+            return;
+        }
+        for (Slot s : slots) {
+            if (s.state == State.PROMOTING) {
+                return;
+            }
+        }
+        Optional<Slot> candidate = slots.stream()
+                .filter(s -> s.state == State.STANDBY
+                        || (s.state == State.UP && s.hello != null && s.hello.inSyncEpoch() >= epoch))
+                .min(Comparator.comparing((Slot s) -> s.state == State.STANDBY ? 0 : 1).thenComparing(Slot::id));
+        if (candidate.isEmpty()) {
+            return;
+        }
+        Slot s = candidate.get();
+        s.state = State.PROMOTING;
+        s.since = System.nanoTime();
+        log.info("front: promoting controller {} to primary at epoch {}", s.id(), epoch + 1);
+        s.link.tell(new Assign(epoch + 1, Role.PRIMARY.code(), "", 0));
+    }
+
+    /** A primary serves: every other controller that is up without a role joins it as standby. */
+    private void attachStandbys(long now) {
+        if (goingAlone) {
+            return;
+        }
+        for (Slot s : slots) {
+            if (s == primary || s.state != State.UP || !s.link.connected()) {
+                continue;
+            }
+            if (slots.stream().anyMatch(o -> o.state == State.SYNCING || o.state == State.STANDBY)) {
+                return; // a pair has one standby
+            }
+            s.state = State.SYNCING;
+            s.since = now;
+            String primaryAddress = primary.hello.address();
+            long from = cluster.standbyIs(s.link, seq -> s.link.tell(new Assign(epoch, Role.STANDBY.code(),
+                    primaryAddress, seq)));
+            log.info("front: controller {} joins primary {} as standby from seq {}", s.id(), primary.id(), from);
+        }
+    }
+
+    private void standbyLost(Slot s) {
+        cluster.noStandby();
+        if (primary != null && primary.link.connected()) {
+            goAlone();
+        }
+    }
+
+    private void goAlone() {
+        if (goingAlone) {
+            return;
+        }
+        goingAlone = true;
+        cluster.noStandby();
+        primary.link.tell(new Assign(epoch + 1, Role.PRIMARY.code(), "", 0));
+    }
+
+    private void failover(String why) {
+        Slot old = primary;
+        primary = null;
+        goingAlone = false;
+        cluster.noPrimary("primary " + old.id() + " lost: " + why);
+        log.warn("front: primary {} lost ({}); clients stall until another controller serves", old.id(), why);
+        if (old.hello != null) {
+            fenceAsync(old.hello);
+        }
+    }
+
+    /** Fences on its own thread (it may wait for a process to die, or a command); reports back here. */
+    private void fenceAsync(Hello hello) {
+        toFence = hello;
+        fencing = true;
+        Thread t = new Thread(() -> {
+            Optional<String> failed = fencer.fence(hello);
+            thread.execute(() -> fenced(hello, failed));
+        }, "parityd-fence");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private void fenced(Hello hello, Optional<String> failed) {
+        fencing = false;
+        if (failed.isPresent()) {
+            log.error("front: FENCING FAILED, nobody is promoted: {}; trying again in a second", failed.get());
+            thread.schedule(() -> fenceAsync(hello), 1, TimeUnit.SECONDS);
+            fencing = true; // until the retry runs
+            return;
+        }
+        log.info("front: controller {} is fenced", hello.nodeId());
+        toFence = null;
+    }
+
+    /** For status: one line per controller. */
+    List<String> describe() {
+        List<String> lines = new ArrayList<>();
+        try {
+            thread.submit(() -> {
+                for (Slot s : slots) {
+                    long rtt = s.link.roundTripNanos();
+                    lines.add(s.id() + " " + Links.format(s.link.address()) + " " + s.state + " epoch "
+                            + (s.hello == null ? "?" : s.hello.epoch()) + (rtt < 0 ? "" : ", heartbeat round trip "
+                            + TimeUnit.NANOSECONDS.toMicros(rtt) + " us"));
+                }
+            }).get(1, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            lines.add("(busy)");
+        }
+        return lines;
+    }
+
+    int failovers() {
+        return failovers;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        thread.shutdownNow();
+        thread.awaitTermination(5, TimeUnit.SECONDS);
+        slots.forEach(s -> s.link.close());
+    }
+}

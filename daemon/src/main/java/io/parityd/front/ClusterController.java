@@ -1,0 +1,266 @@
+package io.parityd.front;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.parityd.controller.Admission;
+import io.parityd.controller.AdmissionGate;
+import io.parityd.controller.Controller;
+import io.parityd.controller.RequestFailedException;
+import io.parityd.link.Command;
+import io.parityd.link.LinkFormat;
+import io.parityd.link.Reply;
+import io.parityd.link.Request;
+import io.parityd.replication.ReplyStatus;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The front's controller in HA mode (DESIGN.md "The write path (HA mode)", steps 1 and 5): numbers
+ * each request, sends write images (WRITE, TRIM, WRITE_ZEROES) to the primary and to the standby,
+ * reads and FLUSH to the primary only, and completes the request when the primary answers. It
+ * keeps every request, payload included (the NBD handler holds the buffer until then), until
+ * that answer: when a new primary takes over, every unanswered request is sent to it again in
+ * order, so clients see a stall, not an error. While there is no primary, the front stops reading
+ * from clients ({@link #admission()}).
+ *
+ * <p>Order: numbering and sending happen under one lock, so each link carries requests in the
+ * front's order, which is the order both controllers journal them in.
+ */
+public final class ClusterController implements Controller {
+
+    private static final Logger log = LoggerFactory.getLogger(ClusterController.class);
+
+    /** Where requests go: one controller's link. */
+    public interface Target {
+        /** Sends {@code r}, taking ownership of it. */
+        void send(Request r);
+
+        String name();
+    }
+
+    private record Outstanding(long seq, Command command, int flags, long offset, long length, ByteBuffer data,
+                               ByteBuffer readInto, CompletableFuture<Void> done) {
+        boolean isImage() {
+            return command == Command.WRITE || command == Command.TRIM
+                    || (command == Command.WRITE_ZEROES && (flags & LinkFormat.FLAG_FAST_ONLY) == 0);
+        }
+
+        Request request() {
+            ByteBuf payload = data == null ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(data.duplicate());
+            return new Request(seq, command, flags, offset, length, payload);
+        }
+    }
+
+    private volatile long size;
+    private final Object lock = new Object();
+    private final ConcurrentSkipListMap<Long, Outstanding> outstanding = new ConcurrentSkipListMap<>();
+    private final AdmissionGate admission = new AdmissionGate();
+    private long nextSeq;
+    private Target primary;
+    private Target standby;
+
+    /**
+     * @param size     the volume's size in bytes
+     * @param firstSeq the first number to give: above any the controllers already saw (a restarted
+     *                 front learns it from their Hellos)
+     */
+    public ClusterController(long size, long firstSeq) {
+        this.size = size;
+        this.nextSeq = firstSeq;
+        admission.pause("no primary controller yet");
+    }
+
+    @Override
+    public long size() {
+        return size;
+    }
+
+    @Override
+    public Admission admission() {
+        return admission;
+    }
+
+    @Override
+    public CompletableFuture<Void> read(long offset, ByteBuffer dst) {
+        return submit(Command.READ, 0, offset, dst.remaining(), null, dst);
+    }
+
+    @Override
+    public CompletableFuture<Void> write(long offset, ByteBuffer data, boolean fua) {
+        return submit(Command.WRITE, fua ? LinkFormat.FLAG_FUA : 0, offset, data.remaining(), data, null);
+    }
+
+    @Override
+    public CompletableFuture<Void> writeZeroes(long offset, long length, boolean mayDeallocate, boolean fastOnly,
+                                               boolean fua) {
+        int flags = (fua ? LinkFormat.FLAG_FUA : 0) | (mayDeallocate ? LinkFormat.FLAG_MAY_DEALLOCATE : 0)
+                | (fastOnly ? LinkFormat.FLAG_FAST_ONLY : 0);
+        return submit(Command.WRITE_ZEROES, flags, offset, length, null, null);
+    }
+
+    @Override
+    public CompletableFuture<Void> trim(long offset, long length, boolean fua) {
+        return submit(Command.TRIM, fua ? LinkFormat.FLAG_FUA : 0, offset, length, null, null);
+    }
+
+    @Override
+    public CompletableFuture<Void> flush() {
+        return submit(Command.FLUSH, 0, 0, 0, null, null);
+    }
+
+    /**
+     * A fast zero is asked of the primary alone: it may be refused (NOT_FAST) before anything is
+     * journaled, and the standby must not hold an image the primary then refuses. It is journaled
+     * on the primary only; should the primary die before applying it, it is resent, unanswered.
+     */
+    private CompletableFuture<Void> submit(Command command, int flags, long offset, long length, ByteBuffer data,
+                                           ByteBuffer readInto) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        synchronized (lock) {
+            long seq = nextSeq++;
+            Outstanding o = new Outstanding(seq, command, flags, offset, length, data, readInto, done);
+            outstanding.put(seq, o);
+            if (primary != null) {
+                primary.send(o.request());
+            }
+            if (standby != null && o.isImage()) {
+                standby.send(o.request());
+            }
+        }
+        return done;
+    }
+
+    /** The volume's size, once a controller said it (before the NBD server starts). */
+    void sized(long bytes) {
+        this.size = bytes;
+    }
+
+    /** Numbers from here on are above {@code seq}: a controller already saw it (a restarted front). */
+    void seqAbove(long seq) {
+        synchronized (lock) {
+            nextSeq = Math.max(nextSeq, seq + 1);
+        }
+    }
+
+    /** An answer from {@code from} (any thread). Only the primary's count; NOT_PRIMARY and SHUTTING_DOWN wait for the next one. */
+    public void answered(Target from, Reply r) {
+        try {
+            Outstanding o;
+            synchronized (lock) {
+                if (from != primary) {
+                    return;
+                }
+                if (r.status() == ReplyStatus.NOT_PRIMARY || r.status() == ReplyStatus.SHUTTING_DOWN) {
+                    return; // the request stays; the next primary gets it
+                }
+                o = outstanding.remove(r.seq());
+            }
+            if (o == null) {
+                return; // answered already (a resend crossed the first answer)
+            }
+            if (r.status() != ReplyStatus.OK) {
+                o.done().completeExceptionally(ReplyStatus.failure(r.status(), r.detail()));
+                return;
+            }
+            if (o.readInto() != null) {
+                if (r.data().readableBytes() != o.length()) {
+                    o.done().completeExceptionally(new RequestFailedException(RequestFailedException.Reason.IO_ERROR,
+                            "controller " + from.name() + " answered a read of " + o.length() + " bytes with "
+                                    + r.data().readableBytes()));
+                    return;
+                }
+                r.data().getBytes(r.data().readerIndex(), o.readInto().duplicate());
+            }
+            o.done().complete(null);
+        } finally {
+            r.release();
+        }
+    }
+
+    /**
+     * {@code p} serves from now on (a promotion, or a restarted front adopting the primary it
+     * found); every unanswered request goes to it, in order.
+     */
+    public void primaryIs(Target p) {
+        int resent;
+        synchronized (lock) {
+            primary = p;
+            resent = 0;
+            for (Outstanding o : outstanding.values()) {
+                p.send(o.request());
+                resent++;
+            }
+        }
+        if (resent > 0) {
+            log.info("front: resent {} unanswered requests to primary {}", resent, p.name());
+        }
+        admission.resume();
+    }
+
+    /** No primary (it died, or is being replaced): requests wait, and the front stops reading from clients. */
+    public void noPrimary(String why) {
+        synchronized (lock) {
+            primary = null;
+            standby = null;
+        }
+        admission.pause(why);
+    }
+
+    /**
+     * {@code s} holds write images from now on; returns the first seq it gets from the front
+     * (the primary copies it what it holds below that). {@code assign} runs under the lock with
+     * that seq, so the assignment reaches {@code s} before any image numbered from it.
+     */
+    public long standbyIs(Target s, java.util.function.LongConsumer assign) {
+        synchronized (lock) {
+            standby = s;
+            assign.accept(nextSeq);
+            return nextSeq;
+        }
+    }
+
+    /** The standby is gone: write images go to the primary alone. */
+    public void noStandby() {
+        synchronized (lock) {
+            standby = null;
+        }
+    }
+
+    /** The next seq this front gives. */
+    public long nextSeq() {
+        synchronized (lock) {
+            return nextSeq;
+        }
+    }
+
+    /** Requests not answered yet. */
+    public int outstanding() {
+        return outstanding.size();
+    }
+
+    /** Fails every unanswered request (the front stops). */
+    @Override
+    public void close() {
+        List<Outstanding> left;
+        synchronized (lock) {
+            left = new ArrayList<>(outstanding.values());
+            outstanding.clear();
+            primary = null;
+            standby = null;
+        }
+        RequestFailedException stopping = new RequestFailedException(RequestFailedException.Reason.SHUTTING_DOWN,
+                "the front is stopping");
+        left.forEach(o -> o.done().completeExceptionally(stopping));
+    }
+
+    /** For tests: the seqs still unanswered. */
+    List<Long> unanswered() {
+        return new ArrayList<>(((Map<Long, Outstanding>) outstanding).keySet());
+    }
+}

@@ -1,0 +1,126 @@
+package io.parityd.front;
+
+import io.parityd.link.Hello;
+import io.parityd.replication.Links;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Makes sure a controller the front gave up on writes nothing more, before the other one is
+ * promoted (DESIGN.md "Failover and fencing": never promote without a successful fence).
+ *
+ * <ul>
+ *   <li>On this host (its Hello carried this host's boot id): SIGKILL to its pid, then wait until
+ *       the process is gone. Its member locks go with it, which is what lets the new primary
+ *       assemble the array; a paused (SIGSTOP) process dies of SIGKILL too. The pid is checked to
+ *       still be a parityd controller with that id, so a recycled pid is never killed.</li>
+ *   <li>Elsewhere: the operator's {@code --fence-command}, run with the controller's id, pid and
+ *       address in the environment ({@code PARITYD_FENCE_ID}, {@code PARITYD_FENCE_PID},
+ *       {@code PARITYD_FENCE_ADDRESS}); exit status 0 means fenced (a Pacemaker fence agent, an
+ *       IPMI power-off, a storage-side reservation...). Without one, fencing fails and the front
+ *       waits rather than risk two writers.</li>
+ * </ul>
+ */
+public final class Fencer {
+
+    private static final Logger log = LoggerFactory.getLogger(Fencer.class);
+
+    private final String bootId = Links.bootId();
+    private final List<String> command;
+    private final Duration timeout;
+
+    /** @param command the fence command and its arguments, or empty for none */
+    public Fencer(List<String> command, Duration timeout) {
+        this.command = List.copyOf(command);
+        this.timeout = timeout;
+    }
+
+    /** Fences the controller that said {@code hello}; returns why not, or empty on success. Blocking. */
+    public Optional<String> fence(Hello hello) {
+        try {
+            if (!bootId.isEmpty() && bootId.equals(hello.bootId())) {
+                return killLocal(hello);
+            }
+            if (command.isEmpty()) {
+                return Optional.of("controller " + hello.nodeId() + " runs on another host (" + hello.address()
+                        + ") and no --fence-command is configured: the front will not promote the other controller"
+                        + " while this one may still write");
+            }
+            return runCommand(hello);
+        } catch (IOException e) {
+            return Optional.of("fencing controller " + hello.nodeId() + " failed: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.of("interrupted while fencing controller " + hello.nodeId());
+        }
+    }
+
+    private Optional<String> killLocal(Hello hello) throws InterruptedException {
+        Optional<ProcessHandle> process = ProcessHandle.of(hello.pid());
+        if (process.isEmpty() || !process.get().isAlive()) {
+            log.info("fence: controller {} (pid {}) is already gone", hello.nodeId(), hello.pid());
+            return Optional.empty();
+        }
+        if (!isController(hello)) {
+            log.info("fence: pid {} is no longer controller {} (it exited; the pid was reused)", hello.pid(),
+                    hello.nodeId());
+            return Optional.empty();
+        }
+        log.warn("fence: killing controller {} (pid {}) with SIGKILL", hello.nodeId(), hello.pid());
+        process.get().destroyForcibly();
+        try {
+            process.get().onExit().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            if (process.get().isAlive()) {
+                return Optional.of("controller " + hello.nodeId() + " (pid " + hello.pid() + ") is still alive "
+                        + timeout.toMillis() + " ms after SIGKILL");
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The process at the pid still runs a parityd controller with that id (its command line says). */
+    private static boolean isController(Hello hello) {
+        try {
+            byte[] raw = Files.readAllBytes(Path.of("/proc", Long.toString(hello.pid()), "cmdline"));
+            List<String> args = new ArrayList<>(List.of(new String(raw, StandardCharsets.UTF_8).split("\0")));
+            int at = args.indexOf("--id");
+            boolean otherId = (at >= 0 && at + 1 < args.size() && !args.get(at + 1).equals(hello.nodeId()))
+                    || args.stream().anyMatch(a -> a.startsWith("--id=") && !a.equals("--id=" + hello.nodeId()));
+            // Options may come from an @file, so a missing --id proves nothing; a different one does.
+            return args.contains("controller") && !otherId;
+        } catch (IOException e) {
+            return false; // gone meanwhile
+        }
+    }
+
+    private Optional<String> runCommand(Hello hello) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        pb.environment().put("PARITYD_FENCE_ID", hello.nodeId());
+        pb.environment().put("PARITYD_FENCE_PID", Long.toString(hello.pid()));
+        pb.environment().put("PARITYD_FENCE_ADDRESS", hello.address());
+        log.warn("fence: running {} for controller {} at {}", command, hello.nodeId(), hello.address());
+        Process p = pb.start();
+        byte[] output = p.getInputStream().readNBytes(4096);
+        if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            p.destroyForcibly();
+            return Optional.of("fence command " + command + " did not finish within " + timeout.toMillis() + " ms");
+        }
+        String said = new String(output, StandardCharsets.UTF_8).trim();
+        if (p.exitValue() != 0) {
+            return Optional.of("fence command " + command + " failed with status " + p.exitValue()
+                    + (said.isEmpty() ? "" : ": " + said));
+        }
+        log.warn("fence: controller {} fenced by {}{}", hello.nodeId(), command, said.isEmpty() ? "" : ": " + said);
+        return Optional.empty();
+    }
+}

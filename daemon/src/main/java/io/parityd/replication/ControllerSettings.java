@@ -1,0 +1,53 @@
+package io.parityd.replication;
+
+import io.parityd.link.LinkSecret;
+import io.parityd.service.JournalSettings;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * One controller process of an HA pair, as {@code parityd controller} was told to run it;
+ * validated once, before anything opens.
+ *
+ * @param id          this controller's name, unique in the pair ("a", "b"): in logs, status, and
+ *                    the state file, so two controllers never mix up each other's journal
+ * @param listen      where the front and the peer controller connect
+ * @param advertise   the address the peer dials to reach this one ("host:port"); by default the
+ *                    listening address (which must then not be a wildcard)
+ * @param members     every member of the array, in any order (opened only while primary)
+ * @param journal     this controller's own journal (never shared with the peer)
+ * @param secret      the shared secret every link proves
+ * @param ioThreads   threads doing member I/O while primary
+ * @param promoteWait how long a promotion waits for the members' locks, which the old primary
+ *                    holds until it is fenced
+ */
+public record ControllerSettings(String id, InetSocketAddress listen, String advertise, List<Path> members,
+                                 JournalSettings journal, LinkSecret secret, int ioThreads, Duration promoteWait) {
+
+    /** Long enough for the kernel to release a killed process's locks, short enough to retry the promotion. */
+    public static final Duration DEFAULT_PROMOTE_WAIT = Duration.ofSeconds(5);
+
+    public ControllerSettings {
+        Objects.requireNonNull(id, "id");
+        if (!id.matches("[A-Za-z0-9_.-]{1,32}")) {
+            throw new IllegalArgumentException("--id '" + id + "' must be 1 to 32 letters, digits, '.', '_' or '-'");
+        }
+        if (members == null || members.isEmpty()) {
+            throw new IllegalArgumentException("list the array's members");
+        }
+        if (!journal.enabled()) {
+            throw new IllegalArgumentException("a controller of an HA pair always journals (--no-journal is for serve)");
+        }
+        if (journal.path() == null) {
+            throw new IllegalArgumentException("--nvram is required for a controller: each controller of the pair has"
+                    + " its own journal file, on storage of its own");
+        }
+        if (ioThreads < 1) {
+            throw new IllegalArgumentException("--io-threads must be at least 1");
+        }
+        members = List.copyOf(members);
+    }
+}

@@ -1,0 +1,94 @@
+package io.parityd.service;
+
+import io.netty.channel.EventLoopGroup;
+import io.parityd.front.ClusterFront;
+import io.parityd.front.ListenAddress;
+import io.parityd.front.NbdServer;
+import io.parityd.front.VolumeExport;
+import io.parityd.link.ArrayInfo;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The front process of an HA pair (DESIGN.md "Processes"): the NBD server, joined to the two
+ * controllers through a {@link ClusterFront}. It touches no member: what it exports (name and
+ * size) it learns from the first controller it reaches, and it starts listening for clients only
+ * then. Start order is links, then the NBD server; {@link #close()} runs it backwards.
+ */
+public final class FrontService implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(FrontService.class);
+
+    private final ClusterFront cluster;
+    private final NbdServer server;
+
+    private FrontService(ClusterFront cluster, NbdServer server) {
+        this.cluster = cluster;
+        this.server = server;
+    }
+
+    /**
+     * Connects to the controllers and, once one has said what the array is, serves it.
+     *
+     * @param wait how long to wait for a controller to answer before giving up (logged every 10 s)
+     */
+    public static FrontService start(FrontSettings settings, Duration wait) throws IOException, InterruptedException {
+        CompletableFuture<ArrayInfo> known = new CompletableFuture<>();
+        ClusterFront cluster = ClusterFront.start(settings.controllers(), settings.secret(), settings.lease(),
+                settings.fenceCommand(), settings.arrayUuid(), known::complete);
+        try {
+            ArrayInfo info = awaitArray(known, settings, wait);
+            cluster.sized(info.size());
+            VolumeExport export = new VolumeExport(info.name(), info.description(), info.size());
+            NbdServer server = NbdServer.start(settings.listen(), export, cluster.controller(), settings.front());
+            return new FrontService(cluster, server);
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            cluster.close();
+            throw e;
+        }
+    }
+
+    private static ArrayInfo awaitArray(CompletableFuture<ArrayInfo> known, FrontSettings settings, Duration wait)
+            throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (true) {
+            try {
+                return known.get(10, TimeUnit.SECONDS);
+            } catch (TimeoutException e) {
+                if (System.nanoTime() > deadline) {
+                    throw new IOException("no controller answered within " + wait.toSeconds() + " s at "
+                            + settings.controllers().values() + "; start them, or check the addresses and the"
+                            + " shared secret");
+                }
+                log.warn("front: waiting for a controller at {} to say which array it serves",
+                        settings.controllers().values());
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new IOException(e.getCause().getMessage(), e.getCause());
+            }
+        }
+    }
+
+    /** Where clients connect. */
+    public String uri() {
+        return server.uri();
+    }
+
+    public ListenAddress address() {
+        return server.address();
+    }
+
+    /** Stops taking clients (their requests in flight finish or fail), then drops the links. */
+    @Override
+    public void close() throws Exception {
+        try {
+            server.stop();
+        } finally {
+            cluster.close();
+        }
+    }
+}

@@ -1,0 +1,241 @@
+package io.parityd.service;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
+import io.parityd.controller.Role;
+import io.parityd.link.Assign;
+import io.parityd.link.Assigned;
+import io.parityd.link.CatchUpEnd;
+import io.parityd.link.CatchUpRecord;
+import io.parityd.link.CatchUpRequest;
+import io.parityd.link.Command;
+import io.parityd.link.LinkEstablished;
+import io.parityd.link.LinkFormat;
+import io.parityd.link.LinkMessage;
+import io.parityd.link.LinkPipeline;
+import io.parityd.link.LinkRefused;
+import io.parityd.link.NodeKind;
+import io.parityd.link.Received;
+import io.parityd.link.Request;
+import io.parityd.link.Retired;
+import io.parityd.nvram.JournalFormat;
+import io.parityd.nvram.RecordKind;
+import io.parityd.replication.Links;
+import io.parityd.replication.StandbyJournal;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A controller while it is standby (DESIGN.md "The write path (HA mode)"): it holds every write
+ * image the front sends in its own journal and tells the primary once each is durable; nothing
+ * here touches a member.
+ *
+ * <p><b>Joining.</b> Assigned standby, it first records durably that it is behind (so a crash
+ * midway never leaves it looking promotable), drops whatever its journal held (the primary may
+ * have retired it since), stops reading the front's link, and asks the primary for every request
+ * its journal holds that the front numbered below {@code fromSeq}; the front streams it the rest
+ * from {@code fromSeq} on. Once the copy and the requests that queued meanwhile are durable, it
+ * is in sync: it records the epoch, tells the primary (whose writes then wait for it again) and
+ * the front (which may then promote it).
+ */
+final class StandbyRole implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(StandbyRole.class);
+
+    private final ControllerService node;
+    private final Channel front;
+    private final Assign assignment;
+    private final StandbyJournal held;
+    private volatile Channel primary;
+    /** While copying: the front's requests, in order, until the copy is held. Front event loop only. */
+    private final ArrayDeque<Request> queued = new ArrayDeque<>();
+    private boolean copying = true;
+    private volatile boolean stopped;
+
+    private StandbyRole(ControllerService node, Channel front, Assign assignment) {
+        this.node = node;
+        this.front = front;
+        this.assignment = assignment;
+        this.held = new StandbyJournal(node.journal, this::durableThrough);
+    }
+
+    /** Joins the primary at {@code assignment.primaryAddress()} (on the control thread). */
+    static StandbyRole join(ControllerService node, Channel front, Assign assignment) throws IOException {
+        node.roles.assignedStandby(assignment.epoch());
+        node.state.inSyncAt(0);
+        front.config().setAutoRead(false);
+        StandbyJournal.dropAll(node.journal);
+        StandbyRole role = new StandbyRole(node, front, assignment);
+        log.info("controller {}: joining primary {} as standby at epoch {}, copying its journal below front seq {}",
+                node.settings.id(), assignment.primaryAddress(), assignment.epoch(), assignment.fromSeq());
+        role.connect();
+        return role;
+    }
+
+    private void connect() {
+        Links.connect(node.loops, Links.parse(assignment.primaryAddress(), "primary address"), ch -> {
+            LinkPipeline.install(ch.pipeline(), node.hello(), node.settings.secret(),
+                    peer -> peer.kind() == NodeKind.CONTROLLER ? null : "expected the primary controller");
+            ch.pipeline().addLast(new PrimaryLink());
+        }).addListener(f -> {
+                    if (!f.isSuccess()) {
+                        log.warn("controller {}: cannot reach the primary at {}: {}", node.settings.id(),
+                                assignment.primaryAddress(), f.cause().toString());
+                    }
+                });
+    }
+
+    /** The link to the primary: the copy arrives on it, acknowledgements and retirements cross it. */
+    private final class PrimaryLink extends ChannelInboundHandlerAdapter {
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+            if (evt instanceof LinkEstablished) {
+                primary = ctx.channel();
+                ctx.writeAndFlush(new CatchUpRequest(assignment.epoch(), assignment.fromSeq()));
+            } else if (evt instanceof LinkRefused r) {
+                log.error("controller {}: the primary refused this standby: {}", node.settings.id(), r.reason());
+            }
+            super.userEventTriggered(ctx, evt);
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof CatchUpRecord r) {
+                hold(r.seq(), r.command(), r.flags(), r.offset(), r.length(), r.data())
+                        .whenComplete((v, err) -> r.release());
+            } else if (msg instanceof CatchUpEnd) {
+                front.eventLoop().execute(StandbyRole.this::copied);
+            } else if (msg instanceof Retired r) {
+                held.retiredThrough(r.throughSeq());
+            } else {
+                log.warn("controller {}: unexpected {} from the primary", node.settings.id(),
+                        msg.getClass().getSimpleName());
+                ReferenceCountUtil.release(msg);
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+            if (primary == ctx.channel() && !stopped) {
+                log.warn("controller {}: lost the link to the primary; the front reassigns this standby once the"
+                        + " primary reports it", node.settings.id());
+            }
+            super.channelInactive(ctx);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            log.warn("controller {}: link to the primary failed: {}", node.settings.id(), cause.toString());
+            ctx.close();
+        }
+    }
+
+    /** A request from the front (its event loop): a write image to hold; anything else is not for a standby. */
+    void fromFront(Request r) {
+        if (r.command() == Command.READ || r.command() == Command.FLUSH) {
+            r.release();
+            return;
+        }
+        if (copying) {
+            queued.add(r);
+            return;
+        }
+        hold(r.seq(), r.command(), r.flags(), r.offset(), r.length(), r.data()).whenComplete((v, err) -> r.release());
+    }
+
+    private CompletableFuture<Void> hold(long seq, Command command, int flags, long offset, long length, ByteBuf data) {
+        int journalFlags = ((flags & LinkFormat.FLAG_FUA) != 0 ? JournalFormat.FLAG_FUA : 0)
+                | ((flags & LinkFormat.FLAG_MAY_DEALLOCATE) != 0 ? JournalFormat.FLAG_MAY_DEALLOCATE : 0);
+        RecordKind kind = switch (command) {
+            case WRITE -> RecordKind.WRITE;
+            case TRIM -> RecordKind.TRIM;
+            case WRITE_ZEROES -> RecordKind.WRITE_ZEROES;
+            default -> throw new IllegalArgumentException(command + " is not held by a standby");
+        };
+        ByteBuffer bytes = command != Command.WRITE ? null
+                : data.nioBufferCount() == 1 ? data.nioBuffer() : ByteBuffer.wrap(ByteBufUtil.getBytes(data));
+        return held.hold(seq, kind, offset, length, journalFlags, bytes);
+    }
+
+    /** The copy is all here (front event loop): hold what queued, read the front again, then declare in sync. */
+    private void copied() {
+        while (!queued.isEmpty()) {
+            Request r = queued.poll();
+            hold(r.seq(), r.command(), r.flags(), r.offset(), r.length(), r.data()).whenComplete((v, err) -> r.release());
+        }
+        copying = false;
+        front.config().setAutoRead(true);
+        held.heldSoFar().whenCompleteAsync((v, err) -> {
+            if (err != null) {
+                log.error("controller {}: the copied journal could not be made durable: {}", node.settings.id(),
+                        err.toString());
+                return;
+            }
+            inSync();
+        }, node.control);
+    }
+
+    private void inSync() {
+        if (stopped) {
+            return;
+        }
+        try {
+            node.roles.caughtUp(assignment.epoch());
+            node.state.inSyncAt(assignment.epoch());
+        } catch (IOException | RuntimeException e) {
+            log.error("controller {}: cannot record being in sync: {}", node.settings.id(), e.toString());
+            return;
+        }
+        long through = held.highestHeld();
+        log.info("controller {} is STANDBY at epoch {}: holds every write through front seq {}", node.settings.id(),
+                assignment.epoch(), through);
+        Channel p = primary;
+        if (p != null) {
+            p.writeAndFlush(new Assigned(assignment.epoch(), Role.STANDBY.code(), through, ""));
+        }
+        node.toFront(new Assigned(assignment.epoch(), Role.STANDBY.code(), through, ""));
+    }
+
+    private void durableThrough(long seq) {
+        Channel p = primary;
+        if (p != null) {
+            p.writeAndFlush(new Received(seq));
+        }
+    }
+
+    long highestHeld() {
+        return held.highestHeld();
+    }
+
+    /** Stops holding: the journal now belongs to the primary this controller becomes. */
+    void stopForPromotion() throws InterruptedException {
+        close();
+    }
+
+    @Override
+    public void close() {
+        stopped = true;
+        Channel p = primary;
+        if (p != null) {
+            p.close();
+        }
+        front.eventLoop().execute(() -> {
+            queued.forEach(Request::release);
+            queued.clear();
+        });
+        try {
+            held.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,205 @@
+package io.parityd.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Three real processes of HA mode for tests: controllers "a" and "b" on fixed loopback ports
+ * (so a restarted one is found where it was), and a front. Everything it started is killed by
+ * PID in {@link #close()}, whatever happened.
+ */
+final class HaCluster implements AutoCloseable {
+
+    private static final Pattern CONTROLLER_READY = Pattern.compile("controller \\S+ of array '[^']*' .* listening on");
+    private static final Pattern PRIMARY = Pattern.compile("front: controller (\\S+) is (?:PRIMARY|primary) at epoch (\\d+)");
+    private static final Pattern STANDBY = Pattern.compile("front: controller (\\S+) is STANDBY, in sync at epoch (\\d+)");
+
+    private final Path dir;
+    private final List<Path> members;
+    private final Path secret;
+    private final Map<String, Integer> ports = new LinkedHashMap<>();
+    private final Map<String, DaemonProcess> controllers = new LinkedHashMap<>();
+    private final Map<String, Integer> starts = new LinkedHashMap<>();
+    private final List<String> frontExtra;
+    private DaemonProcess front;
+    private int frontStarts;
+
+    HaCluster(Path dir, List<Path> members, String... frontExtra) throws IOException {
+        this.dir = dir;
+        this.members = members;
+        this.frontExtra = List.of(frontExtra);
+        this.secret = dir.resolve("secret");
+        Files.writeString(secret, "a shared secret for the test pair, long enough\n");
+        Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
+        ports.put("a", freePort());
+        ports.put("b", freePort());
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            s.setReuseAddress(true);
+            return s.getLocalPort();
+        }
+    }
+
+    Path secret() {
+        return secret;
+    }
+
+    int port(String id) {
+        return ports.get(id);
+    }
+
+    /** Starts controller {@code id} (again), with the same journal and port as before. */
+    DaemonProcess startController(String id, String... extra) throws IOException, InterruptedException {
+        int n = starts.merge(id, 1, Integer::sum);
+        List<String> args = new ArrayList<>(List.of("controller", "--id", id, "--listen", "127.0.0.1:" + ports.get(id),
+                "--nvram", dir.resolve(id + ".nvram").toString(), "--secret-file", secret.toString()));
+        args.addAll(List.of(extra));
+        args.addAll(Arrays.paths(members));
+        DaemonProcess p = DaemonProcess.start(dir.resolve(id + "-" + n + ".log"), CONTROLLER_READY,
+                args.toArray(String[]::new));
+        controllers.put(id, p);
+        return p;
+    }
+
+    DaemonProcess startFront() throws IOException, InterruptedException {
+        frontStarts++;
+        List<String> args = new ArrayList<>(List.of("front", "--listen", "127.0.0.1:0",
+                "--controller", "a=127.0.0.1:" + ports.get("a"), "--controller", "b=127.0.0.1:" + ports.get("b"),
+                "--secret-file", secret.toString()));
+        args.addAll(frontExtra);
+        front = DaemonProcess.start(dir.resolve("front-" + frontStarts + ".log"), args.toArray(String[]::new));
+        return front;
+    }
+
+    DaemonProcess front() {
+        return front;
+    }
+
+    DaemonProcess controller(String id) {
+        return controllers.get(id);
+    }
+
+    /** Every front log so far, oldest first. */
+    String frontLogs() throws IOException {
+        StringBuilder all = new StringBuilder();
+        for (int i = 1; i <= frontStarts; i++) {
+            all.append(Files.readString(dir.resolve("front-" + i + ".log")));
+        }
+        return all.toString();
+    }
+
+    /** The current primary per the front's log, once there is one whose standby is also in sync (bounded wait). */
+    String awaitPair(Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            String log = front.log();
+            String primary = last(PRIMARY, log);
+            String standby = last(STANDBY, log);
+            if (primary != null && standby != null && !primary.equals(standby)
+                    && log.lastIndexOf("is STANDBY") > log.lastIndexOf(" is PRIMARY at epoch")) {
+                return primary;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("no primary with an in-sync standby within " + timeout + ":\n" + front.log());
+    }
+
+    /** The current primary per the front's log (bounded wait for one). */
+    String awaitPrimary(Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            String primary = last(PRIMARY, front.log());
+            if (primary != null) {
+                return primary;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("no primary within " + timeout + ":\n" + front.log());
+    }
+
+    /** How many promotions the front's log shows so far. */
+    int promotions() throws IOException {
+        Matcher m = PRIMARY.matcher(front.log());
+        int n = 0;
+        while (m.find()) {
+            n++;
+        }
+        return n;
+    }
+
+    private static String last(Pattern p, String log) {
+        Matcher m = p.matcher(log);
+        String last = null;
+        while (m.find()) {
+            last = m.group(1);
+        }
+        return last;
+    }
+
+    static String other(String id) {
+        return id.equals("a") ? "b" : "a";
+    }
+
+    /** Stops everything it started (by PID), then checks parity offline. */
+    void stopAndCheck() throws Exception {
+        close();
+        Arrays.assertParityClean(members);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        keepLogs();
+        if (front != null) {
+            front.close();
+        }
+        for (DaemonProcess p : controllers.values()) {
+            p.close();
+        }
+    }
+
+    /**
+     * With {@code -Dparityd.keepLogs=DIR}, copies every log of this cluster under DIR (a test's
+     * own directory is deleted afterwards): for reading what happened in a run that passed.
+     */
+    private void keepLogs() {
+        String to = System.getProperty("parityd.keepLogs");
+        if (to == null) {
+            return;
+        }
+        try (var files = Files.list(dir)) {
+            Path target = Path.of(to, dir.getFileName().toString());
+            Files.createDirectories(target);
+            for (Path f : files.filter(f -> f.toString().endsWith(".log")).toList()) {
+                Files.copy(f, target.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            System.err.println("could not keep the logs: " + e);
+        }
+    }
+
+    /** For messages: every log in the directory. */
+    String allLogs() throws IOException {
+        StringBuilder b = new StringBuilder();
+        try (var files = Files.list(dir)) {
+            for (Path f : files.filter(f -> f.toString().endsWith(".log")).sorted().toList()) {
+                b.append("==== ").append(f.getFileName()).append('\n').append(Files.readString(f));
+            }
+        }
+        assertThat(b).isNotNull();
+        return b.toString();
+    }
+}
