@@ -258,6 +258,24 @@ public final class RoleMachine {
     }
 
     /**
+     * A standby's copy of the primary's journal could not finish (the primary cannot be reached,
+     * or it took too long): back to waiting for an assignment; the front asks again.
+     *
+     * @throws IllegalStateException if not RESYNCING
+     */
+    public void copyAborted(String reason) {
+        Objects.requireNonNull(reason, "reason");
+        synchronized (lock) {
+            State s = state;
+            if (s.role() != Role.RESYNCING) {
+                throw new IllegalStateException("controller " + id + " is " + s.role() + ", not copying a journal");
+            }
+            transition(Role.STARTING, s.epoch(), "copy aborted: " + reason);
+        }
+        deliverChanges();
+    }
+
+    /**
      * The front (or an operator) told this controller to stop writing. Telling a fenced one again
      * changes nothing, so the message may be repeated.
      *

@@ -4,6 +4,7 @@ import io.parityd.controller.Role;
 import io.parityd.link.ArrayInfo;
 import io.parityd.link.Assign;
 import io.parityd.link.Assigned;
+import io.parityd.link.CatchUpRequest;
 import io.parityd.link.Heartbeat;
 import io.parityd.link.Hello;
 import io.parityd.link.LinkMessage;
@@ -168,9 +169,13 @@ final class Arbiter implements ControllerLink.Listener, AutoCloseable {
         s.state = State.DOWN;
         if (s == primary) {
             failover("its link is gone (" + why + ")");
-        } else if (was == State.STANDBY || was == State.SYNCING) {
+        } else if (was == State.STANDBY) {
             log.warn("front: lost standby {} ({})", s.id(), why);
             standbyLost(s);
+        } else if (was == State.SYNCING) {
+            // It recorded itself behind before copying: never promotable, so no epoch to raise.
+            log.warn("front: lost controller {} while it was joining as standby ({})", s.id(), why);
+            cluster.noStandby();
         }
     }
 
@@ -200,6 +205,9 @@ final class Arbiter implements ControllerLink.Listener, AutoCloseable {
     private void assigned(Slot s, Assigned a) {
         if (!a.detail().isEmpty()) {
             log.error("front: controller {} could not take its role: {}", s.id(), a.detail());
+            if (s.state == State.SYNCING) {
+                cluster.noStandby();
+            }
             if (s.state == State.PROMOTING || s.state == State.SYNCING) {
                 s.state = State.UP;
             }
@@ -239,7 +247,8 @@ final class Arbiter implements ControllerLink.Listener, AutoCloseable {
             if (now - lastHeartbeat >= HEARTBEAT.toNanos()) {
                 lastHeartbeat = now;
                 for (Slot s : slots) {
-                    if (s.link.connected()) {
+                    // Only once its Hello was taken in here: before, this front's epoch may still be 0.
+                    if (s.link.connected() && s.state != State.DOWN && epoch > 0) {
                         s.link.tell(new Heartbeat(now, 0, epoch, s.state == State.PRIMARY ? Role.PRIMARY.code() : 0,
                                 cluster.nextSeq(), lease.toMillis()));
                     }
@@ -308,8 +317,14 @@ final class Arbiter implements ControllerLink.Listener, AutoCloseable {
             s.state = State.SYNCING;
             s.since = now;
             String primaryAddress = primary.hello.address();
-            long from = cluster.standbyIs(s.link, seq -> s.link.tell(new Assign(epoch, Role.STANDBY.code(),
-                    primaryAddress, seq)));
+            ControllerLink primaryLink = primary.link;
+            // Under the cluster's lock: the standby's assignment precedes every image numbered from
+            // seq on its link, and the marker on the primary's link follows every request numbered
+            // before seq, so the primary knows when it holds all it must copy.
+            long from = cluster.standbyIs(s.link, seq -> {
+                s.link.tell(new Assign(epoch, Role.STANDBY.code(), primaryAddress, seq));
+                primaryLink.tell(new CatchUpRequest(epoch, seq));
+            });
             log.info("front: controller {} joins primary {} as standby from seq {}", s.id(), primary.id(), from);
         }
     }

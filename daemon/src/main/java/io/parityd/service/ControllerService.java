@@ -255,6 +255,11 @@ public final class ControllerService implements AutoCloseable {
             heartbeat(ch, h);
         } else if (m instanceof Assign a) {
             control.execute(() -> assign(ch, a));
+        } else if (m instanceof io.parityd.link.CatchUpRequest marker) {
+            PrimaryRole p = primary;
+            if (p != null) {
+                p.joinPoint(marker.fromSeq()); // every request of this front before it is already in hand
+            }
         } else {
             ReferenceCountUtil.release(m);
             log.warn("controller {}: unexpected {} from the front", settings.id(), m.getClass().getSimpleName());
@@ -284,7 +289,9 @@ public final class ControllerService implements AutoCloseable {
             standDown("the front acts in epoch " + h.epoch() + ", above this primary's " + roles.epoch());
             return;
         }
-        roles.leaseRenewed(h.epoch(), Duration.ofMillis(h.leaseMillis()));
+        if (h.epoch() >= 1 && h.leaseMillis() > 0) {
+            roles.leaseRenewed(h.epoch(), Duration.ofMillis(h.leaseMillis()));
+        }
         PrimaryRole p = primary;
         ch.writeAndFlush(new Heartbeat(System.nanoTime(), h.sentNanos(), roles.epoch(), roles.role().code(),
                 highestSeq(), p == null ? 0 : p.standbyOwedMillis()));
@@ -320,6 +327,21 @@ public final class ControllerService implements AutoCloseable {
             ch.writeAndFlush(new io.parityd.link.Assigned(roles.epoch(), roles.role().code(), highestSeq(),
                     "cannot become " + to + ": " + e.getMessage()));
         }
+    }
+
+    /**
+     * A join as standby failed (control thread): the role goes, this controller waits for the
+     * front again, and the front hears why.
+     */
+    void standbyAbandoned(StandbyRole role, String why) {
+        if (standby != role) {
+            return;
+        }
+        standby = null;
+        role.close();
+        roles.copyAborted(why);
+        toFront(new io.parityd.link.Assigned(roles.epoch(), Role.STARTING.code(), highestSeq(),
+                "could not join as standby: " + why));
     }
 
     /** Standby gone: no role; the front reassigns. Primary: keeps its members; its lease runs out. */

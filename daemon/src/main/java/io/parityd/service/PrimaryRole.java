@@ -76,6 +76,8 @@ final class PrimaryRole implements AutoCloseable {
     private final Set<Long> redone;
     private final RecoveryReport recovery;
     private volatile Channel standby;
+    /** The highest join point the front marked on its link ({@link #joinPoint}). */
+    private volatile long joinPoint;
     private volatile long lastPeerLostReport;
 
     private PrimaryRole(ControllerService node, AssembledArray array, RaidVolume volume, ArrayOperations operations,
@@ -262,6 +264,15 @@ final class PrimaryRole implements AutoCloseable {
         }
     }
 
+    /**
+     * The front marked on its link that a standby joins from {@code fromSeq}: every request it
+     * numbered below that came before the mark (or never will: one a dead front numbered but never
+     * sent here is not the standby's business).
+     */
+    void joinPoint(long fromSeq) {
+        joinPoint = Math.max(joinPoint, fromSeq);
+    }
+
     void standbyLinkClosed(Channel ch) {
         if (ch == standby) {
             standby = null;
@@ -273,16 +284,16 @@ final class PrimaryRole implements AutoCloseable {
 
     /**
      * Sends a joining standby every request this journal holds that the front numbered below
-     * {@code fromSeq} (the front streams it the rest), then CatchUpEnd. Waits first until every
-     * such request reached this journal: the front sent them all here before it assigned the
-     * standby, but on another connection.
+     * {@code fromSeq} (the front streams it the rest), then CatchUpEnd. Waits first for the front's
+     * mark of that join point on its own link: the standby's request comes on another connection
+     * and may arrive first.
      */
     private void catchUp(Channel ch, long fromSeq) {
         try {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (node.highestReceived() < fromSeq - 1) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+            while (joinPoint < fromSeq) {
                 if (System.nanoTime() > deadline) {
-                    throw new IOException("the front's requests up to " + (fromSeq - 1) + " did not arrive here");
+                    throw new IOException("the front never marked join point " + fromSeq + " on its link");
                 }
                 TimeUnit.MILLISECONDS.sleep(1);
             }

@@ -41,15 +41,22 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Joining.</b> Assigned standby, it first records durably that it is behind (so a crash
  * midway never leaves it looking promotable), drops whatever its journal held (the primary may
- * have retired it since), stops reading the front's link, and asks the primary for every request
- * its journal holds that the front numbered below {@code fromSeq}; the front streams it the rest
- * from {@code fromSeq} on. Once the copy and the requests that queued meanwhile are durable, it
- * is in sync: it records the epoch, tells the primary (whose writes then wait for it again) and
- * the front (which may then promote it).
+ * have retired it since), and asks the primary for every request its journal holds that the
+ * front numbered below {@code fromSeq}; the front streams it the rest from {@code fromSeq} on,
+ * which queue in memory meanwhile (the front's link keeps being read, or its heartbeats would go
+ * unanswered and the front would give up on this controller). Once the copy and the requests that
+ * queued are durable, it is in sync: it records the epoch, tells the primary (whose writes then
+ * wait for it again) and the front (which may then promote it). A copy that cannot finish within
+ * {@link #JOIN_TIMEOUT}, or whose queue would outgrow {@link #QUEUE_LIMIT}, is abandoned: back to
+ * STARTING, and the front asks again.
  */
 final class StandbyRole implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(StandbyRole.class);
+    /** How long a copy may take: the primary's whole journal crosses a local network in far less. */
+    static final Duration JOIN_TIMEOUT = Duration.ofSeconds(20);
+    /** Write images held in memory while the copy runs, at most. */
+    static final long QUEUE_LIMIT = 256L << 20;
 
     private final ControllerService node;
     private final Channel front;
@@ -58,6 +65,7 @@ final class StandbyRole implements AutoCloseable {
     private volatile Channel primary;
     /** While copying: the front's requests, in order, until the copy is held. Front event loop only. */
     private final ArrayDeque<Request> queued = new ArrayDeque<>();
+    private long queuedBytes;
     private boolean copying = true;
     private volatile boolean stopped;
 
@@ -72,12 +80,13 @@ final class StandbyRole implements AutoCloseable {
     static StandbyRole join(ControllerService node, Channel front, Assign assignment) throws IOException {
         node.roles.assignedStandby(assignment.epoch());
         node.state.inSyncAt(0);
-        front.config().setAutoRead(false);
         StandbyJournal.dropAll(node.journal);
         StandbyRole role = new StandbyRole(node, front, assignment);
         log.info("controller {}: joining primary {} as standby at epoch {}, copying its journal below front seq {}",
                 node.settings.id(), assignment.primaryAddress(), assignment.epoch(), assignment.fromSeq());
         role.connect();
+        node.control.schedule(() -> front.eventLoop().execute(() -> role.abandonIfCopying("the copy did not finish within "
+                + JOIN_TIMEOUT.toSeconds() + " s")), JOIN_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
         return role;
     }
 
@@ -147,6 +156,10 @@ final class StandbyRole implements AutoCloseable {
         }
         if (copying) {
             queued.add(r);
+            queuedBytes += r.length();
+            if (queuedBytes > QUEUE_LIMIT) {
+                abandonIfCopying((queuedBytes >> 20) + " MiB of writes queued while copying");
+            }
             return;
         }
         hold(r.seq(), r.command(), r.flags(), r.offset(), r.length(), r.data()).whenComplete((v, err) -> r.release());
@@ -166,14 +179,29 @@ final class StandbyRole implements AutoCloseable {
         return held.hold(seq, kind, offset, length, journalFlags, bytes);
     }
 
-    /** The copy is all here (front event loop): hold what queued, read the front again, then declare in sync. */
+    /**
+     * The copy failed (front event loop): release what queued, leave the role, and tell the front,
+     * which assigns this controller again later.
+     */
+    private void abandonIfCopying(String why) {
+        if (!copying || stopped) {
+            return;
+        }
+        log.warn("controller {}: abandoning the join as standby: {}", node.settings.id(), why);
+        node.control.execute(() -> node.standbyAbandoned(this, why));
+    }
+
+    /** The copy is all here (front event loop): hold what queued, then declare in sync. */
     private void copied() {
+        if (stopped) {
+            return;
+        }
         while (!queued.isEmpty()) {
             Request r = queued.poll();
             hold(r.seq(), r.command(), r.flags(), r.offset(), r.length(), r.data()).whenComplete((v, err) -> r.release());
         }
+        queuedBytes = 0;
         copying = false;
-        front.config().setAutoRead(true);
         held.heldSoFar().whenCompleteAsync((v, err) -> {
             if (err != null) {
                 log.error("controller {}: the copied journal could not be made durable: {}", node.settings.id(),

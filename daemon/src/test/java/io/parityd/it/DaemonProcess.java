@@ -97,9 +97,11 @@ final class DaemonProcess implements AutoCloseable {
         signal("STOP");
     }
 
-    /** SIGCONT after {@link #pause}. */
+    /** SIGCONT after {@link #pause}; nothing if the process is gone meanwhile (a fence may have killed it). */
     void resume() throws IOException, InterruptedException {
-        signal("CONT");
+        if (process.isAlive()) {
+            signal("CONT");
+        }
     }
 
     private void signal(String name) throws IOException, InterruptedException {

@@ -30,6 +30,8 @@ final class HaCluster implements AutoCloseable {
     private final List<Path> members;
     private final Path secret;
     private final Map<String, Integer> ports = new LinkedHashMap<>();
+    /** Where the front dials each controller: its own port unless a test puts a proxy in between. */
+    private final Map<String, Integer> frontDials = new LinkedHashMap<>();
     private final Map<String, DaemonProcess> controllers = new LinkedHashMap<>();
     private final Map<String, Integer> starts = new LinkedHashMap<>();
     private final List<String> frontExtra;
@@ -52,6 +54,20 @@ final class HaCluster implements AutoCloseable {
             s.setReuseAddress(true);
             return s.getLocalPort();
         }
+    }
+
+    /** The front will dial controller {@code id} at {@code port} (a proxy) instead of its own port. */
+    void frontDials(String id, int port) {
+        frontDials.put(id, port);
+    }
+
+    /** Every controller log of {@code id} so far, oldest first. */
+    String controllerLogs(String id) throws IOException {
+        StringBuilder all = new StringBuilder();
+        for (int i = 1; i <= starts.getOrDefault(id, 0); i++) {
+            all.append(Files.readString(dir.resolve(id + "-" + i + ".log")));
+        }
+        return all.toString();
     }
 
     Path secret() {
@@ -78,7 +94,8 @@ final class HaCluster implements AutoCloseable {
     DaemonProcess startFront() throws IOException, InterruptedException {
         frontStarts++;
         List<String> args = new ArrayList<>(List.of("front", "--listen", "127.0.0.1:0",
-                "--controller", "a=127.0.0.1:" + ports.get("a"), "--controller", "b=127.0.0.1:" + ports.get("b"),
+                "--controller", "a=127.0.0.1:" + frontDials.getOrDefault("a", ports.get("a")),
+                "--controller", "b=127.0.0.1:" + frontDials.getOrDefault("b", ports.get("b")),
                 "--secret-file", secret.toString()));
         args.addAll(frontExtra);
         front = DaemonProcess.start(dir.resolve("front-" + frontStarts + ".log"), args.toArray(String[]::new));
@@ -102,15 +119,25 @@ final class HaCluster implements AutoCloseable {
         return all.toString();
     }
 
-    /** The current primary per the front's log, once there is one whose standby is also in sync (bounded wait). */
+    /** What the front logs about its standby, in order; the last one says where the pair stands. */
+    private static final Pattern PAIR_EVENT = Pattern.compile("(is STANDBY, in sync|lost standby|goes on without a standby"
+            + "|joins primary|while it was joining as standby| is PRIMARY at epoch| is primary at epoch)");
+
+    /**
+     * The current primary per the front's log, once the last thing it logged about the pair is a
+     * standby coming in sync with that primary (bounded wait).
+     */
     String awaitPair(Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             String log = front.log();
             String primary = last(PRIMARY, log);
-            String standby = last(STANDBY, log);
-            if (primary != null && standby != null && !primary.equals(standby)
-                    && log.lastIndexOf("is STANDBY") > log.lastIndexOf(" is PRIMARY at epoch")) {
+            Matcher m = PAIR_EVENT.matcher(log);
+            String lastEvent = null;
+            while (m.find()) {
+                lastEvent = m.group(1);
+            }
+            if (primary != null && "is STANDBY, in sync".equals(lastEvent)) {
                 return primary;
             }
             Thread.sleep(50);
