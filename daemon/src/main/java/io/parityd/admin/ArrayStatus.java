@@ -22,15 +22,61 @@ import java.util.UUID;
  *                 or null if none has: how {@code parityd scrub} learns the final mismatch count
  *                 of a scrub that ended between two of its polls
  * @param journal  the write journal and what its replay at this start did; null under {@code --no-journal}
+ * @param ha       this process's place in an HA pair; null in single-process mode
  */
 public record ArrayStatus(String name, UUID uuid, int level, int chunk, long size, String state,
                           List<MemberStatus> members, List<String> spares, List<TaskStatus> tasks, String export,
-                          ScrubResult lastScrub, JournalStatus journal) {
+                          ScrubResult lastScrub, JournalStatus journal, HaStatus ha) {
 
     public ArrayStatus {
         members = List.copyOf(members);
         spares = List.copyOf(spares);
         tasks = List.copyOf(tasks);
+    }
+
+    /** A status of single-process mode. */
+    public ArrayStatus(String name, UUID uuid, int level, int chunk, long size, String state,
+                       List<MemberStatus> members, List<String> spares, List<TaskStatus> tasks, String export,
+                       ScrubResult lastScrub, JournalStatus journal) {
+        this(name, uuid, level, chunk, size, state, members, spares, tasks, export, lastScrub, journal, null);
+    }
+
+    /** This status with {@code ha} as its HA section. */
+    public ArrayStatus withHa(HaStatus newHa) {
+        return new ArrayStatus(name, uuid, level, chunk, size, state, members, spares, tasks, export, lastScrub,
+                journal, newHa);
+    }
+
+    /**
+     * A process of an HA pair (DESIGN.md "Failover and fencing").
+     *
+     * @param node             "controller a", or "front"
+     * @param role             the controller's role (STARTING, RESYNCING, STANDBY, PRIMARY, FENCED); "front"
+     * @param epoch            the epoch it acts in
+     * @param inSyncEpoch      the epoch its journal is in sync at (controllers; 0 for the front)
+     * @param checkpointMicros the primary's checkpoint round trip: from a write's arrival to the
+     *                         standby's acknowledgement of it (smoothed); -1 if unknown or not primary
+     * @param failovers        promotions the front made since it started (front); 0 otherwise
+     * @param outstanding      requests the front holds unanswered (front); 0 otherwise
+     * @param peers            the other processes as this one sees them
+     */
+    public record HaStatus(String node, String role, long epoch, long inSyncEpoch, long checkpointMicros,
+                           long failovers, long outstanding, List<PeerStatus> peers) {
+        public HaStatus {
+            peers = List.copyOf(peers);
+        }
+    }
+
+    /**
+     * Another process of the pair.
+     *
+     * @param id               "a", "b", or "front"
+     * @param address          where it is reached, or "" if it connected to this one
+     * @param state            e.g. PRIMARY, STANDBY, SYNCING, UP, DOWN (the front's view), or connected/none
+     * @param epoch            its epoch as last heard, -1 if unknown
+     * @param roundTripMicros  the last heartbeat round trip, -1 if unknown
+     */
+    public record PeerStatus(String id, String address, String state, long epoch, long roundTripMicros) {
     }
 
     /** A status of an array without a journal. */

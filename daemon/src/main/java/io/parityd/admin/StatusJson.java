@@ -30,7 +30,11 @@ import java.util.UUID;
  *               "finished":"2026-11-25T01:30:00Z"} or null,
  *  "journal":{"path":"/srv/vol0.nvram", "nonVolatile":false, "capacity":268435456, "usedBytes":0, "records":0,
  *             "waiting":0, "syncs":12, "replayedRequests":3, "droppedRecords":0, "stripesResynced":4,
- *             "recoveryMillis":15} or null (--no-journal)}
+ *             "recoveryMillis":15} or null (--no-journal),
+ *  "ha":{"node":"controller a", "role":"PRIMARY", "epoch":5, "inSyncEpoch":5, "checkpointMicros":420,
+ *        "failovers":0, "outstanding":0,
+ *        "peers":[{"id":"b", "address":"", "state":"in sync", "epoch":5, "roundTripMicros":-1}]}
+ *        or null (single-process mode)}
  * </pre>
  */
 public final class StatusJson {
@@ -60,7 +64,35 @@ public final class StatusJson {
                 .put("etaSeconds", t.etaSeconds()).put("mismatches", t.mismatches()));
         json.set("lastScrub", scrubJson(s.lastScrub()));
         json.set("journal", journalJson(s.journal()));
+        json.set("ha", haJson(s.ha()));
         return json;
+    }
+
+    private static JsonNode haJson(ArrayStatus.HaStatus h) {
+        if (h == null) {
+            return NODES.nullNode();
+        }
+        ObjectNode json = NODES.objectNode().put("node", h.node()).put("role", h.role()).put("epoch", h.epoch())
+                .put("inSyncEpoch", h.inSyncEpoch()).put("checkpointMicros", h.checkpointMicros())
+                .put("failovers", h.failovers()).put("outstanding", h.outstanding());
+        ArrayNode peers = json.putArray("peers");
+        h.peers().forEach(p -> peers.addObject().put("id", p.id()).put("address", p.address()).put("state", p.state())
+                .put("epoch", p.epoch()).put("roundTripMicros", p.roundTripMicros()));
+        return json;
+    }
+
+    private static ArrayStatus.HaStatus ha(JsonNode h) throws AdminException {
+        if (h == null || h.isNull()) {
+            return null;
+        }
+        requireObject(h, "ha");
+        List<ArrayStatus.PeerStatus> peers = new ArrayList<>();
+        for (JsonNode p : array(h, "peers")) {
+            peers.add(new ArrayStatus.PeerStatus(text(p, "id"), text(p, "address"), text(p, "state"), number(p, "epoch"),
+                    number(p, "roundTripMicros")));
+        }
+        return new ArrayStatus.HaStatus(text(h, "node"), text(h, "role"), number(h, "epoch"), number(h, "inSyncEpoch"),
+                number(h, "checkpointMicros"), number(h, "failovers"), number(h, "outstanding"), peers);
     }
 
     private static JsonNode scrubJson(ScrubResult r) {
@@ -116,7 +148,7 @@ public final class StatusJson {
         }
         return new ArrayStatus(text(json, "name"), uuid(json), integer(json, "level"), integer(json, "chunk"),
                 number(json, "size"), text(json, "state"), members, spares, tasks, text(json, "export"),
-                scrub(json.get("lastScrub")), journal(json.get("journal")));
+                scrub(json.get("lastScrub")), journal(json.get("journal")), ha(json.get("ha")));
     }
 
     private static ScrubResult scrub(JsonNode r) throws AdminException {

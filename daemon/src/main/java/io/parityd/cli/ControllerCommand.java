@@ -63,6 +63,11 @@ final class ControllerCommand implements Callable<Integer> {
             description = "Declare the journal's placement non-volatile (DAX/pmem, or tmpfs on a UPS-backed host)")
     private boolean nonVolatile;
 
+    @Option(names = "--admin-socket", paramLabel = "PATH",
+            description = "Unix socket for parityd status (default: /run/parityd/NAME-ID.sock as root, else under"
+                    + " $XDG_RUNTIME_DIR or /tmp)")
+    private Path adminSocket;
+
     @Option(names = "--secret-file", required = true, paramLabel = "PATH",
             description = "The pair's shared secret, at least 16 bytes, mode 0600 (make one with: head -c 32"
                     + " /dev/urandom | base64 > FILE; chmod 600 FILE)")
@@ -89,7 +94,8 @@ final class ControllerCommand implements Callable<Integer> {
             }
             JournalSettings journal = new JournalSettings(true, nvram.toAbsolutePath(), nvramSize, nonVolatile, false);
             settings = new ControllerSettings(id, address, advertise, absolute(members), journal,
-                    LinkSecret.load(secretFile), ioThreads, ControllerSettings.DEFAULT_PROMOTE_WAIT);
+                    LinkSecret.load(secretFile), ioThreads, ControllerSettings.DEFAULT_PROMOTE_WAIT,
+                    adminSocket == null ? null : adminSocket.toAbsolutePath());
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         } catch (IOException e) {

@@ -48,6 +48,11 @@ final class FrontCommand implements Callable<Integer> {
             description = "A controller of the pair: its --id and its --listen (or --advertise) address; give it twice")
     private List<String> controllers;
 
+    @Option(names = "--admin-socket", paramLabel = "PATH",
+            description = "Unix socket for parityd status (default: /run/parityd/NAME-front.sock as root, else under"
+                    + " $XDG_RUNTIME_DIR or /tmp)")
+    private Path adminSocket;
+
     @Option(names = "--secret-file", required = true, paramLabel = "PATH",
             description = "The pair's shared secret (the same file the controllers read), mode 0600")
     private Path secretFile;
@@ -82,7 +87,8 @@ final class FrontCommand implements Callable<Integer> {
                 }
             }
             settings = new FrontSettings(ServeCommand.listenAddress(endpoint, spec), pair, LinkSecret.load(secretFile),
-                    parseDuration(lease, "--lease"), fenceCommand, arrayUuid, FrontConfig.DEFAULT);
+                    parseDuration(lease, "--lease"), fenceCommand, arrayUuid, FrontConfig.DEFAULT,
+                    adminSocket == null ? null : adminSocket.toAbsolutePath());
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         } catch (IOException e) {

@@ -23,12 +23,19 @@ final class StatusReport {
     }
 
     static void print(ArrayStatus s, PrintWriter out) {
+        if (s.ha() != null && s.members().isEmpty()) {
+            printWithoutMembers(s, out);
+            return;
+        }
         out.printf("%s: RAID-%d, %s, %s%n", s.name(), s.level(), Sizes.format(s.size()), state(s));
         out.printf("        uuid: %s%n", s.uuid());
         out.printf("      export: %s%n", s.export());
         out.printf("       chunk: %s%n", Sizes.format(s.chunk()));
         out.printf("     members: %s%n", memberSummary(s));
         out.printf("     journal: %s%n", journal(s.journal()));
+        if (s.ha() != null) {
+            ha(s.ha(), out);
+        }
         out.println();
         out.println("  slot  state       path");
         for (MemberStatus m : s.members()) {
@@ -47,6 +54,46 @@ final class StatusReport {
         }
         hints(s, out);
         out.flush();
+    }
+
+    /**
+     * A process of an HA pair that does not open the members (the front, or a controller that is
+     * not primary): the volume, where it is exported, its journal if it has one, and the pair.
+     */
+    private static void printWithoutMembers(ArrayStatus s, PrintWriter out) {
+        out.printf("%s: %s volume, %s%n", s.name(), Sizes.format(s.size()), s.state());
+        out.printf("        uuid: %s%n", s.uuid());
+        if (s.export() != null) {
+            out.printf("      export: %s%n", s.export());
+        }
+        if (s.journal() != null) {
+            out.printf("     journal: %s%n", journal(s.journal()));
+        }
+        ha(s.ha(), out);
+        out.println("     members: opened by the primary controller only; ask its admin socket for them");
+        out.flush();
+    }
+
+    /** The HA section: this process, then one line per peer with its state, epoch and round trip. */
+    static void ha(ArrayStatus.HaStatus h, PrintWriter out) {
+        StringBuilder self = new StringBuilder(h.node()).append(", ").append(h.role()).append(" at epoch ").append(h.epoch());
+        if (h.node().startsWith("controller")) {
+            self.append(" (journal in sync at ").append(h.inSyncEpoch() == 0 ? "none" : h.inSyncEpoch()).append(')');
+        }
+        if (h.checkpointMicros() >= 0) {
+            self.append(String.format(Locale.ROOT, "; checkpoint round trip %.2f ms", h.checkpointMicros() / 1000.0));
+        }
+        if (h.node().equals("front")) {
+            self.append("; ").append(h.failovers()).append(h.failovers() == 1 ? " failover" : " failovers")
+                    .append(", ").append(h.outstanding()).append(" requests unanswered");
+        }
+        out.printf("          ha: %s%n", self);
+        for (ArrayStatus.PeerStatus p : h.peers()) {
+            out.printf("        peer: %s %s%s%s%s%n", p.id(), p.state(),
+                    p.address().isEmpty() ? "" : " at " + p.address(), p.epoch() < 0 ? "" : ", epoch " + p.epoch(),
+                    p.roundTripMicros() < 0 ? "" : String.format(Locale.ROOT, ", heartbeat round trip %.2f ms",
+                            p.roundTripMicros() / 1000.0));
+        }
     }
 
     /** {@code /srv/vol0.nvram, 1.2 MiB of 256.0 MiB in use (3 records)}, or why there is none. */

@@ -220,7 +220,6 @@ final class Arbiter implements ControllerLink.Listener, AutoCloseable {
         if (s.state == State.PROMOTING && a.role() == Role.PRIMARY.code()) {
             s.state = State.PRIMARY;
             primary = s;
-            failovers++;
             log.info("front: controller {} is PRIMARY at epoch {} ({} ms after it was asked)", s.id(), a.epoch(),
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - s.since));
             cluster.primaryIs(s.link);
@@ -348,6 +347,7 @@ final class Arbiter implements ControllerLink.Listener, AutoCloseable {
     private void failover(String why) {
         Slot old = primary;
         primary = null;
+        failovers++;
         goingAlone = false;
         cluster.noPrimary("primary " + old.id() + " lost: " + why);
         log.warn("front: primary {} lost ({}); clients stall until another controller serves", old.id(), why);
@@ -380,22 +380,22 @@ final class Arbiter implements ControllerLink.Listener, AutoCloseable {
         toFence = null;
     }
 
-    /** For status: one line per controller. */
-    List<String> describe() {
-        List<String> lines = new ArrayList<>();
+    /** The pair as this front sees it now (taken on the arbiter's thread). */
+    ClusterFront.View view() {
         try {
-            thread.submit(() -> {
+            return thread.submit(() -> {
+                List<io.parityd.admin.ArrayStatus.PeerStatus> peers = new ArrayList<>();
                 for (Slot s : slots) {
                     long rtt = s.link.roundTripNanos();
-                    lines.add(s.id() + " " + Links.format(s.link.address()) + " " + s.state + " epoch "
-                            + (s.hello == null ? "?" : s.hello.epoch()) + (rtt < 0 ? "" : ", heartbeat round trip "
-                            + TimeUnit.NANOSECONDS.toMicros(rtt) + " us"));
+                    peers.add(new io.parityd.admin.ArrayStatus.PeerStatus(s.id(), Links.format(s.link.address()),
+                            s.state.name(), s.link.lastEpoch(), rtt < 0 ? -1 : rtt / 1000));
                 }
+                return new ClusterFront.View(primary == null ? null : primary.id(), epoch, failovers,
+                        cluster.outstanding(), peers);
             }).get(1, TimeUnit.SECONDS);
         } catch (Exception e) {
-            lines.add("(busy)");
+            return new ClusterFront.View(null, epoch, failovers, cluster.outstanding(), List.of());
         }
-        return lines;
     }
 
     int failovers() {

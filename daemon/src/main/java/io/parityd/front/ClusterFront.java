@@ -95,9 +95,21 @@ public final class ClusterFront implements AutoCloseable {
         controller.sized(size);
     }
 
-    /** One line per controller, for status. */
-    public List<String> describe() {
-        return arbiter.describe();
+    /**
+     * The pair as the front sees it, for status.
+     *
+     * @param primary     the primary's id, or null while there is none
+     * @param epoch       the highest epoch the front knows
+     * @param failovers   promotions since the front started
+     * @param outstanding requests waiting for an answer
+     * @param peers       each controller: address, the front's view of its state, epoch, heartbeat round trip
+     */
+    public record View(String primary, long epoch, long failovers, long outstanding,
+                       List<io.parityd.admin.ArrayStatus.PeerStatus> peers) {
+    }
+
+    public View view() {
+        return arbiter.view();
     }
 
     @Override

@@ -54,6 +54,7 @@ final class ControllerLink implements ClusterController.Target {
     private volatile Hello peer;
     private volatile long lastHeardNanos;
     private volatile long roundTripNanos = -1;
+    private volatile long lastEpoch = -1;
     private volatile boolean closed;
 
     ControllerLink(String id, InetSocketAddress address, EventLoopGroup loops, Supplier<Hello> hello, LinkSecret secret,
@@ -88,6 +89,11 @@ final class ControllerLink implements ClusterController.Target {
 
     long lastHeardNanos() {
         return lastHeardNanos;
+    }
+
+    /** The epoch the controller last said it acts in (Hello, then heartbeats); -1 before the first. */
+    long lastEpoch() {
+        return lastEpoch;
     }
 
     /** The last heartbeat round trip, or -1 before the first. */
@@ -167,6 +173,7 @@ final class ControllerLink implements ClusterController.Target {
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
             if (evt instanceof LinkEstablished e) {
                 peer = e.peer();
+                lastEpoch = e.peer().epoch();
                 lastHeardNanos = System.nanoTime();
                 channel = ctx.channel();
                 log.info("front: linked to controller {} at {} (pid {}, role {}, epoch {}, in sync at {})", id,
@@ -182,8 +189,11 @@ final class ControllerLink implements ClusterController.Target {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             lastHeardNanos = System.nanoTime();
-            if (msg instanceof Heartbeat h && h.echoNanos() != 0) {
-                roundTripNanos = System.nanoTime() - h.echoNanos();
+            if (msg instanceof Heartbeat h) {
+                lastEpoch = h.epoch();
+                if (h.echoNanos() != 0) {
+                    roundTripNanos = System.nanoTime() - h.echoNanos();
+                }
             }
             if (msg instanceof Reply r) {
                 listener.message(ControllerLink.this, r);

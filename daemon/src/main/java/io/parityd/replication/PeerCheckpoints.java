@@ -40,6 +40,10 @@ public final class PeerCheckpoints implements Replication {
     private long receivedThrough;
     private long owedSince;
     private boolean closing;
+    /** When each write the standby must acknowledge arrived here: for the checkpoint round trip. */
+    private final TreeMap<Long, Long> arrivals = new TreeMap<>();
+    /** The checkpoint round trip, smoothed (EWMA, 1/8 weight per sample, as TCP's SRTT); -1 before the first. */
+    private volatile long roundTripNanos = -1;
 
     /**
      * @param roles       this controller's role and lease
@@ -102,6 +106,18 @@ public final class PeerCheckpoints implements Replication {
         sendRetired.accept(seq);
     }
 
+    /** A write the standby must acknowledge arrived here (from the front) at {@code nanos}. */
+    public synchronized void arrived(long seq, long nanos) {
+        if (standbyInSync && arrivals.size() < 100_000) {
+            arrivals.put(seq, nanos);
+        }
+    }
+
+    /** The checkpoint round trip, smoothed; -1 before the first sample. */
+    public long roundTripNanos() {
+        return roundTripNanos;
+    }
+
     /** The standby holds every write the front numbered up to {@code seq}, durably. */
     public void received(long seq) {
         List<CompletableFuture<Void>> ready = new ArrayList<>();
@@ -110,6 +126,12 @@ public final class PeerCheckpoints implements Replication {
                 return;
             }
             receivedThrough = seq;
+            Map.Entry<Long, Long> sample = arrivals.floorEntry(seq);
+            if (sample != null) {
+                long rtt = roles.clock().nanos() - sample.getValue();
+                roundTripNanos = roundTripNanos < 0 ? rtt : roundTripNanos + (rtt - roundTripNanos) / 8;
+                arrivals.headMap(seq, true).clear();
+            }
             Map<Long, CompletableFuture<Void>> head = waiting.headMap(seq, true);
             ready.addAll(head.values());
             head.clear();

@@ -28,6 +28,7 @@ import io.parityd.replication.ControllerState;
 import io.parityd.replication.Links;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -67,6 +68,7 @@ public final class ControllerService implements AutoCloseable {
     private final Channel listener;
     private final String advertise;
     private final Runnable halt;
+    private io.parityd.admin.AdminServer admin;
 
     private volatile Channel front;
     private volatile PrimaryRole primary;
@@ -125,6 +127,21 @@ public final class ControllerService implements AutoCloseable {
         try {
             ControllerState state = ControllerState.load(settings.journal().path(), g.arrayUuid(), settings.id());
             ControllerService service = new ControllerService(settings, probe, journal, state, halt);
+            Path socket = settings.adminSocket() != null ? settings.adminSocket()
+                    : io.parityd.admin.AdminPaths.defaultFor(g.name() + "-" + settings.id());
+            try {
+                service.admin = io.parityd.admin.AdminServer.start(socket, new ControllerControl(service));
+            } catch (IOException | RuntimeException e) {
+                try {
+                    service.close(); // closes the journal too
+                } catch (Exception closing) {
+                    e.addSuppressed(closing);
+                }
+                throw new ArrayException("cannot open the admin socket " + socket + ": " + e.getMessage(),
+                        "choose another with --admin-socket, or remove a stale one left by a crash", e);
+            }
+            log.info("admin socket for controller {}: {} (parityd status --admin-socket {})", settings.id(), socket,
+                    socket);
             log.info("controller {} of array '{}' ({}) listening on {} (peers reach it at {}); journal {} holds {}"
                             + " requests; array epoch {}, {}; this controller is in sync at epoch {}",
                     settings.id(), g.name(), g.arrayUuid(), Links.format((InetSocketAddress) service.listener.localAddress()),
@@ -388,6 +405,10 @@ public final class ControllerService implements AutoCloseable {
         return front;
     }
 
+    PrimaryRole primaryRole() {
+        return primary;
+    }
+
     /**
      * A clean stop: a primary stops taking requests (the front resends unanswered ones to the next
      * primary), finishes those under way, retires everything and marks the array clean; a standby
@@ -396,6 +417,9 @@ public final class ControllerService implements AutoCloseable {
     @Override
     public void close() throws Exception {
         Exception first = null;
+        if (admin != null) {
+            admin.close();
+        }
         Channel f = front;
         if (f != null) {
             f.config().setAutoRead(false);

@@ -26,10 +26,12 @@ public final class FrontService implements AutoCloseable {
 
     private final ClusterFront cluster;
     private final NbdServer server;
+    private final io.parityd.admin.AdminServer admin;
 
-    private FrontService(ClusterFront cluster, NbdServer server) {
+    private FrontService(ClusterFront cluster, NbdServer server, io.parityd.admin.AdminServer admin) {
         this.cluster = cluster;
         this.server = server;
+        this.admin = admin;
     }
 
     /**
@@ -46,7 +48,17 @@ public final class FrontService implements AutoCloseable {
             cluster.sized(info.size());
             VolumeExport export = new VolumeExport(info.name(), info.description(), info.size());
             NbdServer server = NbdServer.start(settings.listen(), export, cluster.controller(), settings.front());
-            return new FrontService(cluster, server);
+            java.nio.file.Path socket = settings.adminSocket() != null ? settings.adminSocket()
+                    : io.parityd.admin.AdminPaths.defaultFor(info.name() + "-front");
+            io.parityd.admin.AdminServer admin;
+            try {
+                admin = io.parityd.admin.AdminServer.start(socket, new FrontControl(cluster, info, server.uri()));
+            } catch (IOException | RuntimeException e) {
+                server.stop();
+                throw e;
+            }
+            log.info("admin socket for the front: {} (parityd status --admin-socket {})", socket, socket);
+            return new FrontService(cluster, server, admin);
         } catch (IOException | InterruptedException | RuntimeException e) {
             cluster.close();
             throw e;
@@ -86,6 +98,7 @@ public final class FrontService implements AutoCloseable {
     @Override
     public void close() throws Exception {
         try {
+            admin.close();
             server.stop();
         } finally {
             cluster.close();

@@ -22,9 +22,11 @@ import java.util.UUID;
  * @param fenceCommand run to fence a controller on another host; empty for none
  * @param arrayUuid    the array this front serves, or null to take the controllers' word for it
  * @param front        NBD limits
+ * @param adminSocket  where {@code parityd status} reaches it; null for the default
  */
 public record FrontSettings(ListenAddress listen, Map<String, InetSocketAddress> controllers, LinkSecret secret,
-                            Duration lease, List<String> fenceCommand, UUID arrayUuid, FrontConfig front) {
+                            Duration lease, List<String> fenceCommand, UUID arrayUuid, FrontConfig front,
+                            java.nio.file.Path adminSocket) {
 
     /**
      * The default lease. Heartbeats go every 100 ms, so a lease of 500 ms survives four lost in a

@@ -187,6 +187,7 @@ final class PrimaryRole implements AutoCloseable {
             switch (r.command()) {
                 case READ -> read(front, r);
                 case WRITE -> {
+                    checkpoints.arrived(seq, node.roles.clock().nanos());
                     if (redone.contains(seq)) {
                         answer(front, r, CompletableFuture.completedFuture(null)); // redone at promotion
                         return;
@@ -385,6 +386,17 @@ final class PrimaryRole implements AutoCloseable {
 
     ArrayOperations operations() {
         return operations;
+    }
+
+    /** The checkpoint round trip in microseconds, -1 if none measured yet. */
+    long checkpointMicros() {
+        long n = checkpoints.roundTripNanos();
+        return n < 0 ? -1 : n / 1000;
+    }
+
+    /** The standby as this primary sees it: linked and in sync, linked and copying, or none. */
+    String standbyState() {
+        return standby == null ? "none" : checkpoints.standbyInSync() ? "in sync" : "copying";
     }
 
     RecoveryReport recovery() {

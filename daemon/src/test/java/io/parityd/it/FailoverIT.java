@@ -51,6 +51,7 @@ class FailoverIT {
         cluster.startController("b");
         DaemonProcess front = cluster.startFront();
         String primary = cluster.awaitPair(Duration.ofSeconds(60));
+        statusShowsThePair(primary);
 
         int blocks = (int) (REGION / RandomWriter.BLOCK);
         long[] expected = new long[blocks];
@@ -97,6 +98,29 @@ class FailoverIT {
                 all.get(all.size() - 1) / 1e6);
         cluster.stopAndCheck();
         cluster = null;
+    }
+
+    /** {@code parityd status} on all three processes: roles, epochs, who sees whom, round trips. */
+    private void statusShowsThePair(String primary) throws Exception {
+        String standby = HaCluster.other(primary);
+        // A write or two, so the primary has measured a checkpoint round trip.
+        try (RawNbdClient c = RawNbdClient.open(cluster.front().uri(), cluster.front().exportName(), false)) {
+            c.write(0, new byte[4096]);
+            c.write(4096, new byte[4096]);
+        }
+        String front = new Admin(cluster.adminSocket("front")).run("status").stdout();
+        assertThat(front).contains("ha: front, front at epoch").contains("0 failovers").contains("serving through " + primary)
+                .containsPattern("peer: " + primary + " PRIMARY at 127.0.0.1:\\d+, epoch \\d+, heartbeat round trip")
+                .containsPattern("peer: " + standby + " STANDBY at 127.0.0.1:\\d+");
+        String p = new Admin(cluster.adminSocket(primary)).run("status").stdout();
+        assertThat(p).contains("ha: controller " + primary + ", PRIMARY at epoch").contains("checkpoint round trip")
+                .contains("peer: standby in sync").contains("  slot  state");
+        String s = new Admin(cluster.adminSocket(standby)).run("status").stdout();
+        assertThat(s).contains("ha: controller " + standby + ", STANDBY at epoch")
+                .contains("peer: primary holding its writes");
+        Parityd.Result refused = new Admin(cluster.adminSocket(standby)).run("scrub");
+        assertThat(refused.exitCode()).isNotZero();
+        assertThat(refused.all()).contains("not primary").contains("ask the primary controller's admin socket");
     }
 
     /** Every block holds exactly its last acknowledged version: nothing was in flight any more. */

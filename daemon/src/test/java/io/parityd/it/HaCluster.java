@@ -82,7 +82,8 @@ final class HaCluster implements AutoCloseable {
     DaemonProcess startController(String id, String... extra) throws IOException, InterruptedException {
         int n = starts.merge(id, 1, Integer::sum);
         List<String> args = new ArrayList<>(List.of("controller", "--id", id, "--listen", "127.0.0.1:" + ports.get(id),
-                "--nvram", dir.resolve(id + ".nvram").toString(), "--secret-file", secret.toString()));
+                "--nvram", dir.resolve(id + ".nvram").toString(), "--secret-file", secret.toString(),
+                "--admin-socket", adminSocket(id).toString()));
         args.addAll(List.of(extra));
         args.addAll(Arrays.paths(members));
         DaemonProcess p = DaemonProcess.start(dir.resolve(id + "-" + n + ".log"), CONTROLLER_READY,
@@ -96,10 +97,15 @@ final class HaCluster implements AutoCloseable {
         List<String> args = new ArrayList<>(List.of("front", "--listen", "127.0.0.1:0",
                 "--controller", "a=127.0.0.1:" + frontDials.getOrDefault("a", ports.get("a")),
                 "--controller", "b=127.0.0.1:" + frontDials.getOrDefault("b", ports.get("b")),
-                "--secret-file", secret.toString()));
+                "--secret-file", secret.toString(), "--admin-socket", adminSocket("front").toString()));
         args.addAll(frontExtra);
         front = DaemonProcess.start(dir.resolve("front-" + frontStarts + ".log"), args.toArray(String[]::new));
         return front;
+    }
+
+    /** The admin socket of controller {@code id}, or of the front ("front"). */
+    Path adminSocket(String who) {
+        return dir.resolve(who + ".sock");
     }
 
     DaemonProcess front() {
