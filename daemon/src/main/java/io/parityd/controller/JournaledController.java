@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  *  front ──► reserve room ──► seqs + range registered ──► record appended ──► reply to the client
- *              (waits while the journal is full)          (I/O thread)         (FUA: once durable)
+ *              (waits while the journal is full)        (appender thread)      (FUA: once durable)
  *                                                              │
  *                              durable (group commit) and earlier overlapping writes done
  *                                                              ▼
@@ -62,6 +62,8 @@ public final class JournaledController implements Controller {
     private final BlockDevice volume;
     private final Journal journal;
     private final IoPool io;
+    /** Numbers and journals requests, one at a time, in the order their room was granted (Request#append). */
+    private final java.util.concurrent.ExecutorService appender;
     private final RangeGate gate = new RangeGate();
     /** Sequence numbers and gate registration are taken together, so both orders agree. */
     private final Object order = new Object();
@@ -76,7 +78,7 @@ public final class JournaledController implements Controller {
     /** A write that failed after its reply, until a FLUSH reports it. */
     private final AtomicReference<RequestFailedException> writeBackFailure = new AtomicReference<>();
     /** The request an I/O thread is applying to the volume: the owner of the preimages it saves. */
-    private final ThreadLocal<Ticket> applying = new ThreadLocal<>();
+    private final ThreadLocal<Request> applying = new ThreadLocal<>();
     /** Volume bytes per stripe, for a preimage record's offset; 0 if the volume has no stripes. */
     private final long stripeBytes;
 
@@ -103,6 +105,11 @@ public final class JournaledController implements Controller {
         this.journal = journal;
         this.replication = replication;
         this.io = new IoPool(ioThreads);
+        this.appender = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "parityd-append");
+            t.setDaemon(true);
+            return t;
+        });
         this.lastBegun = journal.plan().lastSeq();
         this.retirer = new Retirer(volume, journal, this::retiredThrough);
         if (volume instanceof RaidVolume raid) {
@@ -122,17 +129,22 @@ public final class JournaledController implements Controller {
      * first seq: recovery uses a preimage only while that request is pending.
      */
     private void savePreimage(Preimage preimage) throws IOException {
-        Ticket owner = applying.get();
+        Request owner = applying.get();
         if (owner == null) {
             throw new IllegalStateException("stripe " + preimage.stripe() + " written outside a journaled request");
         }
         ByteBuffer bytes = preimage.encode();
         int size = bytes.remaining();
+        // The owner's key: the front's seq in HA mode (the same on both controllers), else its
+        // journal seq. The replay matches preimages to pending requests by it.
+        long ownerKey = owner.seq > 0 ? owner.seq : owner.ticket.firstSeq();
+        CompletableFuture<Void> standby = replication.preimage(ownerKey, preimage.stripe() * stripeBytes, bytes);
         journal.admitNow(size);
         Ticket ticket = journal.begin(size);
-        journal.append(ticket, RecordKind.PREIMAGE, preimage.stripe() * stripeBytes, size, 0, owner.firstSeq(), bytes);
+        journal.append(ticket, RecordKind.PREIMAGE, preimage.stripe() * stripeBytes, size, 0, ownerKey, bytes);
         try {
             journal.whenDurable(ticket.lastSeq()).get();
+            standby.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted waiting for the preimage of stripe " + preimage.stripe(), e);
@@ -267,13 +279,14 @@ public final class JournaledController implements Controller {
      * reservation was granted, they are all numbered.
      */
     public CompletableFuture<Void> journaledSoFar() {
-        return journal.afterEarlierReservations().thenCompose(v -> {
-            long through;
-            synchronized (order) {
-                through = lastBegun;
-            }
-            return journal.whenDurable(through);
-        });
+        return journal.afterEarlierReservations()
+                .thenComposeAsync(v -> {
+                    long through;
+                    synchronized (order) {
+                        through = lastBegun;
+                    }
+                    return journal.whenDurable(through);
+                }, appender); // behind every append handed over before: they have begun
     }
 
     /** Syncs the members and retires every record applied before the sync began (see {@link Retirer}). */
@@ -299,9 +312,29 @@ public final class JournaledController implements Controller {
             state.unlock();
         }
         retirer.close();
+        appender.shutdown();
+        appender.awaitTermination(1, TimeUnit.MINUTES);
         io.close();
         retireNow();
         journal.closeClean();
+    }
+
+    /** As {@link #awaitIdle()}, for at most {@code millis}; false if requests are still under way. */
+    boolean awaitIdle(long millis) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        state.lock();
+        try {
+            while (inFlight > 0) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                drained.awaitNanos(left);
+            }
+            return true;
+        } finally {
+            state.unlock();
+        }
     }
 
     /** Waits until every request taken so far has reached the volume (tests: a quiet point). */
@@ -381,32 +414,32 @@ public final class JournaledController implements Controller {
         }
 
         void start() {
-            int bytes = data == null ? 0 : data.remaining();
-            journal.reserve(bytes).whenComplete((v, err) -> {
+            journal.reserve(data == null ? 0 : data.remaining()).whenComplete((v, err) -> {
                 if (err != null) {
                     fail(err);
-                    return;
-                }
-                // Numbered here, as room is granted (first come, first served), not on whichever I/O
-                // thread runs first: the journal's order is then the order requests arrived in.
-                synchronized (order) {
-                    ticket = journal.begin(bytes);
-                    entry = gate.register(offset, length);
-                    lastBegun = ticket.lastSeq();
-                    if (seq > 0) {
-                        frontSeqs.put(ticket.lastSeq(), seq);
-                    }
-                }
-                try {
-                    io.execute(this::append);
-                } catch (RejectedExecutionException e) {
-                    append(); // cannot happen while this request is in flight; a begun ticket must be appended
+                } else {
+                    onAppender(this::append);
                 }
             });
         }
 
+        /**
+         * Numbers the request and writes its records, on the appender thread. Handed over as room
+         * is granted (first come, first served) to the one thread that does this, the journal's
+         * order is the order requests arrived in; and since that thread never waits for anything,
+         * a ticket begun is always appended at once (an I/O thread can wait on durability while
+         * saving a preimage, and durability waits for every ticket begun before).
+         */
         private void append() {
             int bytes = data == null ? 0 : data.remaining();
+            synchronized (order) {
+                ticket = journal.begin(bytes);
+                entry = gate.register(offset, length);
+                lastBegun = ticket.lastSeq();
+                if (seq > 0) {
+                    frontSeqs.put(ticket.lastSeq(), seq);
+                }
+            }
             try {
                 journal.append(ticket, kind, offset, length, flags, seq, data == null ? null : data.duplicate());
                 if (data != null) {
@@ -451,7 +484,7 @@ public final class JournaledController implements Controller {
         }
 
         private void applyToVolume() {
-            applying.set(ticket);
+            applying.set(this);
             Throwable failed = null;
             try {
                 apply.run(copy == null ? null : copy.nioBuffer());
@@ -476,6 +509,14 @@ public final class JournaledController implements Controller {
                 done.complete(null);
             }
             leave();
+        }
+
+        private void onAppender(Runnable step) {
+            try {
+                appender.execute(step);
+            } catch (RejectedExecutionException e) {
+                step.run(); // cannot happen while this request is in flight; never leave room granted and unused
+            }
         }
 
         private void onIo(Runnable step) {
