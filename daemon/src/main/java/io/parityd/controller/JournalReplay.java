@@ -166,7 +166,7 @@ public final class JournalReplay {
                                                   List<PendingRequest> preimages) throws IOException {
         Set<Long> pending = new HashSet<>();
         for (PendingRequest r : requests) {
-            pending.add(r.firstSeq());
+            pending.add(ownerKey(r));
         }
         Map<Long, PendingRequest> newest = new HashMap<>();
         Map<Long, Preimage> decoded = new HashMap<>();
@@ -192,6 +192,14 @@ public final class JournalReplay {
             }
         });
         return restorable;
+    }
+
+    /**
+     * How a preimage names the request it belongs to: the front's seq in HA mode (kept in the
+     * request's aux, and the same on both controllers), else the request's journal seq.
+     */
+    private static long ownerKey(PendingRequest r) {
+        return r.aux() > 0 ? r.aux() : r.firstSeq();
     }
 
     /** A record that passed its checksum but points outside the volume was not written by this array's parityd. */

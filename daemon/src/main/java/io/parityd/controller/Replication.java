@@ -43,4 +43,14 @@ public interface Replication {
 
     /** Every request the front numbered up to {@code seq} is on the members, synced, and out of the journal here. */
     void retiredThrough(long seq);
+
+    /**
+     * A degraded stripe's preimage ({@code io.parityd.raid.Preimage}), already durable in this
+     * controller's journal, for the request the front numbered {@code ownerSeq}: completes once the
+     * standby holds it too, so whichever controller survives can restore the stripe. {@code
+     * encoded} is valid only during the call. By default (no standby) at once.
+     */
+    default CompletableFuture<Void> preimage(long ownerSeq, long offset, java.nio.ByteBuffer encoded) {
+        return CompletableFuture.completedFuture(null);
+    }
 }

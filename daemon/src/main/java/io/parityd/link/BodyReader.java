@@ -42,6 +42,8 @@ final class BodyReader {
             case CATCH_UP_RECORD -> r.catchUpRecord();
             case CATCH_UP_END -> new CatchUpEnd(r.i64("throughSeq"));
             case CATCH_UP_REQUEST -> new CatchUpRequest(r.i64("epoch"), r.i64("fromSeq"));
+            case PREIMAGE -> r.preimage();
+            case PREIMAGE_HELD -> new PreimageHeld(r.i64("id"));
             case PEER_LOST -> new PeerLost(r.i64("epoch"), r.string("detail"));
             case ARRAY_INFO -> new ArrayInfo(r.uuid("arrayUuid"), r.string("name"), r.i64("size"), r.string("description"));
         };
@@ -72,6 +74,18 @@ final class BodyReader {
         long length = i64("length");
         ByteBuf data = data(command, length);
         return new Request(seq, command, flags, offset, length, data);
+    }
+
+    private PreimageRecord preimage() {
+        long id = i64("id");
+        long ownerSeq = i64("ownerSeq");
+        long offset = i64("offset");
+        int bytes = body.readableBytes();
+        if (bytes == 0) {
+            throw error("PREIMAGE carries no data");
+        }
+        checkDataLimit(bytes);
+        return new PreimageRecord(id, ownerSeq, offset, rest());
     }
 
     private CatchUpRecord catchUpRecord() {

@@ -28,6 +28,13 @@ final class BodyWriter {
             case RETIRED -> out.writeLong(((Retired) message).throughSeq());
             case CATCH_UP_RECORD -> writeCatchUpRecord((CatchUpRecord) message, out);
             case CATCH_UP_END -> out.writeLong(((CatchUpEnd) message).throughSeq());
+            case PREIMAGE -> {
+                PreimageRecord p = (PreimageRecord) message;
+                out.writeLong(p.id());
+                out.writeLong(p.ownerSeq());
+                out.writeLong(p.offset());
+            }
+            case PREIMAGE_HELD -> out.writeLong(((PreimageHeld) message).id());
             case CATCH_UP_REQUEST -> {
                 out.writeLong(((CatchUpRequest) message).epoch());
                 out.writeLong(((CatchUpRequest) message).fromSeq());

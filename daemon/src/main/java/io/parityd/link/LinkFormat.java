@@ -37,6 +37,8 @@ import java.nio.charset.StandardCharsets;
  *   CATCH_UP_RECORD (40) seq i64 | command u8 | flags i32 | offset i64 | length i64 | data
  *   CATCH_UP_END (41)    throughSeq i64
  *   CATCH_UP_REQUEST (42) epoch i64 | fromSeq i64       a joining standby asks its primary
+ *   PREIMAGE (43)        id i64 | ownerSeq i64 | offset i64 | data     primary → standby, before a degraded stripe
+ *   PREIMAGE_HELD (44)   id i64                           standby → primary, once durable
  *   PEER_LOST (50)       epoch i64 | detail str          the primary tells the front its standby is silent
  *   ARRAY_INFO (51)      arrayUuid uuid | name str | size i64 | description str
  * </pre>

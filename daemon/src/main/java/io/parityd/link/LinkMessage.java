@@ -6,7 +6,7 @@ package io.parityd.link;
  */
 public sealed interface LinkMessage
         permits Hello, Auth, Refuse, Request, Reply, Heartbeat, Assign, Assigned, Received, Retired,
-        CatchUpRecord, CatchUpEnd, CatchUpRequest, PeerLost, ArrayInfo {
+        CatchUpRecord, CatchUpEnd, CatchUpRequest, PreimageRecord, PreimageHeld, PeerLost, ArrayInfo {
 
     MessageType type();
 }

@@ -15,6 +15,8 @@ public enum MessageType {
     CATCH_UP_RECORD(40),
     CATCH_UP_END(41),
     CATCH_UP_REQUEST(42),
+    PREIMAGE(43),
+    PREIMAGE_HELD(44),
     PEER_LOST(50),
     ARRAY_INFO(51);
 

@@ -34,6 +34,16 @@ public final class PeerCheckpoints implements Replication {
     private final RoleMachine roles;
     private final ScheduledExecutorService timer;
     private final LongConsumer sendRetired;
+    private final PreimageSender sendPreimage;
+    /** Preimages sent to the standby and not yet acknowledged, by id. */
+    private final Map<Long, CompletableFuture<Void>> preimagesOwed = new java.util.HashMap<>();
+    private long nextPreimageId;
+
+    /** Sends a preimage to the standby; false if there is no link to send it on. */
+    @FunctionalInterface
+    public interface PreimageSender {
+        boolean send(long id, long ownerSeq, long offset, java.nio.ByteBuffer encoded);
+    }
     private final TreeMap<Long, CompletableFuture<Void>> waiting = new TreeMap<>();
     private final List<CompletableFuture<Void>> leaseWaiting = new ArrayList<>();
     private boolean standbyInSync;
@@ -50,10 +60,53 @@ public final class PeerCheckpoints implements Replication {
      * @param timer       re-checks the lease of waiting writes
      * @param sendRetired tells the standby (if any) the front seq records retired through
      */
-    public PeerCheckpoints(RoleMachine roles, ScheduledExecutorService timer, LongConsumer sendRetired) {
+    public PeerCheckpoints(RoleMachine roles, ScheduledExecutorService timer, LongConsumer sendRetired,
+                           PreimageSender sendPreimage) {
         this.roles = roles;
         this.timer = timer;
         this.sendRetired = sendRetired;
+        this.sendPreimage = sendPreimage;
+    }
+
+    /**
+     * A degraded stripe's preimage goes to the standby, if one is in sync, and the stripe waits
+     * until it holds it (DESIGN.md's invariant, for the bytes a crash mid-stripe would destroy). A
+     * standby that never answers holds the write back just as a missing acknowledgement does,
+     * until the front lets this controller go on alone.
+     */
+    @Override
+    public CompletableFuture<Void> preimage(long ownerSeq, long offset, java.nio.ByteBuffer encoded) {
+        CompletableFuture<Void> held = new CompletableFuture<>();
+        long id;
+        synchronized (this) {
+            if (closing) {
+                return CompletableFuture.failedFuture(stopping());
+            }
+            if (!standbyInSync) {
+                return CompletableFuture.completedFuture(null);
+            }
+            id = ++nextPreimageId;
+            if (waiting.isEmpty() && preimagesOwed.isEmpty()) {
+                owedSince = roles.clock().nanos();
+            }
+            preimagesOwed.put(id, held);
+        }
+        if (!sendPreimage.send(id, ownerSeq, offset, encoded)) {
+            // No link right now: it stays owed, like an acknowledgement, until the standby is back
+            // (and sent anew in the copy it makes) or the front lets this controller go on alone.
+        }
+        return held;
+    }
+
+    /** The standby holds preimage {@code id}. */
+    public void preimageHeld(long id) {
+        CompletableFuture<Void> f;
+        synchronized (this) {
+            f = preimagesOwed.remove(id);
+        }
+        if (f != null) {
+            f.complete(null);
+        }
     }
 
     @Override
@@ -164,6 +217,8 @@ public final class PeerCheckpoints implements Replication {
             standbyInSync = false;
             ready = new ArrayList<>(waiting.values());
             waiting.clear();
+            ready.addAll(preimagesOwed.values());
+            preimagesOwed.clear();
         }
         ready.forEach(f -> f.complete(null));
     }
@@ -175,7 +230,7 @@ public final class PeerCheckpoints implements Replication {
      * this exceeds the lease.
      */
     public synchronized long owedForNanos(long now) {
-        return waiting.isEmpty() ? 0 : now - owedSince;
+        return waiting.isEmpty() && preimagesOwed.isEmpty() ? 0 : now - owedSince;
     }
 
     /**
@@ -190,6 +245,8 @@ public final class PeerCheckpoints implements Replication {
             closing = true;
             failed = new ArrayList<>(waiting.values());
             waiting.clear();
+            failed.addAll(preimagesOwed.values());
+            preimagesOwed.clear();
         }
         failed.forEach(f -> f.completeExceptionally(stopping()));
     }

@@ -116,6 +116,35 @@ public final class StandbyJournal implements AutoCloseable {
         return appended;
     }
 
+    /**
+     * Holds a degraded stripe's preimage the primary sent before touching the stripe, for the
+     * request the front numbered {@code ownerSeq}; {@code held} runs once it is durable. It takes
+     * room at once (the primary's write waits on it, and that write holds retirement back) and
+     * counts as applied: it only has to stay until its request retires.
+     */
+    public void holdPreimage(long ownerSeq, long offset, ByteBuffer encoded, Runnable held) {
+        int bytes = encoded.remaining();
+        Ticket ticket;
+        try {
+            journal.admitNow(bytes);
+            synchronized (order) {
+                ticket = journal.begin(bytes);
+                journal.append(ticket, RecordKind.PREIMAGE, offset, bytes, 0, ownerSeq, encoded.duplicate());
+                lastBegun = ticket.lastSeq();
+            }
+            journal.applied(ticket);
+        } catch (IOException | RuntimeException e) {
+            log.error("standby journal {}: cannot hold a preimage for front seq {}: {}", journal.path(), ownerSeq,
+                    e.toString());
+            return; // never acknowledged: the primary's write waits, and the front hears of a silent standby
+        }
+        journal.whenDurable(ticket.lastSeq()).whenComplete((ok, failed) -> {
+            if (failed == null) {
+                held.run();
+            }
+        });
+    }
+
     private void reportDurable(long seq) {
         long through;
         synchronized (this) {

@@ -88,7 +88,7 @@ final class PrimaryRole implements AutoCloseable {
         this.operations = operations;
         this.redone = redone;
         this.recovery = recovery;
-        this.checkpoints = new PeerCheckpoints(node.roles, node.control, this::sendRetired);
+        this.checkpoints = new PeerCheckpoints(node.roles, node.control, this::sendRetired, this::sendPreimage);
         this.controller = new JournaledController(volume, node.journal, node.settings.ioThreads(), checkpoints);
     }
 
@@ -253,6 +253,8 @@ final class PrimaryRole implements AutoCloseable {
             t.start();
         } else if (m instanceof Received r) {
             checkpoints.received(r.seq());
+        } else if (m instanceof io.parityd.link.PreimageHeld h) {
+            checkpoints.preimageHeld(h.id());
         } else if (m instanceof Assigned a) {
             if (a.role() == Role.STANDBY.code() && ch == standby) {
                 checkpoints.standbyInSync(a.highestSeq());
@@ -301,7 +303,20 @@ final class PrimaryRole implements AutoCloseable {
             controller.journaledSoFar().get(30, TimeUnit.SECONDS);
             long sent = 0;
             for (PendingRequest p : node.journal.live()) {
-                if (p.kind() == RecordKind.PREIMAGE || p.aux() <= 0 || p.aux() >= fromSeq) {
+                if (p.aux() <= 0 || p.aux() >= fromSeq) {
+                    continue;
+                }
+                if (p.kind() == RecordKind.PREIMAGE) {
+                    // The preimage of a degraded stripe a pending request is writing: the standby
+                    // needs it to restore that stripe should this controller die mid-write.
+                    ByteBuffer image;
+                    try {
+                        image = node.journal.readData(p);
+                    } catch (IOException retiredMeanwhile) {
+                        continue;
+                    }
+                    ch.writeAndFlush(new io.parityd.link.PreimageRecord(0, p.aux(), p.offset(),
+                            Unpooled.wrappedBuffer(image))).sync();
                     continue;
                 }
                 ByteBuf data;
@@ -332,6 +347,16 @@ final class PrimaryRole implements AutoCloseable {
             case WRITE_ZEROES -> Command.WRITE_ZEROES;
             default -> throw new IllegalArgumentException("not a request: " + kind);
         };
+    }
+
+    private boolean sendPreimage(long id, long ownerSeq, long offset, ByteBuffer encoded) {
+        Channel s = standby;
+        if (s == null) {
+            return false;
+        }
+        s.writeAndFlush(new io.parityd.link.PreimageRecord(id, ownerSeq, offset,
+                Unpooled.copiedBuffer(encoded.duplicate()))); // the caller's buffer is valid only during the call
+        return true;
     }
 
     private void sendRetired(long seq) {

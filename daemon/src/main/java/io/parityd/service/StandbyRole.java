@@ -125,6 +125,18 @@ final class StandbyRole implements AutoCloseable {
                 front.eventLoop().execute(StandbyRole.this::copied);
             } else if (msg instanceof Retired r) {
                 held.retiredThrough(r.throughSeq());
+            } else if (msg instanceof io.parityd.link.PreimageRecord p) {
+                Channel to = ctx.channel();
+                ByteBuf data = p.data();
+                ByteBuffer encoded = data.nioBufferCount() == 1 ? data.nioBuffer()
+                        : ByteBuffer.wrap(ByteBufUtil.getBytes(data));
+                long id = p.id();
+                try {
+                    held.holdPreimage(p.ownerSeq(), p.offset(), encoded,
+                            () -> to.writeAndFlush(new io.parityd.link.PreimageHeld(id)));
+                } finally {
+                    p.release();
+                }
             } else {
                 log.warn("controller {}: unexpected {} from the primary", node.settings.id(),
                         msg.getClass().getSimpleName());
