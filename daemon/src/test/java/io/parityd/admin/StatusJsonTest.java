@@ -40,7 +40,8 @@ class StatusJsonTest {
                  "lastScrub":{"kind":"check","done":10,"total":10,"mismatches":2,"repaired":0,"finished":"2026-11-25T01:30:00Z"},
                  "journal":{"path":"/j.nvram","nonVolatile":false,"capacity":268435456,"usedBytes":8192,"records":2,
                             "waiting":0,"syncs":17,"replayedRequests":3,"droppedRecords":1,"stripesResynced":4,
-                            "recoveryMillis":15}}
+                            "recoveryMillis":15},
+                 "ha":null}
                 """;
         // compared as parsed text: a script sees the text, not which Java number type wrote it
         assertThat(JSON.readTree(JSON.writeValueAsString(StatusJson.toJson(STATUS)))).isEqualTo(JSON.readTree(expected));
@@ -52,6 +53,12 @@ class StatusJsonTest {
         assertThat(StatusJson.fromJson(JSON.readTree(text))).isEqualTo(STATUS);
         ArrayStatus idle = new ArrayStatus("v", null, 5, 4096, 0, "clean", List.of(), List.of(), List.of(), null);
         assertThat(StatusJson.fromJson(StatusJson.toJson(idle))).isEqualTo(idle);
+        ArrayStatus ha = STATUS.withHa(new ArrayStatus.HaStatus("controller a", "PRIMARY", 5, 5, 420, 0, 0, List.of(
+                new ArrayStatus.PeerStatus("front", "", "connected", -1, -1),
+                new ArrayStatus.PeerStatus("standby", "", "in sync", -1, -1))));
+        String haText = JSON.writeValueAsString(StatusJson.toJson(ha));
+        assertThat(haText).contains("\"ha\":{\"node\":\"controller a\",\"role\":\"PRIMARY\",\"epoch\":5");
+        assertThat(StatusJson.fromJson(JSON.readTree(haText))).isEqualTo(ha);
     }
 
     @Test

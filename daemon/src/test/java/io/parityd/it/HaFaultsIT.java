@@ -101,6 +101,22 @@ class HaFaultsIT {
     }
 
     @Test
+    void shouldHandOverWithoutAnErrorWhenThePrimaryIsStoppedCleanly() throws Exception {
+        String primary = startPair();
+        DaemonProcess stopping = cluster.controller(primary);
+        writeThrough("SIGTERM of the primary", 200, () -> assertThat(stopping.terminate(Duration.ofSeconds(60)))
+                .as("a primary's clean stop").isZero());
+        assertThat(cluster.awaitPrimary(Duration.ofSeconds(5))).isEqualTo(HaCluster.other(primary));
+        assertThat(cluster.controllerLogs(HaCluster.other(primary)))
+                .as("the old primary marked the array clean: nothing to redo").contains("the array was clean");
+        cluster.startController(primary);
+        assertThat(cluster.awaitPair(Duration.ofSeconds(60))).isEqualTo(HaCluster.other(primary));
+        writeThrough("after the old primary rejoined", 100, () -> { });
+        cluster.stopAndCheck();
+        cluster = null;
+    }
+
+    @Test
     void shouldGoOnWithoutAKilledStandbyAndLoseNothingWhenThePrimaryDiesAfterItRejoins() throws Exception {
         String primary = startPair();
         String standby = HaCluster.other(primary);
