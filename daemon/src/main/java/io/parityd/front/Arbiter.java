@@ -50,6 +50,10 @@ final class Arbiter implements ControllerLink.Listener, AutoCloseable {
     static final Duration TICK = Duration.ofMillis(50);
     private static final Duration HEARTBEAT = Duration.ofMillis(100);
     private static final Duration ROLE_TIMEOUT = Duration.ofSeconds(30);
+    /** How long a controller on this host whose link closed gets to exit before it is killed (Fencer). */
+    private static final Duration EXIT_GRACE = Duration.ofSeconds(1);
+    /** How long a starting front waits to hear from every controller before it promotes one. */
+    private static final Duration STARTUP_GRACE = Duration.ofSeconds(2);
 
     /** What the front knows of one controller. */
     enum State { DOWN, UP, PROMOTING, PRIMARY, SYNCING, STANDBY }
@@ -82,6 +86,9 @@ final class Arbiter implements ControllerLink.Listener, AutoCloseable {
     private boolean fencing;
     private boolean goingAlone;
     private long lastHeartbeat;
+    private final long startedNanos = System.nanoTime();
+    /** Whether a primary has served through this front yet. */
+    private boolean served;
     private int failovers;
 
     Arbiter(ClusterController cluster, Fencer fencer, Duration lease, Consumer<ArrayInfo> arrayInfo) {
@@ -160,6 +167,7 @@ final class Arbiter implements ControllerLink.Listener, AutoCloseable {
     private void adopt(Slot s) {
         s.state = State.PRIMARY;
         primary = s;
+        served = true;
         log.info("front: controller {} is primary at epoch {} (found serving)", s.id(), s.hello.epoch());
         cluster.primaryIs(s.link);
     }
@@ -168,7 +176,7 @@ final class Arbiter implements ControllerLink.Listener, AutoCloseable {
         State was = s.state;
         s.state = State.DOWN;
         if (s == primary) {
-            failover("its link is gone (" + why + ")");
+            failover("its link is gone (" + why + ")", why.equals("link closed"));
         } else if (was == State.STANDBY) {
             log.warn("front: lost standby {} ({})", s.id(), why);
             standbyLost(s);
@@ -220,6 +228,7 @@ final class Arbiter implements ControllerLink.Listener, AutoCloseable {
         if (s.state == State.PROMOTING && a.role() == Role.PRIMARY.code()) {
             s.state = State.PRIMARY;
             primary = s;
+            served = true;
             log.info("front: controller {} is PRIMARY at epoch {} ({} ms after it was asked)", s.id(), a.epoch(),
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - s.since));
             cluster.primaryIs(s.link);
@@ -277,9 +286,17 @@ final class Arbiter implements ControllerLink.Listener, AutoCloseable {
         }
     }
 
-    /** No primary: promote the best current controller, once the last primary is fenced. */
+    /**
+     * No primary: promote the best current controller, once the last primary is fenced. A front
+     * that has not served yet first hears from every controller (or waits {@link #STARTUP_GRACE}):
+     * the one it has not heard from may be a primary still serving, found by a restarted front.
+     */
     private void choosePrimary() {
         if (fencing || toFence != null) {
+            return;
+        }
+        if (!served && slots.stream().anyMatch(s -> s.hello == null)
+                && System.nanoTime() - startedNanos < STARTUP_GRACE.toNanos()) {
             return;
         }
         for (Slot s : slots) {
@@ -344,7 +361,7 @@ final class Arbiter implements ControllerLink.Listener, AutoCloseable {
         primary.link.tell(new Assign(epoch + 1, Role.PRIMARY.code(), "", 0));
     }
 
-    private void failover(String why) {
+    private void failover(String why, boolean linkClosed) {
         Slot old = primary;
         primary = null;
         failovers++;
@@ -352,16 +369,20 @@ final class Arbiter implements ControllerLink.Listener, AutoCloseable {
         cluster.noPrimary("primary " + old.id() + " lost: " + why);
         log.warn("front: primary {} lost ({}); clients stall until another controller serves", old.id(), why);
         if (old.hello != null) {
-            fenceAsync(old.hello);
+            fenceAsync(old.hello, linkClosed ? EXIT_GRACE : Duration.ZERO);
         }
     }
 
     /** Fences on its own thread (it may wait for a process to die, or a command); reports back here. */
     private void fenceAsync(Hello hello) {
+        fenceAsync(hello, Duration.ZERO);
+    }
+
+    private void fenceAsync(Hello hello, Duration grace) {
         toFence = hello;
         fencing = true;
         Thread t = new Thread(() -> {
-            Optional<String> failed = fencer.fence(hello);
+            Optional<String> failed = fencer.fence(hello, grace);
             thread.execute(() -> fenced(hello, failed));
         }, "parityd-fence");
         t.setDaemon(true);

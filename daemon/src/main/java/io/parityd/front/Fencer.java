@@ -46,8 +46,26 @@ public final class Fencer {
 
     /** Fences the controller that said {@code hello}; returns why not, or empty on success. Blocking. */
     public Optional<String> fence(Hello hello) {
+        return fence(hello, Duration.ZERO);
+    }
+
+    /**
+     * As {@link #fence(Hello)}, but a controller on this host first gets {@code grace} to exit by
+     * itself: one whose link just closed is usually a process on its way out (a clean stop closes
+     * its links last), and killing it then only spoils its exit status. One silent past its lease
+     * gets no grace: it had the lease.
+     */
+    public Optional<String> fence(Hello hello, Duration grace) {
         try {
             if (!bootId.isEmpty() && bootId.equals(hello.bootId())) {
+                Optional<ProcessHandle> process = ProcessHandle.of(hello.pid());
+                if (process.isPresent() && !grace.isZero()) {
+                    try {
+                        process.get().onExit().get(grace.toMillis(), TimeUnit.MILLISECONDS);
+                    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                        // still running: killed below
+                    }
+                }
                 return killLocal(hello);
             }
             if (command.isEmpty()) {
@@ -104,20 +122,36 @@ public final class Fencer {
     }
 
     private Optional<String> runCommand(Hello hello) throws IOException, InterruptedException {
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
-        pb.environment().put("PARITYD_FENCE_ID", hello.nodeId());
-        pb.environment().put("PARITYD_FENCE_PID", Long.toString(hello.pid()));
-        pb.environment().put("PARITYD_FENCE_ADDRESS", hello.address());
-        log.warn("fence: running {} for controller {} at {}", command, hello.nodeId(), hello.address());
-        Process p = pb.start();
-        byte[] output = p.getInputStream().readNBytes(4096);
-        if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-            p.destroyForcibly();
-            return Optional.of("fence command " + command + " did not finish within " + timeout.toMillis() + " ms");
+        // Its output goes to a file, read once it has finished: reading a pipe could wait past the
+        // timeout for a command that hangs with its stdout open.
+        Path output = Files.createTempFile("parityd-fence", ".out");
+        try {
+            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(output.toFile());
+            pb.environment().put("PARITYD_FENCE_ID", hello.nodeId());
+            pb.environment().put("PARITYD_FENCE_PID", Long.toString(hello.pid()));
+            pb.environment().put("PARITYD_FENCE_ADDRESS", hello.address());
+            log.warn("fence: running {} for controller {} at {}", command, hello.nodeId(), hello.address());
+            Process p = pb.start();
+            if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                p.destroyForcibly();
+                return Optional.of("fence command " + command + " did not finish within " + timeout.toMillis() + " ms");
+            }
+            return judge(p.exitValue(), new String(readAtMost(output, 4096), StandardCharsets.UTF_8).trim(), hello);
+        } finally {
+            Files.deleteIfExists(output);
         }
-        String said = new String(output, StandardCharsets.UTF_8).trim();
-        if (p.exitValue() != 0) {
-            return Optional.of("fence command " + command + " failed with status " + p.exitValue()
+    }
+
+    private static byte[] readAtMost(Path file, int bytes) throws IOException {
+        try (var in = Files.newInputStream(file)) {
+            return in.readNBytes(bytes);
+        }
+    }
+
+    private Optional<String> judge(int status, String said, Hello hello) {
+        if (status != 0) {
+            return Optional.of("fence command " + command + " failed with status " + status
                     + (said.isEmpty() ? "" : ": " + said));
         }
         log.warn("fence: controller {} fenced by {}{}", hello.nodeId(), command, said.isEmpty() ? "" : ": " + said);

@@ -76,6 +76,11 @@ public final class ControllerService implements AutoCloseable {
     /** The highest seq the front sent here (any command): the primary's catch-up waits for it. */
     private volatile long highestReceived;
     private volatile long lastFrontEcho;
+    /**
+     * Set by a clean stop: new requests are dropped unanswered, but heartbeats are still answered,
+     * so the front does not take a primary that is flushing for a dead one and fence it midway.
+     */
+    private volatile boolean stopping;
 
     private ControllerService(ControllerSettings settings, ArrayProbe probe, Journal journal, ControllerState state,
                               Runnable halt) throws IOException {
@@ -284,6 +289,10 @@ public final class ControllerService implements AutoCloseable {
     }
 
     private void fromFront(Channel ch, Request r) {
+        if (stopping) {
+            r.release(); // unanswered: the front resends it to the next primary
+            return;
+        }
         if (r.seq() > highestReceived) {
             highestReceived = r.seq();
         }
@@ -411,8 +420,9 @@ public final class ControllerService implements AutoCloseable {
 
     /**
      * A clean stop: a primary stops taking requests (the front resends unanswered ones to the next
-     * primary), finishes those under way, retires everything and marks the array clean; a standby
-     * just goes. Then the journal closes.
+     * primary, once this process is gone and the other is promoted), finishes those under way,
+     * retires everything and marks the array clean, answering the front's heartbeats all along;
+     * a standby just goes. Then the journal closes.
      */
     @Override
     public void close() throws Exception {
@@ -420,26 +430,20 @@ public final class ControllerService implements AutoCloseable {
         if (admin != null) {
             admin.close();
         }
-        Channel f = front;
-        if (f != null) {
-            f.config().setAutoRead(false);
-        }
+        stopping = true;
         PrimaryRole p = primary;
         StandbyRole s = standby;
-        primary = null;
         standby = null;
         try {
             if (p != null) {
-                p.close();
+                p.close(); // still primary meanwhile: the standby's acknowledgements keep arriving
             } else if (s != null) {
                 s.close();
             }
         } catch (Exception e) {
             first = e;
         }
-        listener.close().syncUninterruptibly();
-        loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
-        control.shutdownNow();
+        primary = null;
         try {
             if (p == null) {
                 journal.close(); // what it holds is the primary's business, and is copied at the next join
@@ -449,9 +453,14 @@ public final class ControllerService implements AutoCloseable {
                 first = e;
             }
         }
+        // The links go last: until they close the front keeps this controller alive rather than
+        // fencing it in the middle of its flush.
+        log.info("controller {} stopped", settings.id());
+        listener.close().syncUninterruptibly();
+        loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        control.shutdownNow();
         if (first != null) {
             throw first;
         }
-        log.info("controller {} stopped", settings.id());
     }
 }

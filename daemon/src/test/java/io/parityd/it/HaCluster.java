@@ -86,6 +86,12 @@ final class HaCluster implements AutoCloseable {
                 "--admin-socket", adminSocket(id).toString()));
         args.addAll(List.of(extra));
         args.addAll(Arrays.paths(members));
+        if (id.equals("b")) {
+            // b always reads its options from a file, as the systemd unit does (parityd controller @FILE).
+            Path conf = dir.resolve("controller-b.conf");
+            Files.writeString(conf, "# written by HaCluster\n" + String.join("\n", args.subList(1, args.size())) + "\n");
+            args = new ArrayList<>(List.of("controller", "@" + conf));
+        }
         DaemonProcess p = DaemonProcess.start(dir.resolve(id + "-" + n + ".log"), CONTROLLER_READY,
                 args.toArray(String[]::new));
         controllers.put(id, p);

@@ -101,6 +101,25 @@ class HaFaultsIT {
     }
 
     @Test
+    void shouldRefuseAFrontWithAnotherSecretAndGoOnServing() throws Exception {
+        startPair();
+        Path wrong = dir.resolve("wrong-secret");
+        java.nio.file.Files.writeString(wrong, "not the pair's secret, but long enough\n");
+        java.nio.file.Files.setPosixFilePermissions(wrong, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Path log = dir.resolve("intruder.log");
+        try (DaemonProcess intruder = DaemonProcess.start(log, java.util.regex.Pattern.compile("shared secret differs"),
+                "front", "--listen", "127.0.0.1:0", "--controller", "a=127.0.0.1:" + cluster.port("a"),
+                "--controller", "b=127.0.0.1:" + cluster.port("b"), "--secret-file", wrong.toString(),
+                "--admin-socket", dir.resolve("intruder.sock").toString())) {
+            assertThat(intruder.log()).contains("shared secret differs").doesNotContain("serving 'ha'");
+        }
+        assertThat(cluster.controllerLogs("a") + cluster.controllerLogs("b")).contains("authentication failed");
+        writeThrough("the real front, after the intruder", 200, () -> { });
+        cluster.stopAndCheck();
+        cluster = null;
+    }
+
+    @Test
     void shouldHandOverWithoutAnErrorWhenThePrimaryIsStoppedCleanly() throws Exception {
         String primary = startPair();
         DaemonProcess stopping = cluster.controller(primary);
