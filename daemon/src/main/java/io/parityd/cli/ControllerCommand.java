@@ -68,6 +68,10 @@ final class ControllerCommand implements Callable<Integer> {
                     + " $XDG_RUNTIME_DIR or /tmp)")
     private Path adminSocket;
 
+    @Option(names = "--metrics", paramLabel = "HOST:PORT",
+            description = "Serve Prometheus metrics at http://HOST:PORT/metrics (default: off; e.g. 127.0.0.1:9810)")
+    private String metrics;
+
     @Option(names = "--secret-file", required = true, paramLabel = "PATH",
             description = "The pair's shared secret, at least 16 bytes, mode 0600 (make one with: head -c 32"
                     + " /dev/urandom | base64 > FILE; chmod 600 FILE)")
@@ -95,7 +99,8 @@ final class ControllerCommand implements Callable<Integer> {
             JournalSettings journal = new JournalSettings(true, nvram.toAbsolutePath(), nvramSize, nonVolatile, false);
             settings = new ControllerSettings(id, address, advertise, absolute(members), journal,
                     LinkSecret.load(secretFile), ioThreads, ControllerSettings.DEFAULT_PROMOTE_WAIT,
-                    adminSocket == null ? null : adminSocket.toAbsolutePath());
+                    adminSocket == null ? null : adminSocket.toAbsolutePath(),
+                    metrics == null ? null : Links.parse(metrics, "--metrics"));
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         } catch (IOException e) {

@@ -53,6 +53,10 @@ final class FrontCommand implements Callable<Integer> {
                     + " $XDG_RUNTIME_DIR or /tmp)")
     private Path adminSocket;
 
+    @Option(names = "--metrics", paramLabel = "HOST:PORT",
+            description = "Serve Prometheus metrics at http://HOST:PORT/metrics (default: off; e.g. 127.0.0.1:9810)")
+    private String metrics;
+
     @Option(names = "--secret-file", required = true, paramLabel = "PATH",
             description = "The pair's shared secret (the same file the controllers read), mode 0600")
     private Path secretFile;
@@ -88,7 +92,8 @@ final class FrontCommand implements Callable<Integer> {
             }
             settings = new FrontSettings(ServeCommand.listenAddress(endpoint, spec), pair, LinkSecret.load(secretFile),
                     parseDuration(lease, "--lease"), fenceCommand, arrayUuid, FrontConfig.DEFAULT,
-                    adminSocket == null ? null : adminSocket.toAbsolutePath());
+                    adminSocket == null ? null : adminSocket.toAbsolutePath(),
+                    metrics == null ? null : Links.parse(metrics, "--metrics"));
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         } catch (IOException e) {

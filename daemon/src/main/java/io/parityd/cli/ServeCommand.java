@@ -57,6 +57,10 @@ final class ServeCommand implements Callable<Integer> {
                     + " (default: /run/parityd/NAME.sock as root, else under $XDG_RUNTIME_DIR or /tmp)")
     private Path adminSocket;
 
+    @Option(names = "--metrics", paramLabel = "HOST:PORT",
+            description = "Serve Prometheus metrics at http://HOST:PORT/metrics (default: off; e.g. 127.0.0.1:9810)")
+    private String metrics;
+
     @Option(names = "--rebuild-max-rate", paramLabel = "RATE", converter = Sizes.class, defaultValue = "0",
             description = "Most bytes per second a rebuild writes to its new member, e.g. 200M, so clients keep"
                     + " the disks (default: no limit)")
@@ -122,8 +126,21 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ServeSettings settings = new ServeSettings(members, listenAddress(endpoint, spec), ioThreads, FrontConfig.DEFAULT,
                 adminSocket == null ? null : adminSocket.toAbsolutePath(), force, faultSpecs(faults, spec), rebuildRate,
-                journalSettings(journal, spec));
+                journalSettings(journal, spec),
+                metricsAddress(metrics, spec));
         return serveUntilSignalled(settings, service -> { });
+    }
+
+    /** {@code --metrics HOST:PORT}, or null when not given. */
+    static java.net.InetSocketAddress metricsAddress(String text, CommandSpec spec) {
+        if (text == null) {
+            return null;
+        }
+        try {
+            return io.parityd.replication.Links.parse(text, "--metrics");
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
     }
 
     static List<FaultSpec> faultSpecs(List<String> texts, CommandSpec spec) {

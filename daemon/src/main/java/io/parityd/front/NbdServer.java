@@ -63,7 +63,8 @@ public final class NbdServer implements AutoCloseable {
     /** Written under the server's lock; volatile for the admission listener, which runs on any thread. */
     private volatile boolean stopped;
 
-    private NbdServer(ListenAddress address, VolumeExport exports, Controller controller, FrontConfig config) throws IOException {
+    private NbdServer(ListenAddress address, VolumeExport exports, Controller controller, FrontConfig config,
+                      RequestObserver observer) throws IOException {
         this.exports = exports;
         this.config = config;
         this.admission = controller.admission();
@@ -80,7 +81,7 @@ public final class NbdServer implements AutoCloseable {
                         NbdServerPipeline.install(ch.pipeline(), exports, session -> {
                             // Joins before its handler reads admission, so no change falls in between.
                             transmitting.add(ch);
-                            return new TransmissionHandler(session, controller, config.limits());
+                            return new TransmissionHandler(session, controller, config.limits(), observer);
                         });
                     }
                 });
@@ -107,7 +108,14 @@ public final class NbdServer implements AutoCloseable {
     /** Binds and starts serving {@code exports} through {@code controller}. */
     public static NbdServer start(ListenAddress address, VolumeExport exports, Controller controller, FrontConfig config)
             throws IOException {
-        NbdServer server = new NbdServer(address, exports, controller, config);
+        return start(address, exports, controller, config, RequestObserver.NONE);
+    }
+
+    /** As {@link #start(ListenAddress, VolumeExport, Controller, FrontConfig)}, telling {@code observer} of the traffic. */
+    public static NbdServer start(ListenAddress address, VolumeExport exports, Controller controller, FrontConfig config,
+                                  RequestObserver observer)
+            throws IOException {
+        NbdServer server = new NbdServer(address, exports, controller, config, observer);
         log.info("serving '{}' ({} bytes) at {}", exports.info().name(), exports.info().size(), server.uri());
         server.admission.onChange(server::admissionChanged);
         server.admissionChanged(); // logs if it was closed before we listened

@@ -11,6 +11,7 @@ import io.parityd.controller.Admission;
 import io.parityd.controller.Controller;
 import io.parityd.controller.RequestFailedException;
 import io.parityd.protocol.CommandFlag;
+import io.parityd.protocol.CommandType;
 import io.parityd.protocol.DoneReply;
 import io.parityd.protocol.ErrorReply;
 import io.parityd.protocol.NbdError;
@@ -73,6 +74,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     private final ReadSwitch readSwitch = new ReadSwitch();
 
     private int inflightRequests;
+    private final RequestObserver observer;
     private long inflightBytes;
     /** Shutdown: new requests get ESHUTDOWN, and the connection closes once nothing is in flight. */
     private boolean draining;
@@ -82,6 +84,11 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     private boolean withinLimits = true;
 
     TransmissionHandler(Session session, Controller controller, FrontLimits limits) {
+        this(session, controller, limits, RequestObserver.NONE);
+    }
+
+    TransmissionHandler(Session session, Controller controller, FrontLimits limits, RequestObserver observer) {
+        this.observer = observer;
         this.session = session;
         this.controller = controller;
         this.admission = controller.admission();
@@ -90,6 +97,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
+        observer.connected();
         ctx.pipeline().addFirst(READ_SWITCH, readSwitch);
         // Admission may already be closed when the handshake ends: do not read a single request then.
         applyReading(ctx, true);
@@ -118,6 +126,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (draining) {
+            observer.refused(r.type(), NbdError.ESHUTDOWN);
             reply(ctx, new ErrorReply(r.cookie(), NbdError.ESHUTDOWN, "parityd is shutting down"));
             r.release();
             return;
@@ -135,6 +144,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
 
     private void refuse(ChannelHandlerContext ctx, NbdRequest r, Refusal refusal) {
         log.info("refused {} from {}: {} ({})", r, ctx.channel().remoteAddress(), refusal.reason(), refusal.error());
+        observer.refused(r.type(), refusal.error());
         reply(ctx, new ErrorReply(r.cookie(), refusal.error(), refusal.reason()));
         r.release();
     }
@@ -151,13 +161,17 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         ByteBuf data = ctx.alloc().directBuffer(length, length);
         data.writerIndex(length);
         begin(ctx, length);
+        long started = System.nanoTime();
+        observer.started(CommandType.READ);
         controller.read(offset, data.nioBuffer(0, length)).whenComplete((ok, failure) -> onLoop(ctx, data, () -> {
+            NbdError error = null;
             if (failure == null) {
                 reply(ctx, new ReadReply(cookie, offset, data));
             } else {
                 data.release();
-                fail(ctx, cookie, "READ", failure);
+                error = fail(ctx, cookie, "READ", failure);
             }
+            observer.completed(CommandType.READ, error == null ? length : 0, System.nanoTime() - started, error);
             end(ctx, length);
         }));
     }
@@ -210,12 +224,17 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     /** Holds {@code r} (and its payload) until the controller is done, then replies and releases it. */
     private void complete(ChannelHandlerContext ctx, NbdRequest r, int bytes, CompletableFuture<Void> done) {
         begin(ctx, bytes);
+        long started = System.nanoTime();
+        CommandType type = r.type();
+        observer.started(type);
         done.whenComplete((ok, failure) -> onLoop(ctx, r, () -> {
+            NbdError error = null;
             if (failure == null) {
                 reply(ctx, new DoneReply(r.cookie()));
             } else {
-                fail(ctx, r.cookie(), r.type().name(), failure);
+                error = fail(ctx, r.cookie(), r.type().name(), failure);
             }
+            observer.completed(type, error == null ? bytes : 0, System.nanoTime() - started, error);
             r.release();
             end(ctx, bytes); // last: it may close the connection, which must come after this reply
         }));
@@ -230,13 +249,14 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void fail(ChannelHandlerContext ctx, long cookie, String command, Throwable failure) {
+    private NbdError fail(ChannelHandlerContext ctx, long cookie, String command, Throwable failure) {
         Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
         NbdError error = errorFor(cause);
         if (!(cause instanceof RequestFailedException)) {
             log.warn("{} from {} failed unexpectedly", command, ctx.channel().remoteAddress(), cause);
         }
         reply(ctx, new ErrorReply(cookie, error, command + " failed: " + cause.getMessage()));
+        return error;
     }
 
     static NbdError errorFor(Throwable cause) {
@@ -326,6 +346,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        observer.disconnected();
         if (inflightRequests > 0) {
             log.info("{} went away with {} requests in flight; they complete, their replies are dropped",
                     ctx.channel().remoteAddress(), inflightRequests);

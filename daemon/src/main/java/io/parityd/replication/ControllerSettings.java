@@ -24,10 +24,11 @@ import java.util.Objects;
  * @param promoteWait how long a promotion waits for the members' locks, which the old primary
  *                    holds until it is fenced
  * @param adminSocket where {@code parityd status} reaches it; null for the default
+ * @param metrics     where Prometheus scrapes {@code /metrics}, or null for none
  */
 public record ControllerSettings(String id, InetSocketAddress listen, String advertise, List<Path> members,
                                  JournalSettings journal, LinkSecret secret, int ioThreads, Duration promoteWait,
-                                 Path adminSocket) {
+                                 Path adminSocket, InetSocketAddress metrics) {
 
     /** Long enough for the kernel to release a killed process's locks, short enough to retry the promotion. */
     public static final Duration DEFAULT_PROMOTE_WAIT = Duration.ofSeconds(5);

@@ -50,6 +50,7 @@ final class ArrayOperations implements ArrayControl, SlotListener {
     private RaidVolume volume;
     private volatile ScrubTask scrub;
     private volatile RecoveryReport recovery = RecoveryReport.NOTHING;
+    private volatile io.parityd.metrics.ArrayEvents events = io.parityd.metrics.ArrayEvents.NONE;
 
     ArrayOperations(AssembledArray array) {
         this.array = array;
@@ -90,6 +91,16 @@ final class ArrayOperations implements ArrayControl, SlotListener {
     /** What the journal replay at this start did, for status and metrics. */
     void recovered(RecoveryReport report) {
         this.recovery = report;
+        events.mismatchesFound(report.mismatchesRepaired());
+    }
+
+    /** Where member failures and mismatches are counted (metrics), from now on. */
+    void events(io.parityd.metrics.ArrayEvents counters) {
+        this.events = counters;
+    }
+
+    io.parityd.metrics.ArrayEvents events() {
+        return events;
     }
 
     /** What the journal replay at this start did ({@link RecoveryReport#NOTHING} if none ran). */
@@ -140,6 +151,7 @@ final class ArrayOperations implements ArrayControl, SlotListener {
 
     @Override
     public void slotFailed(int slot, IOException cause) {
+        events.memberFailed(slot);
         try {
             array.markFaulty(slot, String.valueOf(cause.getMessage()));
         } catch (IOException e) {
@@ -277,7 +289,7 @@ final class ArrayOperations implements ArrayControl, SlotListener {
         if (volume.slots().stream().anyMatch(s -> s.state() == MemberState.REBUILDING)) {
             throw new ControlException("a rebuild is running; scrub once it has finished (parityd status)");
         }
-        ScrubTask task = new ScrubTask(volume, repair ? ScrubTask.Kind.REPAIR : ScrubTask.Kind.CHECK);
+        ScrubTask task = new ScrubTask(volume, repair ? ScrubTask.Kind.REPAIR : ScrubTask.Kind.CHECK, events);
         scrub = task;
         task.start();
     }

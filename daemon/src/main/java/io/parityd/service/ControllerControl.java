@@ -31,7 +31,7 @@ final class ControllerControl implements ArrayControl {
         long checkpoint = -1;
         if (p != null) {
             base = p.operations().status();
-            peer = new ArrayStatus.PeerStatus("standby", "", p.standbyState(), -1, -1);
+            peer = new ArrayStatus.PeerStatus("peer", "", p.standbyState(), -1, -1);
             checkpoint = p.checkpointMicros();
         } else {
             ArrayGeometry g = node.probe.geometry();
@@ -42,7 +42,7 @@ final class ControllerControl implements ArrayControl {
             base = new ArrayStatus(g.name(), g.arrayUuid(), g.level(), g.chunkSize(), g.volumeSize(),
                     "controller " + role.name().toLowerCase(java.util.Locale.ROOT), List.of(), List.of(), List.of(),
                     null, null, journal);
-            peer = new ArrayStatus.PeerStatus("primary", "", role == Role.STANDBY ? "holding its writes"
+            peer = new ArrayStatus.PeerStatus("peer", "", role == Role.STANDBY ? "holding its writes"
                     : role == Role.RESYNCING ? "copying its journal" : "none", -1, -1);
         }
         ArrayStatus.PeerStatus front = new ArrayStatus.PeerStatus("front", "", node.frontChannel() == null

@@ -69,6 +69,8 @@ public final class ControllerService implements AutoCloseable {
     private final String advertise;
     private final Runnable halt;
     private io.parityd.admin.AdminServer admin;
+    /** Null unless --metrics; the primary's member failures and mismatches are counted here. */
+    io.parityd.metrics.Metrics metrics;
 
     private volatile Channel front;
     private volatile PrimaryRole primary;
@@ -147,6 +149,22 @@ public final class ControllerService implements AutoCloseable {
             }
             log.info("admin socket for controller {}: {} (parityd status --admin-socket {})", settings.id(), socket,
                     socket);
+            if (settings.metrics() != null) {
+                io.parityd.metrics.Metrics m = new io.parityd.metrics.Metrics();
+                service.metrics = m;
+                m.counters(g.memberCount());
+                m.journal(journal);
+                try {
+                    m.serve(settings.metrics(), new ControllerControl(service)::status, g.memberCount());
+                } catch (IOException e) {
+                    try {
+                        service.close();
+                    } catch (Exception closing) {
+                        e.addSuppressed(closing);
+                    }
+                    throw e;
+                }
+            }
             log.info("controller {} of array '{}' ({}) listening on {} (peers reach it at {}); journal {} holds {}"
                             + " requests; array epoch {}, {}; this controller is in sync at epoch {}",
                     settings.id(), g.name(), g.arrayUuid(), Links.format((InetSocketAddress) service.listener.localAddress()),
@@ -427,6 +445,9 @@ public final class ControllerService implements AutoCloseable {
     @Override
     public void close() throws Exception {
         Exception first = null;
+        if (metrics != null) {
+            metrics.close();
+        }
         if (admin != null) {
             admin.close();
         }

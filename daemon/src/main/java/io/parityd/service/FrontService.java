@@ -27,8 +27,11 @@ public final class FrontService implements AutoCloseable {
     private final ClusterFront cluster;
     private final NbdServer server;
     private final io.parityd.admin.AdminServer admin;
+    private final io.parityd.metrics.Metrics metrics;
 
-    private FrontService(ClusterFront cluster, NbdServer server, io.parityd.admin.AdminServer admin) {
+    private FrontService(ClusterFront cluster, NbdServer server, io.parityd.admin.AdminServer admin,
+                         io.parityd.metrics.Metrics metrics) {
+        this.metrics = metrics;
         this.cluster = cluster;
         this.server = server;
         this.admin = admin;
@@ -47,7 +50,9 @@ public final class FrontService implements AutoCloseable {
             ArrayInfo info = awaitArray(known, settings, wait);
             cluster.sized(info.size());
             VolumeExport export = new VolumeExport(info.name(), info.description(), info.size());
-            NbdServer server = NbdServer.start(settings.listen(), export, cluster.controller(), settings.front());
+            io.parityd.metrics.Metrics metrics = settings.metrics() == null ? null : new io.parityd.metrics.Metrics();
+            NbdServer server = NbdServer.start(settings.listen(), export, cluster.controller(), settings.front(),
+                    metrics == null ? io.parityd.front.RequestObserver.NONE : metrics.nbd());
             java.nio.file.Path socket = settings.adminSocket() != null ? settings.adminSocket()
                     : io.parityd.admin.AdminPaths.defaultFor(info.name() + "-front");
             io.parityd.admin.AdminServer admin;
@@ -58,7 +63,16 @@ public final class FrontService implements AutoCloseable {
                 throw e;
             }
             log.info("admin socket for the front: {} (parityd status --admin-socket {})", socket, socket);
-            return new FrontService(cluster, server, admin);
+            if (metrics != null) {
+                try {
+                    metrics.serve(settings.metrics(), new FrontControl(cluster, info, server.uri())::status, 0);
+                } catch (IOException e) {
+                    admin.close();
+                    server.stop();
+                    throw e;
+                }
+            }
+            return new FrontService(cluster, server, admin, metrics);
         } catch (IOException | InterruptedException | RuntimeException e) {
             cluster.close();
             throw e;
@@ -98,6 +112,9 @@ public final class FrontService implements AutoCloseable {
     @Override
     public void close() throws Exception {
         try {
+            if (metrics != null) {
+                metrics.close();
+            }
             admin.close();
             server.stop();
         } finally {

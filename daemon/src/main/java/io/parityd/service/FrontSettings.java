@@ -23,10 +23,11 @@ import java.util.UUID;
  * @param arrayUuid    the array this front serves, or null to take the controllers' word for it
  * @param front        NBD limits
  * @param adminSocket  where {@code parityd status} reaches it; null for the default
+ * @param metrics      where Prometheus scrapes {@code /metrics}, or null for none
  */
 public record FrontSettings(ListenAddress listen, Map<String, InetSocketAddress> controllers, LinkSecret secret,
                             Duration lease, List<String> fenceCommand, UUID arrayUuid, FrontConfig front,
-                            java.nio.file.Path adminSocket) {
+                            java.nio.file.Path adminSocket, InetSocketAddress metrics) {
 
     /**
      * The default lease. Heartbeats go every 100 ms, so a lease of 500 ms survives four lost in a

@@ -116,6 +116,9 @@ final class PrimaryRole implements AutoCloseable {
             long epoch = Math.max(proposedEpoch, array.epoch() + 1);
             array.advanceEpoch(epoch);
             ArrayOperations operations = new ArrayOperations(array);
+            if (node.metrics != null) {
+                operations.events(node.metrics.counters(array.geometry().memberCount()));
+            }
             RaidVolume volume = RaidVolumes.openHeld(array.geometry(), array.devices(), array.states(),
                     array.rebuildPositions(), operations);
             operations.attach(volume);

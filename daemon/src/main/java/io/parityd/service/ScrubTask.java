@@ -47,9 +47,16 @@ final class ScrubTask {
     private volatile long unchecked;
     private volatile java.time.Instant ended;
 
+    private final io.parityd.metrics.ArrayEvents events;
+
     ScrubTask(RaidVolume volume, Kind kind) {
+        this(volume, kind, io.parityd.metrics.ArrayEvents.NONE);
+    }
+
+    ScrubTask(RaidVolume volume, Kind kind, io.parityd.metrics.ArrayEvents events) {
         this.volume = volume;
         this.kind = kind;
+        this.events = events;
         this.thread = new Thread(this::run, "parityd-" + kind.word());
         this.thread.setDaemon(true);
     }
@@ -135,6 +142,9 @@ final class ScrubTask {
                 long to = Math.min(stripes, from + BATCH);
                 ScrubReport report = volume.scrub(from, to, kind.repairs(), 0, null);
                 mismatches += report.mismatches();
+                if (report.mismatches() > 0) {
+                    events.mismatchesFound(report.mismatches());
+                }
                 repaired += report.repaired();
                 unchecked += report.unchecked();
                 done = to;

@@ -19,10 +19,18 @@ import java.util.Objects;
  * @param faults        fault-injection specs wrapping members (tests and drills only)
  * @param rebuildRate   most bytes per second a rebuild writes to its new member; 0 for no limit
  * @param journal       the write journal
+ * @param metrics       where Prometheus scrapes {@code /metrics}, or null for no metrics endpoint
  */
 public record ServeSettings(List<Path> members, ListenAddress listen, int ioThreads, FrontConfig front,
                             Path adminSocket, boolean forceDegraded, List<FaultSpec> faults, long rebuildRate,
-                            JournalSettings journal) {
+                            JournalSettings journal, java.net.InetSocketAddress metrics) {
+
+    /** Without a metrics endpoint. */
+    public ServeSettings(List<Path> members, ListenAddress listen, int ioThreads, FrontConfig front,
+                         Path adminSocket, boolean forceDegraded, List<FaultSpec> faults, long rebuildRate,
+                         JournalSettings journal) {
+        this(members, listen, ioThreads, front, adminSocket, forceDegraded, faults, rebuildRate, journal, null);
+    }
 
     /**
      * Sixteen I/O threads: enough to keep a few requests in flight per member on a five-member

@@ -52,9 +52,12 @@ public final class SingleProcessService implements AutoCloseable {
     private final NbdServer server;
     private final AdminServer admin;
     private final ScrubTask resync;
+    private final io.parityd.metrics.Metrics metrics;
 
     private SingleProcessService(AssembledArray array, RaidVolume volume, ArrayOperations operations,
-                                 Controller controller, NbdServer server, AdminServer admin, ScrubTask resync) {
+                                 Controller controller, NbdServer server, AdminServer admin, ScrubTask resync,
+                                 io.parityd.metrics.Metrics metrics) {
+        this.metrics = metrics;
         this.array = array;
         this.volume = volume;
         this.operations = operations;
@@ -78,6 +81,10 @@ public final class SingleProcessService implements AutoCloseable {
             boolean fullResync = needsFullResync(array, settings.journal());
             started.journal = openJournal(array, settings.journal());
             started.operations = new ArrayOperations(array);
+            if (settings.metrics() != null) {
+                started.metrics = new io.parityd.metrics.Metrics();
+                started.operations.events(started.metrics.counters(g.memberCount()));
+            }
             started.volume = RaidVolumes.openHeld(g, withFaults(array.devices(), settings.faults()), array.states(),
                     array.rebuildPositions(), started.operations);
             started.operations.attach(started.volume);
@@ -96,20 +103,27 @@ public final class SingleProcessService implements AutoCloseable {
                     ? new JournaledController(started.volume, started.journal, settings.ioThreads())
                     : new LocalController(started.volume, settings.ioThreads());
             VolumeExport export = new VolumeExport(g.name(), description(g), g.volumeSize());
-            started.server = NbdServer.start(settings.listen(), export, started.controller, settings.front());
+            started.server = NbdServer.start(settings.listen(), export, started.controller, settings.front(),
+                    started.metrics == null ? io.parityd.front.RequestObserver.NONE : started.metrics.nbd());
             started.operations.export(started.server.uri());
             Path socket = settings.adminSocket() != null ? settings.adminSocket() : AdminPaths.defaultFor(g.name());
             started.admin = AdminServer.start(socket, started.operations);
             log.info("admin socket for '{}': {} (parityd status --admin-socket {})", g.name(), socket, socket);
+            if (started.metrics != null) {
+                if (started.journal != null) {
+                    started.metrics.journal(started.journal);
+                }
+                started.metrics.serve(settings.metrics(), started.operations::status, g.memberCount());
+            }
             ScrubTask resync = null;
             if (fullResync) {
-                resync = new ScrubTask(started.volume, ScrubTask.Kind.RESYNC);
+                resync = new ScrubTask(started.volume, ScrubTask.Kind.RESYNC, started.operations.events());
                 started.operations.track(resync);
                 resync.start();
             }
             started.operations.useSparesNow();
             return new SingleProcessService(array, started.volume, started.operations, started.controller,
-                    started.server, started.admin, resync);
+                    started.server, started.admin, resync, started.metrics);
         } catch (IOException | RuntimeException e) {
             started.abandon(wasClean, e);
             throw e;
@@ -229,6 +243,9 @@ public final class SingleProcessService implements AutoCloseable {
     @Override
     public void close() throws Exception {
         List<Exception> failures = new ArrayList<>();
+        if (metrics != null) {
+            run(failures, metrics::close);
+        }
         run(failures, admin::close);
         run(failures, server::stop);
         run(failures, operations::close);
@@ -273,6 +290,7 @@ public final class SingleProcessService implements AutoCloseable {
         private Controller controller;
         private NbdServer server;
         private AdminServer admin;
+        private io.parityd.metrics.Metrics metrics;
 
         Started(AssembledArray array) {
             this.array = array;
@@ -284,6 +302,9 @@ public final class SingleProcessService implements AutoCloseable {
          */
         void abandon(boolean wasClean, Exception cause) {
             List<Exception> failures = new ArrayList<>();
+            if (metrics != null) {
+                run(failures, metrics::close);
+            }
             if (admin != null) {
                 run(failures, admin::close);
             }

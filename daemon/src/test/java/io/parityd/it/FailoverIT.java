@@ -187,10 +187,10 @@ class FailoverIT {
                 .containsPattern("peer: " + standby + " STANDBY at 127.0.0.1:\\d+");
         String p = new Admin(cluster.adminSocket(primary)).run("status").stdout();
         assertThat(p).contains("ha: controller " + primary + ", PRIMARY at epoch").contains("checkpoint round trip")
-                .contains("peer: standby in sync").contains("  slot  state");
+                .contains("peer: peer in sync").contains("  slot  state");
         String s = new Admin(cluster.adminSocket(standby)).run("status").stdout();
         assertThat(s).contains("ha: controller " + standby + ", STANDBY at epoch")
-                .contains("peer: primary holding its writes");
+                .contains("peer: peer holding its writes");
         Parityd.Result refused = new Admin(cluster.adminSocket(standby)).run("scrub");
         assertThat(refused.exitCode()).isNotZero();
         assertThat(refused.all()).contains("not primary").contains("ask the primary controller's admin socket");

@@ -1,0 +1,37 @@
+package io.parityd.metrics;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.parityd.nvram.Journal;
+import io.parityd.nvram.JournalStats;
+
+/**
+ * The journal's syncs, read from its own counters (the status does not carry sync time):
+ * <pre>
+ * parityd_journal_syncs_total                  syncs (group commits and retirements)
+ * parityd_journal_sync_seconds_total           time spent in them; rate(sum)/rate(count) is the mean sync latency
+ * parityd_journal_last_sync_seconds            the last one
+ * parityd_journal_appended_records_total       records written
+ * </pre>
+ */
+public final class JournalMetrics {
+
+    private JournalMetrics() {
+    }
+
+    public static void bind(MeterRegistry registry, Journal journal) {
+        FunctionCounter.builder("parityd.journal.syncs", journal, j -> stats(j).syncs())
+                .description("syncs of the write journal (group commits and retirements)").register(registry);
+        FunctionCounter.builder("parityd.journal.sync", journal, j -> stats(j).syncNanos() / 1e9).baseUnit("seconds")
+                .description("time spent syncing the write journal").register(registry);
+        Gauge.builder("parityd.journal.last.sync", journal, j -> j.stats().lastSyncNanos() / 1e9).baseUnit("seconds")
+                .description("how long the last sync of the write journal took").register(registry);
+        FunctionCounter.builder("parityd.journal.appended.records", journal, j -> stats(j).appended())
+                .description("records written to the write journal").register(registry);
+    }
+
+    private static JournalStats stats(Journal j) {
+        return j.stats();
+    }
+}

@@ -1,0 +1,112 @@
+package io.parityd.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.parityd.front.RequestObserver;
+import io.parityd.protocol.CommandType;
+import io.parityd.protocol.NbdError;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The front's traffic, per NBD command: requests, errors by errno, payload bytes, and latency as a
+ * histogram; connections and requests in flight. Every meter is created here, once; a request
+ * only looks its meters up in arrays indexed by enum ordinal.
+ *
+ * <pre>
+ * parityd_nbd_requests_total{command}                 requests answered (ok or not)
+ * parityd_nbd_request_errors_total{command,errno}     of those and of refused ones, answered with an error
+ * parityd_nbd_bytes_total{command}                    payload bytes moved (read, write)
+ * parityd_nbd_request_duration_seconds{command}       histogram: handed over until answered
+ * parityd_nbd_connections                             clients past the handshake
+ * parityd_nbd_requests_in_flight                      handed over, not answered yet
+ * </pre>
+ */
+public final class NbdMetrics implements RequestObserver {
+
+    /** The commands that reach a controller; others (DISC, CACHE, ...) are only ever refused. */
+    private static final CommandType[] SERVED = {CommandType.READ, CommandType.WRITE, CommandType.FLUSH,
+        CommandType.TRIM, CommandType.WRITE_ZEROES};
+
+    private final Map<CommandType, Counter> requests = new EnumMap<>(CommandType.class);
+    private final Map<CommandType, Counter> bytes = new EnumMap<>(CommandType.class);
+    private final Map<CommandType, Timer> latency = new EnumMap<>(CommandType.class);
+    private final Map<CommandType, Map<NbdError, Counter>> errors = new EnumMap<>(CommandType.class);
+    private final AtomicLong connections = new AtomicLong();
+    private final AtomicLong inFlight = new AtomicLong();
+
+    public NbdMetrics(MeterRegistry registry) {
+        for (CommandType c : CommandType.values()) {
+            String command = name(c);
+            Map<NbdError, Counter> byErrno = new EnumMap<>(NbdError.class);
+            for (NbdError e : NbdError.values()) {
+                byErrno.put(e, Counter.builder("parityd.nbd.request.errors")
+                        .description("NBD requests answered with an error, by command and errno")
+                        .tag("command", command).tag("errno", e.name()).register(registry));
+            }
+            errors.put(c, byErrno);
+        }
+        for (CommandType c : SERVED) {
+            String command = name(c);
+            requests.put(c, Counter.builder("parityd.nbd.requests").description("NBD requests answered, by command")
+                    .tag("command", command).register(registry));
+            bytes.put(c, Counter.builder("parityd.nbd.bytes").baseUnit("bytes")
+                    .description("payload bytes read or written by NBD requests").tag("command", command)
+                    .register(registry));
+            latency.put(c, Timer.builder("parityd.nbd.request.duration")
+                    .description("time from handing an NBD request to the controller until it was answered")
+                    .tag("command", command).publishPercentileHistogram()
+                    .minimumExpectedValue(Duration.ofNanos(10_000)).maximumExpectedValue(Duration.ofSeconds(30))
+                    .register(registry));
+        }
+        Gauge.builder("parityd.nbd.connections", connections, AtomicLong::get)
+                .description("NBD clients connected (past the handshake)").register(registry);
+        Gauge.builder("parityd.nbd.requests.in.flight", inFlight, AtomicLong::get)
+                .description("NBD requests handed to the controller and not answered yet").register(registry);
+    }
+
+    private static String name(CommandType c) {
+        return c.name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    @Override
+    public void started(CommandType command) {
+        inFlight.incrementAndGet();
+    }
+
+    @Override
+    public void completed(CommandType command, long byteCount, long nanos, NbdError error) {
+        inFlight.decrementAndGet();
+        Counter r = requests.get(command);
+        if (r == null) {
+            return;
+        }
+        r.increment();
+        latency.get(command).record(nanos, TimeUnit.NANOSECONDS);
+        if (error != null) {
+            errors.get(command).get(error).increment();
+        } else if (byteCount > 0) {
+            bytes.get(command).increment(byteCount);
+        }
+    }
+
+    @Override
+    public void refused(CommandType command, NbdError error) {
+        errors.get(command).get(error).increment();
+    }
+
+    @Override
+    public void connected() {
+        connections.incrementAndGet();
+    }
+
+    @Override
+    public void disconnected() {
+        connections.decrementAndGet();
+    }
+}
