@@ -16,10 +16,10 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "add-spare",
         mixinStandardHelpOptions = true,
         sortOptions = false,
+        header = "Add a hot spare to a running array.",
         description = {
-            "Add a hot spare to a running array: when a member fails, the array",
-            "rebuilds onto it at once. Added to a degraded array, it is used right away.",
-            "PATH must be large enough and belong to no array."},
+            "Add a hot spare to a running array: when a member fails, the array rebuilds onto it at once. Added"
+                    + " to a degraded array, it is used right away. PATH must be large enough and belong to no array."},
         footer = {"", "Example:", "  parityd add-spare --name vol0 /srv/parityd/spare0.img"})
 final class AddSpareCommand implements Callable<Integer> {
 

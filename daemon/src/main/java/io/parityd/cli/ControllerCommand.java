@@ -22,16 +22,18 @@ import picocli.CommandLine.Spec;
 @Command(name = "controller",
         mixinStandardHelpOptions = true,
         sortOptions = false,
+        header = "Run one controller of an HA pair (see `parityd front`).",
         description = {
-            "Run one controller of an HA pair (see `parityd front`). It keeps its own write journal and plays",
-            "the role the front assigns: standby (holds every write until the primary has it on the members)",
-            "or primary (the one writer of the members). Run two, each with its own --id and --nvram, on",
-            "members both can reach. SIGTERM: a primary finishes what is under way, marks the array clean",
-            "and exits 0; the front promotes the other. Options may also come from a file: parityd controller",
-            "@/etc/parityd/controller-a.conf (one option per line)."},
+            "Run one controller of an HA pair (see `parityd front`). It keeps its own write journal and plays"
+                    + " the role the front assigns: standby (holds every write until the primary has it on the"
+                    + " members) or primary (the one writer of the members). Run two, each with its own --id and"
+                    + " --nvram, on members both can reach. SIGTERM: a primary finishes what is under way, marks the"
+                    + " array clean and exits 0; the front promotes the other. Options may also come from a file:"
+                    + " parityd controller @/etc/parityd/controller-a.conf (one option per line)."},
         footer = {"", "Example:",
-            "  parityd controller --id a --listen 127.0.0.1:10810 --nvram /var/lib/parityd/a.nvram \\",
-            "      --secret-file /etc/parityd/secret /srv/parityd/m0.img /srv/parityd/m1.img /srv/parityd/m2.img"})
+            "  parityd controller --id a --listen 127.0.0.1:10810 \\",
+            "      --nvram /var/lib/parityd/a.nvram --secret-file /etc/parityd/secret \\",
+            "      /srv/parityd/m0.img /srv/parityd/m1.img /srv/parityd/m2.img"})
 final class ControllerCommand implements Callable<Integer> {
 
     @Spec

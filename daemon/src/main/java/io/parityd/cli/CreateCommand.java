@@ -21,12 +21,15 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "create",
         mixinStandardHelpOptions = true,
         sortOptions = false,
+        header = "Create a new RAID-0, 1, 4, 5 or 6 array on member files.",
         description = {
             "Create a new RAID-0, 1, 4, 5 or 6 array on MEMBER files (or, later, block devices).",
-            "Members that do not exist are created as sparse files of --size; existing files are used as they are,",
-            "and the smallest member decides the size. Every member gets a superblock; the volume reads as zeroes.",
-            "Nothing is written unless every check passes."},
-        footer = {"", "Example:", "  parityd create --name vol0 --size 10G /srv/parityd/m0.img /srv/parityd/m1.img /srv/parityd/m2.img"})
+            "Members that do not exist are created as sparse files of --size; existing files are used as they are,"
+                    + " and the smallest member decides the size. Every member gets a superblock; the volume reads as"
+                    + " zeroes. Nothing is written unless every check passes."},
+        footer = {"", "Example:",
+            "  parityd create --name vol0 --size 10G \\",
+            "      /srv/parityd/m0.img /srv/parityd/m1.img /srv/parityd/m2.img"})
 final class CreateCommand implements Callable<Integer> {
 
     /**

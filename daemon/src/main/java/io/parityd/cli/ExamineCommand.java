@@ -20,10 +20,11 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code parityd examine}: prints what each member's superblock says, like {@code mdadm --examine}. */
 @Command(name = "examine",
         mixinStandardHelpOptions = true,
+        header = "Print the superblock of each member: array, slot, shape and state.",
         description = {
-            "Print the superblock of each MEMBER: which array it belongs to, its slot, the array's shape and",
-            "state. Read-only; works on members of a running array too. Exit status 1 if any member has no",
-            "readable superblock."})
+            "Print the superblock of each MEMBER: which array it belongs to, its slot, the array's shape and"
+                    + " state. Read-only; works on members of a running array too. Exit status 1 if any member has"
+                    + " no readable superblock."})
 final class ExamineCommand implements Callable<Integer> {
 
     @Spec

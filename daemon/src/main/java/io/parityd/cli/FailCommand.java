@@ -19,11 +19,11 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "fail",
         mixinStandardHelpOptions = true,
         sortOptions = false,
+        header = "Mark a member of a running array faulty (mdadm --fail).",
         description = {
-            "Mark a member of a running array faulty, as an I/O error would (mdadm",
-            "--fail): the array runs degraded without it, and a hot spare, if there is",
-            "one, takes its place. For drills, or to take out a disk that misbehaves.",
-            "Then give the slot a new device with 'parityd replace'."},
+            "Mark a member of a running array faulty, as an I/O error would (mdadm --fail): the array runs"
+                    + " degraded without it, and a hot spare, if there is one, takes its place. For drills, or to"
+                    + " take out a disk that misbehaves. Then give the slot a new device with 'parityd replace'."},
         footer = {"", "Example:", "  parityd fail --name vol0 /srv/parityd/m1.img", "  parityd fail 1"})
 final class FailCommand implements Callable<Integer> {
 

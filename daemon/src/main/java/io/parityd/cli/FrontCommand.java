@@ -26,15 +26,17 @@ import picocli.CommandLine.Spec;
 @Command(name = "front",
         mixinStandardHelpOptions = true,
         sortOptions = false,
+        header = "Run the front of an HA pair: the NBD server clients attach to.",
         description = {
-            "Run the front of an HA pair: the NBD server clients attach to. It touches no member; it sends",
-            "every write to both controllers, reads to the primary, and decides who is primary: when the",
-            "primary is silent longer than the lease it fences it (SIGKILL on this host, --fence-command",
-            "elsewhere; never a promotion without a successful fence), promotes the standby and resends",
-            "every unanswered request, so clients see a stall, not an error. Options may also come from a",
-            "file: parityd front @/etc/parityd/front.conf (one option per line)."},
+            "Run the front of an HA pair: the NBD server clients attach to. It touches no member; it sends"
+                    + " every write to both controllers, reads to the primary, and decides who is primary: when the"
+                    + " primary is silent longer than the lease it fences it (SIGKILL on this host, --fence-command"
+                    + " elsewhere; never a promotion without a successful fence), promotes the standby and resends"
+                    + " every unanswered request, so clients see a stall, not an error. Options may also come from a"
+                    + " file: parityd front @/etc/parityd/front.conf (one option per line)."},
         footer = {"", "Example:",
-            "  parityd front --listen 0.0.0.0:10809 --controller a=127.0.0.1:10810 --controller b=127.0.0.1:10811 \\",
+            "  parityd front --listen 0.0.0.0:10809 \\",
+            "      --controller a=127.0.0.1:10810 --controller b=127.0.0.1:10811 \\",
             "      --secret-file /etc/parityd/secret"})
 final class FrontCommand implements Callable<Integer> {
 

@@ -2,6 +2,8 @@ package io.parityd.cli;
 
 import io.parityd.admin.AdminException;
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -18,8 +20,8 @@ import picocli.CommandLine.Command;
         sortOptions = false,
         usageHelpAutoWidth = true,
         description = {
-            "A RAID volume (levels 0, 1, 4, 5, 6) over member files, served over the NBD protocol.",
-            "Attach it with nbd-client or any libnbd tool and put a filesystem on it.",
+            "A RAID volume (levels 0, 1, 4, 5, 6) over member files, served over the NBD protocol."
+                    + " Attach it with nbd-client or any libnbd tool and put a filesystem on it.",
             ""},
         subcommands = {
             CreateCommand.class,
@@ -67,6 +69,14 @@ public final class Main implements Runnable {
     static CommandLine commandLine(AdminSettings adminSettings) {
         CommandLine cli = new CommandLine(new Main(adminSettings));
         cli.setExecutionExceptionHandler(Main::failure);
+        // A command's header is its one-line summary in the list of 'parityd --help'. Its own help
+        // leaves the header out: the description right below the usage line says it in full.
+        for (CommandLine sub : cli.getSubcommands().values()) {
+            List<String> sections = new ArrayList<>(sub.getHelpSectionKeys());
+            sections.removeAll(List.of(CommandLine.Model.UsageMessageSpec.SECTION_KEY_HEADER_HEADING,
+                    CommandLine.Model.UsageMessageSpec.SECTION_KEY_HEADER));
+            sub.setHelpSectionKeys(sections);
+        }
         return cli;
     }
 

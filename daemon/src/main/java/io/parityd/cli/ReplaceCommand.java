@@ -19,12 +19,12 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "replace",
         mixinStandardHelpOptions = true,
         sortOptions = false,
+        header = "Rebuild a member's data onto a new device while the array serves.",
         description = {
-            "Rebuild a member's data onto a new device while the array keeps serving",
-            "(mdadm --replace). MEMBER may be active (it is failed first) or already",
-            "faulty; NEW must be large enough and belong to no array. Waits for the",
-            "rebuild, with a progress bar, rate and ETA on a terminal; Ctrl-C stops the",
-            "waiting, not the rebuild.",
+            "Rebuild a member's data onto a new device while the array keeps serving (mdadm --replace). MEMBER"
+                    + " may be active (it is failed first) or already faulty; NEW must be large enough and belong to"
+                    + " no array. Waits for the rebuild, with a progress bar, rate and ETA on a terminal; Ctrl-C stops"
+                    + " the waiting, not the rebuild.",
             "Exit status 0 when the rebuild completed, 1 when it stopped."},
         footer = {"", "Example:", "  parityd replace --name vol0 1 /srv/parityd/m1-new.img"})
 final class ReplaceCommand implements Callable<Integer> {

@@ -20,13 +20,13 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "scrub",
         mixinStandardHelpOptions = true,
         sortOptions = false,
+        header = "Check the parity of every stripe of a running array as it serves.",
         description = {
-            "Check the parity of every stripe of a running array while it serves (md's",
-            "'check'); --repair rewrites parity that does not match the data (md's",
-            "'repair'). Waits for the end, with a progress bar on a terminal, then",
-            "prints the mismatch count.",
-            "Exit status 0 when every stripe is consistent (or was repaired), 1 when",
-            "mismatches remain, as for 'parityd check'."},
+            "Check the parity of every stripe of a running array while it serves (md's 'check'); --repair"
+                    + " rewrites parity that does not match the data (md's 'repair'). Waits for the end, with a"
+                    + " progress bar on a terminal, then prints the mismatch count.",
+            "Exit status 0 when every stripe is consistent (or was repaired), 1 when mismatches remain, as for"
+                    + " 'parityd check'."},
         footer = {"", "Example:", "  parityd scrub --name vol0 && echo parity is consistent"})
 final class ScrubCommand implements Callable<Integer> {
 

@@ -24,12 +24,15 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "serve",
         mixinStandardHelpOptions = true,
         sortOptions = false,
+        header = "Serve an array over NBD: front and controller in one process.",
         description = {
             "Serve an array over NBD in single-process mode (front and controller in one process).",
-            "Members may be listed in any order; their superblocks must agree. The export name is the volume",
-            "name, and the empty name reaches it too. SIGTERM or SIGINT: in-flight requests finish, everything is",
-            "flushed, the array is marked clean, exit status 0."},
-        footer = {"", "Example:", "  parityd serve --listen 0.0.0.0:10809 /srv/parityd/m0.img /srv/parityd/m1.img /srv/parityd/m2.img",
+            "Members may be listed in any order; their superblocks must agree. The export name is the volume"
+                    + " name, and the empty name reaches it too. SIGTERM or SIGINT: in-flight requests finish,"
+                    + " everything is flushed, the array is marked clean, exit status 0."},
+        footer = {"", "Example:",
+            "  parityd serve --listen 0.0.0.0:10809 \\",
+            "      /srv/parityd/m0.img /srv/parityd/m1.img /srv/parityd/m2.img",
             "  nbd-client -N vol0 HOST 10809 /dev/nbd0"})
 final class ServeCommand implements Callable<Integer> {
 

@@ -15,12 +15,12 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "status",
         mixinStandardHelpOptions = true,
         sortOptions = false,
+        header = "Show a running array, like mdadm --detail.",
         description = {
-            "Show a running array, like mdadm --detail: name, UUID, level, size, state,",
-            "export, chunk, every slot with its path and state (and why it is faulty),",
-            "spares, each running rebuild, resync or scrub with its progress, rate and",
-            "ETA, and the last scrub's outcome. Asks the daemon over its admin socket;",
-            "changes nothing."},
+            "Show a running array, like mdadm --detail: name, UUID, level, size, state, export, chunk, every"
+                    + " slot with its path and state (and why it is faulty), spares, each running rebuild, resync or"
+                    + " scrub with its progress, rate and ETA, and the last scrub's outcome. Asks the daemon over its"
+                    + " admin socket; changes nothing."},
         footer = {"", "JSON fields (--json): name, uuid, level, chunk, size, state, export,",
             "  members[]{slot, path, state, reason}, spares[],",
             "  tasks[]{kind, target, done, total, bytesPerSecond, etaSeconds, mismatches},",
