@@ -82,8 +82,12 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: create, serve, demo, check, examine, "
-                + "status, fail, replace, add-spare or scrub");
+        // Listed from the registered subcommands, so a new command cannot be left out.
+        java.util.List<String> names = new java.util.ArrayList<>(spec.subcommands().keySet());
+        names.remove("help");
+        String last = names.remove(names.size() - 1);
+        throw new CommandLine.ParameterException(spec.commandLine(),
+                "missing command: " + String.join(", ", names) + " or " + last + " (see parityd --help)");
     }
 
     /** How the commands that talk to a running daemon find it and show progress. */
