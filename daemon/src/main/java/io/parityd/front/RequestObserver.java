@@ -14,8 +14,12 @@ public interface RequestObserver {
     RequestObserver NONE = new RequestObserver() {
     };
 
-    /** A request was handed to the controller. */
-    default void started(CommandType command) {
+    /**
+     * A request was handed to the controller.
+     *
+     * @param length the request's length field: bytes it reads, writes, trims or zeroes (0 for FLUSH)
+     */
+    default void started(CommandType command, long length) {
     }
 
     /**

@@ -162,7 +162,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         data.writerIndex(length);
         begin(ctx, length);
         long started = System.nanoTime();
-        observer.started(CommandType.READ);
+        observer.started(CommandType.READ, length);
         controller.read(offset, data.nioBuffer(0, length)).whenComplete((ok, failure) -> onLoop(ctx, data, () -> {
             NbdError error = null;
             if (failure == null) {
@@ -226,7 +226,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         begin(ctx, bytes);
         long started = System.nanoTime();
         CommandType type = r.type();
-        observer.started(type);
+        observer.started(type, r.length());
         done.whenComplete((ok, failure) -> onLoop(ctx, r, () -> {
             NbdError error = null;
             if (failure == null) {
@@ -347,6 +347,8 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         observer.disconnected();
+        log.info("{}: detached from export '{}' ({})", ctx.channel().remoteAddress(), session.export().name(),
+                disconnecting ? "NBD_CMD_DISC" : draining ? "server stopping" : "connection closed without NBD_CMD_DISC");
         if (inflightRequests > 0) {
             log.info("{} went away with {} requests in flight; they complete, their replies are dropped",
                     ctx.channel().remoteAddress(), inflightRequests);

@@ -1,6 +1,7 @@
 package io.parityd.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -23,6 +24,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * parityd_nbd_request_errors_total{command,errno}     of those and of refused ones, answered with an error
  * parityd_nbd_bytes_total{command}                    payload bytes moved (read, write)
  * parityd_nbd_request_duration_seconds{command}       histogram: handed over until answered
+ * parityd_nbd_request_size_bytes{command}             histogram: the length each request asked for
  * parityd_nbd_connections                             clients past the handshake
  * parityd_nbd_requests_in_flight                      handed over, not answered yet
  * </pre>
@@ -33,9 +35,12 @@ public final class NbdMetrics implements RequestObserver {
     private static final CommandType[] SERVED = {CommandType.READ, CommandType.WRITE, CommandType.FLUSH,
         CommandType.TRIM, CommandType.WRITE_ZEROES};
 
+    private static final double[] SIZE_BUCKETS = {512, 4 << 10, 64 << 10, 1 << 20, 4 << 20, 32 << 20, 1 << 30};
+
     private final Map<CommandType, Counter> requests = new EnumMap<>(CommandType.class);
     private final Map<CommandType, Counter> bytes = new EnumMap<>(CommandType.class);
     private final Map<CommandType, Timer> latency = new EnumMap<>(CommandType.class);
+    private final Map<CommandType, DistributionSummary> sizes = new EnumMap<>(CommandType.class);
     private final Map<CommandType, Map<NbdError, Counter>> errors = new EnumMap<>(CommandType.class);
     private final AtomicLong connections = new AtomicLong();
     private final AtomicLong inFlight = new AtomicLong();
@@ -63,6 +68,11 @@ public final class NbdMetrics implements RequestObserver {
                     .tag("command", command).publishPercentileHistogram()
                     .minimumExpectedValue(Duration.ofNanos(10_000)).maximumExpectedValue(Duration.ofSeconds(30))
                     .register(registry));
+            // Fixed buckets at the sizes that tell clients apart: the kernel's 512-byte sectors,
+            // page-sized I/O, the kernel client's 32 MiB requests, and a whole-device TRIM.
+            sizes.put(c, DistributionSummary.builder("parityd.nbd.request.size").baseUnit("bytes")
+                    .description("length asked for by each NBD request (FLUSH: 0)").tag("command", command)
+                    .serviceLevelObjectives(SIZE_BUCKETS).register(registry));
         }
         Gauge.builder("parityd.nbd.connections", connections, AtomicLong::get)
                 .description("NBD clients connected (past the handshake)").register(registry);
@@ -75,8 +85,12 @@ public final class NbdMetrics implements RequestObserver {
     }
 
     @Override
-    public void started(CommandType command) {
+    public void started(CommandType command, long length) {
         inFlight.incrementAndGet();
+        DistributionSummary size = sizes.get(command);
+        if (size != null) {
+            size.record(length);
+        }
     }
 
     @Override

@@ -250,9 +250,11 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void enterTransmission(ChannelHandlerContext ctx, Session session) {
-        LOG.debug("{}: entering transmission on export '{}' (flags 0x{}, structured replies {}, block sizes agreed {})",
-                ctx.channel().remoteAddress(), session.export().name(), Integer.toHexString(session.transmissionFlags()),
-                session.structuredReplies(), session.blockSizesAgreed());
+        // One line per client at INFO: what a client negotiated is the first thing to know when
+        // it misbehaves (the kernel's client, for one, never asks for structured replies).
+        LOG.info("{}: attached to export '{}' (structured replies: {}, block size constraints agreed: {}, flags 0x{})",
+                ctx.channel().remoteAddress(), session.export().name(), session.structuredReplies() ? "yes" : "no",
+                session.blockSizesAgreed() ? "yes" : "no", Integer.toHexString(session.transmissionFlags()));
         NbdServerPipeline.enterTransmission(ctx, session, factory);
     }
 
