@@ -40,10 +40,10 @@ script=$2
 skip() { echo "guest-run: SKIP: $*" >&2; exit 77; }
 qemu=$(command -v qemu-system-x86_64) || skip "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
 # The initramfs has no C library: busybox must be the static build (a dynamic one names its
-# loader, ld-linux, inside the binary).
+# loader, /lib64/ld-linux-x86-64.so.2, inside the binary).
 busybox=
 for candidate in /bin/busybox /usr/bin/busybox; do
-  if [[ -x $candidate ]] && ! grep -qa "ld-linux" "$candidate"; then busybox=$candidate; break; fi
+  if [[ -x $candidate ]] && ! grep -qa "/lib64/ld-linux" "$candidate"; then busybox=$candidate; break; fi
 done
 [[ -n $busybox ]] || skip "no static busybox (apt-get install busybox-static)"
 command -v cpio > /dev/null || skip "cpio is not installed (apt-get install cpio)"

@@ -1,0 +1,85 @@
+# Guest scenario: HA mode under the kernel's NBD client. Two controllers and a front in the
+# guest; ext4 on /dev/nbd0; fio writes and verifies a file on it while the primary controller is
+# killed with SIGKILL. The filesystem must see no I/O error. Run by GuestHaIT through guest-run.sh.
+. ./env.sh
+. "$REPO/daemon/src/test/guest/lib.sh"
+
+M=/tmp/members
+mkdir -p "$M" /mnt/fs
+modprobe nbd
+
+step "create a RAID-5 array of 4 members"
+"$PARITYD" create --name vol0 --size 64M --level 5 "$M"/m{0,1,2,3}.img > "$LOGS/create.log" 2>&1
+head -c 32 /dev/urandom | base64 > "$M/secret" && chmod 600 "$M/secret"
+declare -A pid
+for id in a b; do
+  port=$([[ $id = a ]] && echo 10810 || echo 10811)
+  mport=$([[ $id = a ]] && echo 9811 || echo 9812)
+  "$PARITYD" controller --id $id --listen 127.0.0.1:$port --nvram "$M/$id.nvram" --nvram-size 32M \
+    --secret-file "$M/secret" --admin-socket "$M/$id.sock" --metrics 127.0.0.1:$mport "$M"/m{0,1,2,3}.img \
+    > "$LOGS/controller-$id.log" 2>&1 &
+  pid[$id]=$!
+done
+"$PARITYD" front --listen 127.0.0.1:10809 --controller a=127.0.0.1:10810 --controller b=127.0.0.1:10811 \
+  --secret-file "$M/secret" --admin-socket "$M/front.sock" --metrics 127.0.0.1:9810 --lease 5s \
+  > "$LOGS/front.log" 2>&1 &
+front=$!
+step "started controllers a (${pid[a]}), b (${pid[b]}) and the front ($front)"
+wait_for "$LOGS/front.log" "front: serving array 'vol0'" $front 400
+wait_for "$LOGS/front.log" "is STANDBY, in sync" $front 300
+primary=$(grep -oE "front: controller [ab] is (PRIMARY|primary)" "$LOGS/front.log" | tail -1 | awk '{print $3}')
+standby=$([[ $primary = a ]] && echo b || echo a)
+fact primary_before "$primary"
+step "controller $primary is primary, $standby is its standby, in sync"
+
+nbd-client -N vol0 127.0.0.1 10809 /dev/nbd0 > "$LOGS/nbd-client.log" 2>&1
+mkfs.ext4 -F -q /dev/nbd0
+mount /dev/nbd0 /mnt/fs
+dmesg -C
+
+step "fio: random 8 KiB writes to a 64 MiB file on ext4, fdatasync every 32, verified (crc32c)"
+fio --name=ha --filename=/mnt/fs/fio.dat --size=64M --rw=randwrite --bs=8k --ioengine=libaio --iodepth=8 \
+  --direct=1 --fdatasync=32 --verify=crc32c --verify_fatal=1 --do_verify=1 --randseed=11 \
+  --output-format=json --output="$RESULTS/fio-ha.json" > "$LOGS/fio.log" 2>&1 &
+fio=$!
+# (--lease 5s: under emulation a healthy controller can be silent for longer than the default
+# 500 ms, and the front would rightly fence it; this test wants the kill to be the only failure.)
+# Kill once the front has answered a good number of fio's writes, so the kill lands mid-run.
+for _ in $(seq 1 120); do
+  writes=$(metric 9810 'parityd_nbd_requests_total{command="write"}')
+  (( ${writes%.*} >= 1500 )) && break
+  kill -0 $fio 2>/dev/null || break
+  sleep 1
+done
+fact writes_before_kill "$writes"
+kill -0 $fio 2>/dev/null && fact fio_running_at_kill yes
+step "kill -9 the primary, controller $primary (pid ${pid[$primary]}), with $writes writes answered"
+kill -KILL "${pid[$primary]}"
+wait "${pid[$primary]}" 2>/dev/null || true
+wait $fio && fact fio_exit 0 || fact fio_exit $?
+step "fio finished"
+fact writes_after "$(metric 9810 'parityd_nbd_requests_total{command="write"}')"
+grep -oE "front: controller [ab] is (PRIMARY|primary)" "$LOGS/front.log" | tail -1 | awk '{print $3}' > "$RESULTS/primary_after"
+fact primary_after "$(cat "$RESULTS/primary_after")"
+scrape 9810 front
+dmesg > "$LOGS/dmesg.log"
+fact kernel_io_errors "$(count "$LOGS/dmesg.log" 'I/O error|blk_update_request|EXT4-fs error|Buffer I/O')"
+
+step "unmount, fsck, and read the file back through a fresh attach"
+umount /mnt/fs
+fsck.ext4 -fn /dev/nbd0 > "$LOGS/fsck.ext4.log" 2>&1 && fact fsck_ext4 0 || fact fsck_ext4 $?
+nbd-client -d /dev/nbd0 >> "$LOGS/nbd-client.log" 2>&1
+nbd-client -N vol0 127.0.0.1 10809 /dev/nbd0 >> "$LOGS/nbd-client.log" 2>&1
+mount /dev/nbd0 /mnt/fs   # not ro: fio opens its file for writing even to verify only
+fio --name=ha --filename=/mnt/fs/fio.dat --size=64M --rw=randwrite --bs=8k --ioengine=libaio --iodepth=8 \
+  --direct=1 --verify=crc32c --verify_fatal=1 --verify_only --randseed=11 \
+  --output-format=json --output="$RESULTS/fio-ha-reverify.json" > "$LOGS/fio-reverify.log" 2>&1 \
+  && fact reverify_exit 0 || fact reverify_exit $?
+umount /mnt/fs
+nbd-client -d /dev/nbd0 >> "$LOGS/nbd-client.log" 2>&1
+
+step "stop the front and the surviving controller (SIGTERM)"
+stop $front && fact front_exit 0 || fact front_exit $?
+stop "${pid[$standby]}" && fact survivor_exit 0 || fact survivor_exit $?
+"$PARITYD" check "$M"/m{0,1,2,3}.img > "$LOGS/check.log" 2>&1 && fact parity_check 0 || fact parity_check $?
+step done
