@@ -8,7 +8,7 @@
 #
 # WORKDIR (an absolute path) is shared read-write and appears at the same path in the guest, as
 # does everything else of the host (read-only); /tmp, /run, /var/tmp, /mnt and /dev/shm are tmpfs there.
-# SCRIPT (a path under WORKDIR, or anywhere on the host) runs with bash in WORKDIR, as root.
+# SCRIPT (any path on the host; relative to the current directory) runs with bash in WORKDIR, as root.
 # Its output is this script's output; its exit status is this script's exit status.
 #
 # Exit status 77 means the guest cannot run here (no qemu, no kernel package, no busybox); the
@@ -34,7 +34,7 @@ done
 work=$1
 script=$2
 [[ $work = /* && -d $work ]] || { echo "guest-run: WORKDIR must be an existing absolute path: $work" >&2; exit 2; }
-[[ $script = /* ]] || script=$work/$script
+[[ $script = /* ]] || script=$PWD/$script
 [[ -f $script ]] || { echo "guest-run: no script at $script" >&2; exit 2; }
 
 skip() { echo "guest-run: SKIP: $*" >&2; exit 77; }
