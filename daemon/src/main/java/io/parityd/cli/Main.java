@@ -36,6 +36,7 @@ import picocli.CommandLine.Command;
             ScrubCommand.class,
             FrontCommand.class,
             ControllerCommand.class,
+            AttachCommand.class,
             CommandLine.HelpCommand.class},
         footer = {"", "Run 'parityd COMMAND --help' for a command's options. Documentation: README.md"})
 public final class Main implements Runnable {

@@ -16,12 +16,19 @@ final class Shutdown {
     private static final Logger log = LoggerFactory.getLogger(Shutdown.class);
 
     private final CountDownLatch requested = new CountDownLatch(1);
+    private final String action;
 
-    private Shutdown() {
+    private Shutdown(String action) {
+        this.action = action;
     }
 
     static Shutdown onSignals() {
-        Shutdown s = new Shutdown();
+        return onSignals("finishing in-flight requests, flushing, then exiting");
+    }
+
+    /** @param action what the process does on a stop, for the log line */
+    static Shutdown onSignals(String action) {
+        Shutdown s = new Shutdown(action);
         for (String name : new String[] {"TERM", "INT"}) {
             Signal.handle(new Signal(name), signal -> s.request("SIG" + signal.getName()));
         }
@@ -30,14 +37,19 @@ final class Shutdown {
 
     private void request(String why) {
         if (requested.getCount() == 0) {
-            log.info("{} received again; still finishing in-flight requests", why);
+            log.info("{} received again; still {}", why, action);
             return;
         }
-        log.info("{} received: finishing in-flight requests, flushing, then exiting", why);
+        log.info("{} received: {}", why, action);
         requested.countDown();
     }
 
     void await() throws InterruptedException {
         requested.await();
+    }
+
+    /** Waits up to {@code millis} for a stop; true once one was asked for. */
+    boolean await(long millis) throws InterruptedException {
+        return requested.await(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 }
