@@ -14,15 +14,17 @@ import org.junit.jupiter.api.TestInstance;
 /**
  * HA mode under the kernel's NBD client, in a QEMU guest running Debian's kernel: two
  * controllers and a front, ext4 on {@code /dev/nbd0}, and fio writing and verifying a file on it
- * while the primary controller is killed with SIGKILL ({@code src/test/guest/ha.sh}). The kernel
- * must see no I/O error: the front holds the connection, fences the dead primary, promotes the
- * standby and resends what was unanswered.
+ * ({@code src/test/guest/ha.sh}). First the primary controller is killed with SIGKILL under
+ * {@code nbd-client}: the front holds the connection, fences the dead primary, promotes the
+ * standby and resends what was unanswered. Then the front itself is killed and started again
+ * under {@code parityd attach}: the driver's requests wait for the new connection. Neither time
+ * may the kernel see an I/O error.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class GuestHaIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final long FILE_BYTES = 64L << 20;
+    private static final long FILE_BYTES = 48L << 20;
 
     private GuestRig.Run run;
 
@@ -65,6 +67,23 @@ class GuestHaIT {
     }
 
     @Test
+    void shouldCarryTheWorkloadThroughAFrontRestartWhenAttachedWithParitydAttach() throws Exception {
+        assertThat(run.fact("fio_running_at_front_kill")).isEqualTo("yes");
+        JsonNode job = JSON.readTree(run.result("fio-front.json")).path("jobs").path(0);
+        assertThat(run.fact("fio_front_exit")).as("fio's exit status; %s", run.logText("fio-front.log")).isEqualTo("0");
+        assertThat(job.path("error").asInt()).as("fio's error").isZero();
+        assertThat(job.path("write").path("io_bytes").asLong()).as("bytes fio wrote").isEqualTo(32L << 20);
+        assertThat(job.path("read").path("io_bytes").asLong()).as("bytes fio read back and verified").isEqualTo(32L << 20);
+        assertThat(run.fact("kernel_io_errors_front")).as("I/O errors in the guest's kernel log:\n%s",
+                run.logText("dmesg-front.log")).isEqualTo("0");
+        assertThat(run.fact("attach_reconnects")).as("parityd attach's reconnections; its log:\n%s",
+                run.logText("attach.log")).isEqualTo("1");
+        assertThat(run.fact("fsck_ext4_front")).as("fsck.ext4 -fn; %s", run.logText("fsck.ext4-front.log")).isEqualTo("0");
+        assertThat(run.fact("attach_exit")).as("parityd attach's exit status after SIGTERM").isEqualTo("0");
+        assertThat(run.logText("attach.log")).contains("detached /dev/nbd0");
+    }
+
+    @Test
     void shouldLeaveAWholeFilesystemAndConsistentParity() throws Exception {
         assertThat(run.fact("fsck_ext4")).as("fsck.ext4 -fn; %s", run.logText("fsck.ext4.log")).isEqualTo("0");
         JsonNode reverify = JSON.readTree(run.result("fio-ha-reverify.json")).path("jobs").path(0);
@@ -72,6 +91,7 @@ class GuestHaIT {
         assertThat(reverify.path("read").path("io_bytes").asLong()).as("bytes verified again").isEqualTo(FILE_BYTES);
         assertThat(run.fact("front_exit")).as("the front's exit status after SIGTERM").isEqualTo("0");
         assertThat(run.fact("survivor_exit")).as("the surviving controller's exit status after SIGTERM").isEqualTo("0");
+        assertThat(run.fact("returned_exit")).as("the returned controller's exit status after SIGTERM").isEqualTo("0");
         assertThat(run.fact("parity_check")).as("parityd check; %s", run.logText("check.log")).isEqualTo("0");
     }
 }
