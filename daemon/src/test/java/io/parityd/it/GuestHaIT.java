@@ -17,7 +17,8 @@ import org.junit.jupiter.api.TestInstance;
  * ({@code src/test/guest/ha.sh}). First the primary controller is killed with SIGKILL under
  * {@code nbd-client}: the front holds the connection, fences the dead primary, promotes the
  * standby and resends what was unanswered. Then the front itself is killed and started again
- * under {@code parityd attach}: the driver's requests wait for the new connection. Neither time
+ * under {@code parityd attach} with four connections: the driver's requests wait for the new
+ * connections. Neither time
  * may the kernel see an I/O error.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -76,8 +77,11 @@ class GuestHaIT {
         assertThat(job.path("read").path("io_bytes").asLong()).as("bytes fio read back and verified").isEqualTo(32L << 20);
         assertThat(run.fact("kernel_io_errors_front")).as("I/O errors in the guest's kernel log:\n%s",
                 run.logText("dmesg-front.log")).isEqualTo("0");
-        assertThat(run.fact("attach_reconnects")).as("parityd attach's reconnections; its log:\n%s",
-                run.logText("attach.log")).isEqualTo("1");
+        // Each of the four connections is reported dead on its own; one reconnection replaces them
+        // all, and a late report may cause a second, which the driver answers with "no dead socket".
+        assertThat(Integer.parseInt(run.fact("attach_reconnects"))).as("parityd attach's reconnections; its log:\n%s",
+                run.logText("attach.log")).isBetween(1, 4);
+        assertThat(run.logText("attach.log")).contains("(4 connections)");
         assertThat(run.fact("fsck_ext4_front")).as("fsck.ext4 -fn; %s", run.logText("fsck.ext4-front.log")).isEqualTo("0");
         assertThat(run.fact("attach_exit")).as("parityd attach's exit status after SIGTERM").isEqualTo("0");
         assertThat(run.logText("attach.log")).contains("detached /dev/nbd0");
