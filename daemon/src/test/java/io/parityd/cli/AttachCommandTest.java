@@ -3,12 +3,9 @@ package io.parityd.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 /**
  * {@code parityd attach}'s refusals: each names what is wrong and how to fix it, and none
@@ -16,29 +13,20 @@ import picocli.CommandLine;
  */
 class AttachCommandTest {
 
-    record Run(int status, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = Main.commandLine();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int status = cli.execute(args);
-        return new Run(status, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     @Test
     void shouldRefuseADeviceThatIsNotAnNbdDevice() {
-        Run r = run("attach", "--device", "/dev/sda", "127.0.0.1:10809");
+        CliRun r = run("attach", "--device", "/dev/sda", "127.0.0.1:10809");
         assertThat(r.status()).isEqualTo(Main.FAILED);
         assertThat(r.err()).contains("--device /dev/sda is not a kernel NBD device such as /dev/nbd0");
     }
 
     @Test
     void shouldRefuseABadConnectionCountOrBlockSize() {
-        Run r = run("attach", "-C", "0", "127.0.0.1:10809");
+        CliRun r = run("attach", "-C", "0", "127.0.0.1:10809");
         assertThat(r.status()).isEqualTo(Main.FAILED);
         assertThat(r.err()).contains("--connections must be 1 to 64, not 0");
         r = run("attach", "--block-size", "1000");
@@ -48,7 +36,7 @@ class AttachCommandTest {
 
     @Test
     void shouldRefuseABadAddressOrDuration() {
-        Run r = run("attach", "127.0.0.1:port");
+        CliRun r = run("attach", "127.0.0.1:port");
         assertThat(r.status()).isEqualTo(Main.FAILED);
         assertThat(r.err()).contains("port 'port' is not a number");
         r = run("attach", "--dead-connection-timeout", "soon");
@@ -60,7 +48,7 @@ class AttachCommandTest {
     void shouldSayToLoadTheDriverWhenTheDeviceIsMissing() {
         // nbd's default is 16 devices; none has number 999 unless someone asked for it.
         assumeFalse(Files.exists(Path.of("/sys/block/nbd999")), "this machine has a /dev/nbd999; skipping");
-        Run r = run("attach", "--device", "/dev/nbd999", "127.0.0.1:10809");
+        CliRun r = run("attach", "--device", "/dev/nbd999", "127.0.0.1:10809");
         assertThat(r.status()).isEqualTo(Main.FAILED);
         assertThat(r.err()).contains("there is no /dev/nbd999: load the kernel's NBD driver (modprobe nbd");
     }

@@ -2,8 +2,6 @@ package io.parityd.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -12,7 +10,6 @@ import java.nio.file.StandardOpenOption;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * The refusals of {@code create} and {@code serve} as an operator meets them on the command
@@ -24,17 +21,8 @@ class CliRefusalTest {
     @TempDir
     Path dir;
 
-    record Run(int status, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = Main.commandLine();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int status = cli.execute(args);
-        return new Run(status, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     private String p(String name) {
@@ -43,7 +31,7 @@ class CliRefusalTest {
 
     @Test
     void shouldCreateAndSayWhatItMade() {
-        Run r = run("create", "--name", "vol", "--size", "33M", p("a"), p("b"), p("c"));
+        CliRun r = run("create", "--name", "vol", "--size", "33M", p("a"), p("b"), p("c"));
         assertThat(r.status()).as(r.err()).isZero();
         assertThat(r.out()).contains("created RAID-5 array 'vol'").contains("3 members of 32 MiB").contains("64 MiB usable")
                 .contains("serve it with: parityd serve");
@@ -51,7 +39,7 @@ class CliRefusalTest {
 
     @Test
     void shouldRefuseFewerThanThreeMembers() {
-        Run r = run("create", "--name", "vol", "--size", "33M", p("a"), p("b"));
+        CliRun r = run("create", "--name", "vol", "--size", "33M", p("a"), p("b"));
         assertThat(r.status()).isEqualTo(Main.FAILED);
         assertThat(r.err()).startsWith("parityd create: RAID-5 needs at least 3 members, got 2")
                 .contains("list at least three member files");
@@ -60,13 +48,13 @@ class CliRefusalTest {
 
     @Test
     void shouldRefuseTheSameMemberTwiceEvenThroughALink() throws Exception {
-        Run twice = run("create", "--name", "vol", "--size", "33M", p("a"), p("b"), p("a"));
+        CliRun twice = run("create", "--name", "vol", "--size", "33M", p("a"), p("b"), p("a"));
         assertThat(twice.status()).isEqualTo(Main.FAILED);
         assertThat(twice.err()).contains(p("a") + " is listed twice").contains("list each member file once");
 
         Files.write(dir.resolve("real"), new byte[0]);
         Files.createSymbolicLink(dir.resolve("link"), dir.resolve("real"));
-        Run linked = run("create", "--name", "vol", "--size", "33M", p("real"), p("b"), p("link"));
+        CliRun linked = run("create", "--name", "vol", "--size", "33M", p("real"), p("b"), p("link"));
         assertThat(linked.status()).isEqualTo(Main.FAILED);
         assertThat(linked.err()).contains("are the same file");
     }
@@ -74,19 +62,19 @@ class CliRefusalTest {
     @Test
     void shouldRefuseAMemberOfAnExistingArrayUnlessForced() {
         assertThat(run("create", "--name", "old", "--size", "33M", p("a"), p("b"), p("c")).status()).isZero();
-        Run r = run("create", "--name", "new", "--size", "33M", p("a"), p("d"), p("e"));
+        CliRun r = run("create", "--name", "new", "--size", "33M", p("a"), p("d"), p("e"));
         assertThat(r.status()).isEqualTo(Main.FAILED);
         assertThat(r.err()).contains(p("a") + " already belongs to").contains("'old'").contains("--force");
         assertThat(dir.resolve("d")).as("nothing created on refusal").doesNotExist();
 
-        Run forced = run("create", "--force", "--name", "new", "--size", "33M", p("a"), p("d"), p("e"));
+        CliRun forced = run("create", "--force", "--name", "new", "--size", "33M", p("a"), p("d"), p("e"));
         assertThat(forced.status()).as(forced.err()).isZero();
         assertThat(forced.err()).contains("warning: --force: overwrote " + p("a"));
     }
 
     @Test
     void shouldRefuseAnUnwritablePath() {
-        Run r = run("create", "--name", "vol", "--size", "33M", p("a"), p("b"), p("missing-dir/c"));
+        CliRun r = run("create", "--name", "vol", "--size", "33M", p("a"), p("b"), p("missing-dir/c"));
         assertThat(r.status()).isEqualTo(Main.FAILED);
         assertThat(r.err()).contains("cannot create " + p("missing-dir/c")).contains("does not exist");
     }
@@ -94,11 +82,11 @@ class CliRefusalTest {
     @Test
     void shouldRefuseAChunkThatIsNotAPowerOfTwoOfAtLeast4K() {
         for (String chunk : List.of("3000", "2K", "96K")) {
-            Run r = run("create", "--name", "vol", "--chunk", chunk, "--size", "33M", p("a"), p("b"), p("c"));
+            CliRun r = run("create", "--name", "vol", "--chunk", chunk, "--size", "33M", p("a"), p("b"), p("c"));
             assertThat(r.status()).as(chunk).isEqualTo(Main.FAILED);
             assertThat(r.err()).as(chunk).contains("is not a power of two of at least 4 KiB");
         }
-        Run r = run("create", "--name", "vol", "--chunk", "lots", p("a"), p("b"), p("c"));
+        CliRun r = run("create", "--name", "vol", "--chunk", "lots", p("a"), p("b"), p("c"));
         assertThat(r.status()).as("a malformed size is a usage error").isEqualTo(2);
         assertThat(r.err()).contains("'lots' is not a size");
     }
@@ -110,7 +98,7 @@ class CliRefusalTest {
                 ch.write(ByteBuffer.wrap(new byte[1]), (name.equals("b") ? 33L : 65L) << 20);
             }
         }
-        Run r = run("create", "--name", "vol", p("a"), p("b"), p("c"));
+        CliRun r = run("create", "--name", "vol", p("a"), p("b"), p("c"));
         assertThat(r.status()).as(r.err()).isZero();
         assertThat(r.err()).contains("warning:").contains(p("b"));
         assertThat(r.out()).contains("3 members of 32 MiB");
@@ -121,19 +109,19 @@ class CliRefusalTest {
         assertThat(run("create", "--name", "one", "--size", "33M", p("a"), p("b"), p("c")).status()).isZero();
         assertThat(run("create", "--name", "two", "--size", "33M", p("x"), p("y"), p("z")).status()).isZero();
 
-        Run foreign = run("serve", p("a"), p("b"), p("x"));
+        CliRun foreign = run("serve", p("a"), p("b"), p("x"));
         assertThat(foreign.status()).isEqualTo(Main.FAILED);
         assertThat(foreign.err()).contains(p("x") + " belongs to array 'two'").contains("'one'");
 
         Files.write(dir.resolve("plain"), new byte[2 << 20]);
-        Run none = run("serve", p("a"), p("b"), p("plain"));
+        CliRun none = run("serve", p("a"), p("b"), p("plain"));
         assertThat(none.err()).contains(p("plain") + " holds no parityd superblock");
 
         try (FileChannel ch = FileChannel.open(dir.resolve("c"), StandardOpenOption.WRITE)) {
             ch.write(ByteBuffer.wrap(new byte[] {1, 2, 3, 4}), 100);
             ch.write(ByteBuffer.wrap(new byte[] {1, 2, 3, 4}), 4096 + 100);
         }
-        Run twoLost = run("serve", p("a"), p("nope"), p("c"));
+        CliRun twoLost = run("serve", p("a"), p("nope"), p("c"));
         assertThat(twoLost.status()).isEqualTo(Main.FAILED);
         assertThat(twoLost.err()).startsWith("parityd serve: array 'one' (RAID-5) can run without 1 member, but 2 are unusable")
                 .contains(p("nope") + " does not exist").contains(p("c") + " has a damaged superblock")
@@ -142,12 +130,12 @@ class CliRefusalTest {
 
     @Test
     void shouldRefuseLevelsAndMemberCountsThatDoNotFit() {
-        Run raid6 = run("create", "--name", "v", "--level", "6", "--size", "33M", p("a"), p("b"), p("c"));
+        CliRun raid6 = run("create", "--name", "v", "--level", "6", "--size", "33M", p("a"), p("b"), p("c"));
         assertThat(raid6.status()).isEqualTo(Main.FAILED);
         assertThat(raid6.err()).contains("RAID-6 needs at least 4 members, got 3").contains("list at least four member files");
-        Run raid3 = run("create", "--name", "v", "--level", "3", "--size", "33M", p("a"), p("b"), p("c"));
+        CliRun raid3 = run("create", "--name", "v", "--level", "3", "--size", "33M", p("a"), p("b"), p("c"));
         assertThat(raid3.err()).contains("RAID-3 is not a RAID level parityd knows").contains("use --level 0, 1, 4, 5 or 6");
-        Run smallSpare = run("create", "--name", "v", "--size", "33M", "--spare", p("s"), p("a"), p("b"), p("c"));
+        CliRun smallSpare = run("create", "--name", "v", "--size", "33M", "--spare", p("s"), p("a"), p("b"), p("c"));
         assertThat(smallSpare.status()).as(smallSpare.err()).isZero();
         assertThat(smallSpare.out()).contains("hot spares: " + p("s"));
     }
@@ -156,21 +144,21 @@ class CliRefusalTest {
     void shouldRefuseToServeOnABusyPortAndLeaveTheArrayClean() throws Exception {
         assertThat(run("create", "--name", "vol", "--size", "33M", p("a"), p("b"), p("c")).status()).isZero();
         try (java.net.ServerSocket busy = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            Run r = run("serve", "--listen", "127.0.0.1:" + busy.getLocalPort(), p("a"), p("b"), p("c"));
+            CliRun r = run("serve", "--listen", "127.0.0.1:" + busy.getLocalPort(), p("a"), p("b"), p("c"));
             assertThat(r.status()).isEqualTo(Main.FAILED);
             assertThat(r.err()).contains("cannot listen on 127.0.0.1:" + busy.getLocalPort()).contains("choose another with --listen");
         }
-        Run examined = run("examine", p("a"), p("b"), p("c"));
+        CliRun examined = run("examine", p("a"), p("b"), p("c"));
         assertThat(examined.out()).as("a start that never served leaves the array clean, so no resync follows")
                 .doesNotContain("dirty").contains("state:      clean");
     }
 
     @Test
     void shouldRejectABadListenAddressAsAUsageError() {
-        Run r = run("serve", "--listen", "host:http", p("a"), p("b"), p("c"));
+        CliRun r = run("serve", "--listen", "host:http", p("a"), p("b"), p("c"));
         assertThat(r.status()).isEqualTo(2);
         assertThat(r.err()).contains("--listen").contains("is not a number");
-        Run both = run("serve", "--listen", "127.0.0.1:1", "--socket", p("s"), p("a"));
+        CliRun both = run("serve", "--listen", "127.0.0.1:1", "--socket", p("s"), p("a"));
         assertThat(both.status()).isEqualTo(2);
         assertThat(both.err()).contains("mutually exclusive");
     }
