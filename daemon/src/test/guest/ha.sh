@@ -35,6 +35,17 @@ start_front() {
   front=$!
   wait_for "$flog" "front: serving array 'vol0'" $front 400
 }
+# wait_writes BASE N PID: until the front has answered N writes more than BASE (at most 120 s),
+# or process PID (the workload) has ended; leaves the front's write count in $writes.
+wait_writes() {
+  local _
+  for _ in $(seq 1 120); do
+    writes=$(metric 9810 'parityd_nbd_requests_total{command="write"}')
+    (( ${writes%.*} - ${1%.*} >= $2 )) && return
+    kill -0 "$3" 2>/dev/null || return 0
+    sleep 1
+  done
+}
 start_controller a
 start_controller b
 step "started controllers a (${pid[a]}) and b (${pid[b]}); starting the front"
@@ -56,12 +67,7 @@ fio --name=ha --filename=/mnt/fs/fio.dat --size=48M --rw=randwrite --bs=8k --ioe
   --output-format=json --output="$RESULTS/fio-ha.json" > "$LOGS/fio.log" 2>&1 &
 fio=$!
 # Kill once the front has answered a good number of fio's writes, so the kill lands mid-run.
-for _ in $(seq 1 120); do
-  writes=$(metric 9810 'parityd_nbd_requests_total{command="write"}')
-  (( ${writes%.*} >= 1500 )) && break
-  kill -0 $fio 2>/dev/null || break
-  sleep 1
-done
+wait_writes 0 1500 $fio
 fact writes_before_kill "$writes"
 kill -0 $fio 2>/dev/null && fact fio_running_at_kill yes
 step "kill -9 the primary, controller $primary (pid ${pid[$primary]}), with $writes writes answered"
@@ -103,12 +109,7 @@ fio --name=ha2 --filename=/mnt/fs/fio2.dat --size=32M --rw=randwrite --bs=8k --i
   --output-format=json --output="$RESULTS/fio-front.json" > "$LOGS/fio-front.log" 2>&1 &
 fio=$!
 base=$(metric 9810 'parityd_nbd_requests_total{command="write"}')
-for _ in $(seq 1 120); do
-  writes=$(metric 9810 'parityd_nbd_requests_total{command="write"}')
-  (( ${writes%.*} - ${base%.*} >= 800 )) && break
-  kill -0 $fio 2>/dev/null || break
-  sleep 1
-done
+wait_writes "$base" 800 $fio
 kill -0 $fio 2>/dev/null && fact fio_running_at_front_kill yes
 kill -KILL $front
 wait $front 2>/dev/null || true
