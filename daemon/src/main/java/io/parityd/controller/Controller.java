@@ -1,5 +1,7 @@
 package io.parityd.controller;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 
@@ -9,8 +11,12 @@ import java.util.concurrent.CompletableFuture;
  * how and where the request is executed: in single-process mode on local I/O threads, in HA
  * mode on the primary of a controller pair after the standby checkpointed it.
  *
- * <p>Buffers passed in stay valid, and unchanged, until the future completes; the controller
- * never keeps them afterwards. A future that fails completes with a
+ * <p>Buffers passed in stay valid, and unchanged, until the future completes. A controller that
+ * needs a write's payload after that (a link may send it later than the answer comes, as a
+ * joining standby's does) takes a reference of its own ({@link ByteBuf#retainedDuplicate()})
+ * and releases it when done; it never keeps a plain view of the caller's memory, which the
+ * caller's pool hands to the next request once the future completes. A future that fails
+ * completes with a
  * {@link RequestFailedException} saying what the client should be told.
  *
  * <p>Methods return at once: they never block the caller (the front calls them on its event
@@ -24,8 +30,16 @@ public interface Controller extends AutoCloseable {
     /** Fills {@code dst} (all of its remaining bytes) from the volume at {@code offset}. */
     CompletableFuture<Void> read(long offset, ByteBuffer dst);
 
-    /** Writes all of {@code data} at {@code offset}; with {@code fua}, durably before completing. */
-    CompletableFuture<Void> write(long offset, ByteBuffer data, boolean fua);
+    /**
+     * Writes all readable bytes of {@code data} at {@code offset}; with {@code fua}, durably
+     * before completing. The caller owns {@code data} (see the class comment).
+     */
+    CompletableFuture<Void> write(long offset, ByteBuf data, boolean fua);
+
+    /** As {@link #write(long, ByteBuf, boolean)}, for a caller that holds a plain buffer. */
+    default CompletableFuture<Void> write(long offset, ByteBuffer data, boolean fua) {
+        return write(offset, Unpooled.wrappedBuffer(data), fua);
+    }
 
     /**
      * Makes the range read as zeroes. With {@code fastOnly} the request fails with

@@ -185,8 +185,8 @@ public final class JournaledController implements Controller {
     }
 
     @Override
-    public CompletableFuture<Void> write(long offset, ByteBuffer data, boolean fua) {
-        return write(0, offset, data, fua);
+    public CompletableFuture<Void> write(long offset, ByteBuf data, boolean fua) {
+        return write(0, offset, Payloads.nio(data), fua);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.parityd.controller;
 
+import io.netty.buffer.ByteBuf;
 import io.parityd.block.BlockDevice;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -36,8 +37,9 @@ public final class LocalController implements Controller {
     }
 
     @Override
-    public CompletableFuture<Void> write(long offset, ByteBuffer data, boolean fua) {
-        return io.submit(() -> volume.write(data, offset, fua), "write", offset, data.remaining());
+    public CompletableFuture<Void> write(long offset, ByteBuf data, boolean fua) {
+        ByteBuffer bytes = Payloads.nio(data);
+        return io.submit(() -> volume.write(bytes, offset, fua), "write", offset, bytes.remaining());
     }
 
     @Override

@@ -44,16 +44,31 @@ public final class ClusterController implements Controller {
         String name();
     }
 
-    private record Outstanding(long seq, Command command, int flags, long offset, long length, ByteBuffer data,
+    /**
+     * One request the front has not had an answer for. A write's {@code data} is a reference of
+     * this map's own to the client's payload, released when the entry leaves the map; every
+     * send takes one more for the link ({@link #request}), which the link releases once it has
+     * written it. The client's buffer stays valid for as long as any of them is held, however
+     * late a slow link gets to it.
+     */
+    private record Outstanding(long seq, Command command, int flags, long offset, long length, ByteBuf data,
                                ByteBuffer readInto, CompletableFuture<Void> done) {
         boolean isImage() {
             return command == Command.WRITE || command == Command.TRIM
                     || (command == Command.WRITE_ZEROES && (flags & LinkFormat.FLAG_FAST_ONLY) == 0);
         }
 
+        /** A request for one link, which owns it (and its reference to the payload). */
         Request request() {
-            ByteBuf payload = data == null ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(data.duplicate());
+            ByteBuf payload = data == null ? Unpooled.EMPTY_BUFFER : data.retainedDuplicate();
             return new Request(seq, command, flags, offset, length, payload);
+        }
+
+        /** The entry left the map: its own reference to the payload goes. */
+        void release() {
+            if (data != null) {
+                data.release();
+            }
         }
     }
 
@@ -92,8 +107,8 @@ public final class ClusterController implements Controller {
     }
 
     @Override
-    public CompletableFuture<Void> write(long offset, ByteBuffer data, boolean fua) {
-        return submit(Command.WRITE, fua ? LinkFormat.FLAG_FUA : 0, offset, data.remaining(), data, null);
+    public CompletableFuture<Void> write(long offset, ByteBuf data, boolean fua) {
+        return submit(Command.WRITE, fua ? LinkFormat.FLAG_FUA : 0, offset, data.readableBytes(), data, null);
     }
 
     @Override
@@ -119,12 +134,13 @@ public final class ClusterController implements Controller {
      * journaled, and the standby must not hold an image the primary then refuses. It is journaled
      * on the primary only; should the primary die before applying it, it is resent, unanswered.
      */
-    private CompletableFuture<Void> submit(Command command, int flags, long offset, long length, ByteBuffer data,
+    private CompletableFuture<Void> submit(Command command, int flags, long offset, long length, ByteBuf data,
                                            ByteBuffer readInto) {
         CompletableFuture<Void> done = new CompletableFuture<>();
+        ByteBuf held = data == null ? null : data.retainedDuplicate();
         synchronized (lock) {
             long seq = nextSeq++;
-            Outstanding o = new Outstanding(seq, command, flags, offset, length, data, readInto, done);
+            Outstanding o = new Outstanding(seq, command, flags, offset, length, held, readInto, done);
             outstanding.put(seq, o);
             if (primary != null) {
                 primary.send(o.request());
@@ -164,6 +180,7 @@ public final class ClusterController implements Controller {
             if (o == null) {
                 return; // answered already (a resend crossed the first answer)
             }
+            o.release();
             if (r.status() != ReplyStatus.OK) {
                 o.done().completeExceptionally(ReplyStatus.failure(r.status(), r.detail()));
                 return;
@@ -256,7 +273,10 @@ public final class ClusterController implements Controller {
         }
         RequestFailedException stopping = new RequestFailedException(RequestFailedException.Reason.SHUTTING_DOWN,
                 "the front is stopping");
-        left.forEach(o -> o.done().completeExceptionally(stopping));
+        left.forEach(o -> {
+            o.release();
+            o.done().completeExceptionally(stopping);
+        });
     }
 
     /** For tests: the seqs still unanswered. */

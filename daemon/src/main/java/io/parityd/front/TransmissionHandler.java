@@ -1,7 +1,6 @@
 package io.parityd.front;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -22,7 +21,6 @@ import io.parityd.protocol.Refusal;
 import io.parityd.protocol.RequestValidator;
 import io.parityd.protocol.Session;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
@@ -184,9 +182,8 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
             r.release();
             return;
         }
-        // The decoder hands over a slice of one contiguous buffer; copy only in the unexpected case it is not.
-        ByteBuffer data = payload.nioBufferCount() == 1 ? payload.nioBuffer() : ByteBuffer.wrap(ByteBufUtil.getBytes(payload));
-        complete(ctx, r, length, controller.write(r.offset(), data, r.has(CommandFlag.FUA)));
+        // r keeps the payload until the controller is done; a controller that needs it longer retains it.
+        complete(ctx, r, length, controller.write(r.offset(), payload, r.has(CommandFlag.FUA)));
     }
 
     private void flush(ChannelHandlerContext ctx, NbdRequest r) {

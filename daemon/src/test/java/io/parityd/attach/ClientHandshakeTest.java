@@ -125,7 +125,7 @@ class ClientHandshakeTest {
         }
 
         @Override
-        public CompletableFuture<Void> write(long offset, ByteBuffer data, boolean fua) {
+        public CompletableFuture<Void> write(long offset, io.netty.buffer.ByteBuf data, boolean fua) {
             return CompletableFuture.completedFuture(null);
         }
 

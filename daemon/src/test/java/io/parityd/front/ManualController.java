@@ -44,8 +44,8 @@ final class ManualController implements Controller {
     }
 
     @Override
-    public CompletableFuture<Void> write(long offset, ByteBuffer data, boolean fua) {
-        return record("write", offset, data.remaining(), fua, data);
+    public CompletableFuture<Void> write(long offset, io.netty.buffer.ByteBuf data, boolean fua) {
+        return record("write", offset, data.readableBytes(), fua, data.nioBuffer());
     }
 
     @Override

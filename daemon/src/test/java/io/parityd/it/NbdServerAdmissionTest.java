@@ -219,7 +219,7 @@ class NbdServerAdmissionTest {
         }
 
         @Override
-        public CompletableFuture<Void> write(long offset, ByteBuffer data, boolean fua) {
+        public CompletableFuture<Void> write(long offset, io.netty.buffer.ByteBuf data, boolean fua) {
             return unsupported();
         }
 
