@@ -230,7 +230,13 @@ public final class ControllerService implements AutoCloseable {
                     log.info("controller {}: front {} connected from {}", settings.id(), peer.nodeId(),
                             ctx.channel().remoteAddress());
                     if (old != null && old != ctx.channel()) {
-                        old.close(); // a restarted front: the new link replaces the old one
+                        // A restarted front, or one that dropped this controller and dialled again
+                        // before the old link's close reached here. Whatever the old link assigned
+                        // ends now, before the control thread sees anything the new one says:
+                        // its channelInactive, when it comes, is no longer the front's.
+                        log.info("controller {}: the front's new link replaces the old one", settings.id());
+                        old.close();
+                        control.execute(ControllerService.this::lostFront);
                     }
                     var g = probe.geometry();
                     ctx.writeAndFlush(new ArrayInfo(g.arrayUuid(), g.name(), g.volumeSize(),
@@ -321,7 +327,7 @@ public final class ControllerService implements AutoCloseable {
         }
         StandbyRole s = standby;
         if (s != null) {
-            s.fromFront(r);
+            s.fromFront(ch, r);
             return;
         }
         r.release(); // STARTING or FENCED: the front resends it to whoever serves
@@ -359,8 +365,14 @@ public final class ControllerService implements AutoCloseable {
                 }
                 case STANDBY -> {
                     StandbyRole old = standby;
+                    standby = null;
                     if (old != null) {
                         old.close();
+                    }
+                    if (roles.role() == Role.RESYNCING) {
+                        // Asked again mid-copy (the front gave up waiting, or lost and found this
+                        // controller): the copy under way is dropped and starts over.
+                        roles.copyAborted("the front assigned this controller as standby again");
                     }
                     standby = StandbyRole.join(this, ch, a);
                 }

@@ -254,6 +254,13 @@ final class PrimaryRole implements AutoCloseable {
             Thread t = new Thread(() -> catchUp(ch, c.fromSeq()), "parityd-catch-up");
             t.setDaemon(true);
             t.start();
+        } else if (ch != standby) {
+            // Acknowledgements count only from the standby that asked for the copy last: an older
+            // link of the same standby, or any other controller link, proves nothing about what the
+            // standby now holds.
+            ReferenceCountUtil.release(m);
+            log.warn("controller {}: ignored {} from {}, which is not the current standby's link", node.settings.id(),
+                    m.getClass().getSimpleName(), ch.remoteAddress());
         } else if (m instanceof Received r) {
             checkpoints.received(r.seq());
         } else if (m instanceof io.parityd.link.PreimageHeld h) {

@@ -108,6 +108,10 @@ final class StandbyRole implements AutoCloseable {
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
             if (evt instanceof LinkEstablished) {
+                if (stopped) {
+                    ctx.close(); // the role ended while this link was connecting: it must not copy into the journal
+                    return;
+                }
                 primary = ctx.channel();
                 ctx.writeAndFlush(new CatchUpRequest(assignment.epoch(), assignment.fromSeq()));
             } else if (evt instanceof LinkRefused r) {
@@ -118,6 +122,11 @@ final class StandbyRole implements AutoCloseable {
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (stopped || ctx.channel() != primary) {
+                ReferenceCountUtil.release(msg); // a role that ended writes nothing more to the journal
+                ctx.close();
+                return;
+            }
             if (msg instanceof CatchUpRecord r) {
                 hold(r.seq(), r.command(), r.flags(), r.offset(), r.length(), r.data())
                         .whenComplete((v, err) -> r.release());
@@ -160,9 +169,14 @@ final class StandbyRole implements AutoCloseable {
         }
     }
 
-    /** A request from the front (its event loop): a write image to hold; anything else is not for a standby. */
-    void fromFront(Request r) {
-        if (r.command() == Command.READ || r.command() == Command.FLUSH) {
+    /**
+     * A request from the front on {@code link} (that link's event loop): a write image to hold;
+     * anything else is not for a standby. Only the link that assigned this role feeds it: a
+     * request on a newer link of the front belongs to the role that link assigns, and one that
+     * arrives after {@link #close} is dropped (the queue was released on this same loop).
+     */
+    void fromFront(Channel link, Request r) {
+        if (link != front || stopped || r.command() == Command.READ || r.command() == Command.FLUSH) {
             r.release();
             return;
         }
@@ -268,10 +282,14 @@ final class StandbyRole implements AutoCloseable {
         if (p != null) {
             p.close();
         }
-        front.eventLoop().execute(() -> {
-            queued.forEach(Request::release);
-            queued.clear();
-        });
+        try {
+            front.eventLoop().execute(() -> {
+                queued.forEach(Request::release);
+                queued.clear();
+            });
+        } catch (java.util.concurrent.RejectedExecutionException stoppedLoop) {
+            // The process is stopping and its loops are gone: so is what they held.
+        }
         try {
             held.close();
         } catch (InterruptedException e) {
