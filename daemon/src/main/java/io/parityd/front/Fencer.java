@@ -58,13 +58,8 @@ public final class Fencer {
     public Optional<String> fence(Hello hello, Duration grace) {
         try {
             if (!bootId.isEmpty() && bootId.equals(hello.bootId())) {
-                Optional<ProcessHandle> process = ProcessHandle.of(hello.pid());
-                if (process.isPresent() && !grace.isZero()) {
-                    try {
-                        process.get().onExit().get(grace.toMillis(), TimeUnit.MILLISECONDS);
-                    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-                        // still running: killed below
-                    }
+                if (!grace.isZero()) {
+                    awaitDeath(hello.pid(), grace); // still running after it: killed below
                 }
                 return killLocal(hello);
             }
@@ -84,7 +79,7 @@ public final class Fencer {
 
     private Optional<String> killLocal(Hello hello) throws InterruptedException {
         Optional<ProcessHandle> process = ProcessHandle.of(hello.pid());
-        if (process.isEmpty() || !process.get().isAlive()) {
+        if (process.isEmpty() || !running(hello.pid())) {
             log.info("fence: controller {} (pid {}) is already gone", hello.nodeId(), hello.pid());
             return Optional.empty();
         }
@@ -95,15 +90,50 @@ public final class Fencer {
         }
         log.warn("fence: killing controller {} (pid {}) with SIGKILL", hello.nodeId(), hello.pid());
         process.get().destroyForcibly();
-        try {
-            process.get().onExit().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-            if (process.get().isAlive()) {
-                return Optional.of("controller " + hello.nodeId() + " (pid " + hello.pid() + ") is still alive "
-                        + timeout.toMillis() + " ms after SIGKILL");
-            }
+        if (!awaitDeath(hello.pid(), timeout)) {
+            return Optional.of("controller " + hello.nodeId() + " (pid " + hello.pid() + ") is still alive "
+                    + timeout.toMillis() + " ms after SIGKILL");
         }
         return Optional.empty();
+    }
+
+    /** How often a dying process is looked at: a failover waits on this, so it is short. */
+    private static final long POLL_MILLIS = 5;
+
+    /** Waits at most {@code limit} for {@code pid} to stop {@link #running}; whether it did. */
+    private static boolean awaitDeath(long pid, Duration limit) throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (running(pid)) {
+            if (System.nanoTime() - deadline > 0) {
+                return false;
+            }
+            TimeUnit.MILLISECONDS.sleep(POLL_MILLIS);
+        }
+        return true;
+    }
+
+    /**
+     * Whether {@code pid} still runs code. A zombie (state Z, or X while it is being reaped) does
+     * not: it has exited, its files are closed and its member locks released, and it waits only
+     * for its parent to read its status, which a parent other than systemd may not do for a long
+     * time. Java's {@link ProcessHandle#isAlive} counts a zombie as alive, which made a fence by
+     * SIGKILL wait out its whole timeout and fail. The state is the field after the command name
+     * in {@code /proc/PID/stat}; the name is in parentheses and may itself hold any byte, so it is
+     * found after the last ')'.
+     */
+    static boolean running(long pid) {
+        String stat;
+        try {
+            stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.ISO_8859_1);
+        } catch (IOException gone) {
+            return false;
+        }
+        int close = stat.lastIndexOf(')');
+        if (close < 0 || close + 2 >= stat.length()) {
+            return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+        }
+        char state = stat.charAt(close + 2);
+        return state != 'Z' && state != 'X' && state != 'x';
     }
 
     /** The process at the pid still runs a parityd controller with that id (its command line says). */

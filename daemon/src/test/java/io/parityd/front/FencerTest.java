@@ -55,6 +55,36 @@ class FencerTest {
         assertThat(started.exitValue()).as("killed by SIGKILL").isEqualTo(137);
     }
 
+    /**
+     * Issue 13, defect 3: a controller whose parent does not reap it at once (a shell script, a
+     * supervisor that is busy) stays a zombie after SIGKILL. A zombie writes nothing and holds no
+     * lock: it is fenced, and the front must not wait out the fence timeout for it.
+     */
+    @Test
+    void shouldCountAKilledControllerAsFencedWhileItsParentHasNotReapedIt() throws Exception {
+        // The parent execs into sleep and never waits for its child: the child stays a zombie once killed.
+        started = new ProcessBuilder("bash", "-c", "(exec -a controller sleep 300) & echo $!; exec sleep 300").start();
+        long child = Long.parseLong(new java.io.BufferedReader(new java.io.InputStreamReader(started.getInputStream()))
+                .readLine().trim());
+        Path cmdline = Path.of("/proc", Long.toString(child), "cmdline");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!Files.readString(cmdline).startsWith("controller") && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        long began = System.nanoTime();
+        Optional<String> failed = new Fencer(List.of(), Duration.ofSeconds(3)).fence(hello("a", Links.bootId(), child));
+        long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began);
+        assertThat(failed).as("a zombie is fenced").isEmpty();
+        assertThat(Files.readString(Path.of("/proc", Long.toString(child), "stat"))).as("still unreaped")
+                .containsPattern("\\) Z ");
+        assertThat(tookMillis).as("ms to fence a process that became a zombie").isLessThan(1000);
+        // A grace period for a link that closed ends as soon as the process is a zombie, too.
+        began = System.nanoTime();
+        assertThat(new Fencer(List.of(), Duration.ofSeconds(3)).fence(hello("a", Links.bootId(), child),
+                Duration.ofSeconds(2))).isEmpty();
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began)).isLessThan(1000);
+    }
+
     @Test
     void shouldLeaveAloneAPidThatIsNoLongerThatController() throws Exception {
         started = new ProcessBuilder("sleep", "300").start(); // the pid was reused by something else
