@@ -78,8 +78,31 @@ final class HaCluster implements AutoCloseable {
         return ports.get(id);
     }
 
+    /**
+     * Every process of the pair runs with Netty's leak detector at its most thorough, and its log
+     * is searched for what that and buffer misuse print ({@link #assertNoBufferErrors}).
+     */
+    private static final DaemonProcess.Launch CHECKED = new DaemonProcess.Launch(
+            Map.of("PARITYD_JAVA_OPTS", "-Dio.netty.leakDetection.level=paranoid"), false);
+    /** What a leak, a reference-count error or a buffer handed between threads unsafely leaves in a log. */
+    private static final Pattern BUFFER_ERROR = Pattern.compile(
+            "LEAK:|IllegalReferenceCountException|ConcurrentModificationException");
+
     /** Starts controller {@code id} (again), with the same journal and port as before. */
     DaemonProcess startController(String id, String... extra) throws IOException, InterruptedException {
+        return startController(id, CHECKED, extra);
+    }
+
+    /**
+     * Starts controller {@code id} as the child of a shell that never reaps it: killed, it stays
+     * a zombie (as under a supervisor that is slow to wait for its children).
+     */
+    DaemonProcess startControllerUnreaped(String id, String... extra) throws IOException, InterruptedException {
+        return startController(id, new DaemonProcess.Launch(CHECKED.environment(), true), extra);
+    }
+
+    private DaemonProcess startController(String id, DaemonProcess.Launch launch, String... extra)
+            throws IOException, InterruptedException {
         int n = starts.merge(id, 1, Integer::sum);
         List<String> args = new ArrayList<>(List.of("controller", "--id", id, "--listen", "127.0.0.1:" + ports.get(id),
                 "--nvram", dir.resolve(id + ".nvram").toString(), "--secret-file", secret.toString(),
@@ -92,7 +115,7 @@ final class HaCluster implements AutoCloseable {
             Files.writeString(conf, "# written by HaCluster\n" + String.join("\n", args.subList(1, args.size())) + "\n");
             args = new ArrayList<>(List.of("controller", "@" + conf));
         }
-        DaemonProcess p = DaemonProcess.start(dir.resolve(id + "-" + n + ".log"), CONTROLLER_READY,
+        DaemonProcess p = DaemonProcess.start(dir.resolve(id + "-" + n + ".log"), CONTROLLER_READY, launch,
                 args.toArray(String[]::new));
         controllers.put(id, p);
         return p;
@@ -105,7 +128,8 @@ final class HaCluster implements AutoCloseable {
                 "--controller", "b=127.0.0.1:" + frontDials.getOrDefault("b", ports.get("b")),
                 "--secret-file", secret.toString(), "--admin-socket", adminSocket("front").toString()));
         args.addAll(frontExtra);
-        front = DaemonProcess.start(dir.resolve("front-" + frontStarts + ".log"), args.toArray(String[]::new));
+        front = DaemonProcess.start(dir.resolve("front-" + frontStarts + ".log"), DaemonProcess.SERVING, CHECKED,
+                args.toArray(String[]::new));
         return front;
     }
 
@@ -199,6 +223,11 @@ final class HaCluster implements AutoCloseable {
         Arrays.assertParityClean(members);
     }
 
+    /**
+     * Stops everything it started (by PID), then fails if any process of the pair logged a
+     * buffer leak, a reference-count error or a concurrent modification (issue 13: every buffer
+     * that crosses a thread or a link has one owner).
+     */
     @Override
     public void close() throws InterruptedException {
         keepLogs();
@@ -208,6 +237,29 @@ final class HaCluster implements AutoCloseable {
         for (DaemonProcess p : controllers.values()) {
             p.close();
         }
+        assertNoBufferErrors();
+    }
+
+    /** Every log of this pair so far is free of {@link #BUFFER_ERROR}s; the first ones found, if not. */
+    void assertNoBufferErrors() {
+        List<String> found = new ArrayList<>();
+        try (var files = Files.list(dir)) {
+            for (Path f : files.filter(f -> f.toString().endsWith(".log")).sorted().toList()) {
+                String[] lines = Files.readString(f).split("\n");
+                for (int i = 0; i < lines.length && found.size() < 5; i++) {
+                    if (BUFFER_ERROR.matcher(lines[i]).find()) {
+                        StringBuilder context = new StringBuilder(f.getFileName() + ":" + (i + 1) + ": ");
+                        for (int j = i; j < Math.min(lines.length, i + 8); j++) {
+                            context.append(lines[j]).append('\n');
+                        }
+                        found.add(context.toString());
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        assertThat(found).as("buffer leaks or misuse in the pair's logs").isEmpty();
     }
 
     /**
