@@ -52,6 +52,14 @@ final class Arbiter implements ControllerLink.Listener, AutoCloseable {
     private static final Duration ROLE_TIMEOUT = Duration.ofSeconds(30);
     /** How long a controller on this host whose link closed gets to exit before it is killed (Fencer). */
     private static final Duration EXIT_GRACE = Duration.ofSeconds(1);
+    /**
+     * A controller that is not primary may be silent this many leases before the front drops it.
+     * Clients wait only on the primary, whose silence is measured by the lease itself; a standby
+     * whose silence holds writes back is reported by the primary within a lease ({@code PeerLost}).
+     * A joining standby is often briefly silent (a cold JVM copying the journal on a loaded
+     * host), and dropping it only starts its copy over.
+     */
+    static final int NON_PRIMARY_SILENCE_LEASES = 4;
     /** How long a starting front waits to hear from every controller before it promotes one. */
     private static final Duration STARTUP_GRACE = Duration.ofSeconds(2);
 
@@ -90,6 +98,33 @@ final class Arbiter implements ControllerLink.Listener, AutoCloseable {
     /** Whether a primary has served through this front yet. */
     private boolean served;
     private int failovers;
+    /** The failover under way, if any: when each of its steps happened (for the log and the histogram). */
+    private FailoverClock failover;
+    private volatile Consumer<Duration> failoverObserver = d -> { };
+
+    /**
+     * The steps of one failover, by {@code System.nanoTime}: the stall a client sees runs from
+     * the moment the old primary was last heard to the moment the new one serves.
+     */
+    private static final class FailoverClock {
+        final String from;
+        final String why;
+        final long lastHeard;
+        final long detected;
+        long fenced;
+        long asked;
+
+        FailoverClock(String from, String why, long lastHeard, long detected) {
+            this.from = from;
+            this.why = why;
+            this.lastHeard = lastHeard;
+            this.detected = detected;
+        }
+
+        static long ms(long from, long to) {
+            return from == 0 || to == 0 ? -1 : TimeUnit.NANOSECONDS.toMillis(to - from);
+        }
+    }
 
     Arbiter(ClusterController cluster, Fencer fencer, Duration lease, Consumer<ArrayInfo> arrayInfo) {
         this.cluster = cluster;
@@ -106,6 +141,11 @@ final class Arbiter implements ControllerLink.Listener, AutoCloseable {
     /** Adds a controller (before {@link #start}). */
     void add(ControllerLink link) {
         slots.add(new Slot(link));
+    }
+
+    /** Told how long each failover stalled clients (from the old primary's last word to the new one serving). */
+    void onFailover(Consumer<Duration> observer) {
+        failoverObserver = observer;
     }
 
     void start() {
@@ -152,7 +192,12 @@ final class Arbiter implements ControllerLink.Listener, AutoCloseable {
         s.since = System.nanoTime();
         epoch = Math.max(epoch, hello.epoch());
         if (hello.role() == Role.PRIMARY.code()) {
-            if (primary == null && toFence == null && hello.epoch() >= epoch) {
+            boolean waitedFor = toFence != null && !fencing && sameProcess(toFence, hello);
+            if (primary == null && (toFence == null || waitedFor) && hello.epoch() >= epoch) {
+                if (waitedFor) {
+                    log.info("front: primary {} answers again; nobody replaced it, so it serves on", s.id());
+                    toFence = null;
+                }
                 adopt(s);
             } else if (primary != s) {
                 // A primary of an older epoch (it was paused or cut off while the other took over):
@@ -169,7 +214,7 @@ final class Arbiter implements ControllerLink.Listener, AutoCloseable {
         primary = s;
         served = true;
         log.info("front: controller {} is primary at epoch {} (found serving)", s.id(), s.hello.epoch());
-        cluster.primaryIs(s.link);
+        failedOver(s, cluster.primaryIs(s.link));
     }
 
     private void onDown(Slot s, String why) {
@@ -231,7 +276,8 @@ final class Arbiter implements ControllerLink.Listener, AutoCloseable {
             served = true;
             log.info("front: controller {} is PRIMARY at epoch {} ({} ms after it was asked)", s.id(), a.epoch(),
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - s.since));
-            cluster.primaryIs(s.link);
+            int resent = cluster.primaryIs(s.link);
+            failedOver(s, resent);
         } else if (s == primary && a.role() == Role.PRIMARY.code()) {
             goingAlone = false;
             log.warn("front: primary {} goes on without a standby at epoch {}", s.id(), a.epoch());
@@ -245,11 +291,15 @@ final class Arbiter implements ControllerLink.Listener, AutoCloseable {
         try {
             long now = System.nanoTime();
             for (Slot s : slots) {
-                if (s.link.connected() && now - s.link.lastHeardNanos() > lease.toNanos()) {
-                    log.warn("front: controller {} silent for {} ms (lease {} ms)", s.id(),
-                            TimeUnit.NANOSECONDS.toMillis(now - s.link.lastHeardNanos()), lease.toMillis());
+                long allowed = s == primary ? lease.toNanos() : lease.toNanos() * NON_PRIMARY_SILENCE_LEASES;
+                if (s.link.connected() && now - s.link.lastHeardNanos() > allowed) {
+                    log.warn("front: controller {} silent for {} ms ({} {} ms)", s.id(),
+                            TimeUnit.NANOSECONDS.toMillis(now - s.link.lastHeardNanos()),
+                            s == primary ? "lease" : "allowed a controller that is not primary",
+                            TimeUnit.NANOSECONDS.toMillis(allowed));
                     s.link.drop();
-                    onDown(s, "silent past its lease");
+                    onDown(s, s == primary ? "silent past its lease" : "silent for " + NON_PRIMARY_SILENCE_LEASES
+                            + " leases");
                 }
             }
             if (now - lastHeartbeat >= HEARTBEAT.toNanos()) {
@@ -292,7 +342,16 @@ final class Arbiter implements ControllerLink.Listener, AutoCloseable {
      * the one it has not heard from may be a primary still serving, found by a restarted front.
      */
     private void choosePrimary() {
-        if (fencing || toFence != null) {
+        if (fencing) {
+            return;
+        }
+        if (toFence != null) {
+            // A lost primary nobody could replace: fence it only once someone can take over.
+            if (candidate().isPresent()) {
+                log.warn("front: controller {} can take over now; fencing the lost primary {}", candidate().get().id(),
+                        toFence.nodeId());
+                fenceAsync(toFence);
+            }
             return;
         }
         if (!served && slots.stream().anyMatch(s -> s.hello == null)
@@ -304,18 +363,30 @@ final class Arbiter implements ControllerLink.Listener, AutoCloseable {
                 return;
             }
         }
-        Optional<Slot> candidate = slots.stream()
-                .filter(s -> s.state == State.STANDBY
-                        || (s.state == State.UP && s.hello != null && s.hello.inSyncEpoch() >= epoch))
-                .min(Comparator.comparing((Slot s) -> s.state == State.STANDBY ? 0 : 1).thenComparing(Slot::id));
+        Optional<Slot> candidate = candidate();
         if (candidate.isEmpty()) {
             return;
         }
         Slot s = candidate.get();
         s.state = State.PROMOTING;
         s.since = System.nanoTime();
+        if (failover != null) {
+            failover.asked = s.since;
+        }
         log.info("front: promoting controller {} to primary at epoch {}", s.id(), epoch + 1);
         s.link.tell(new Assign(epoch + 1, Role.PRIMARY.code(), "", 0));
+    }
+
+    /** The controller to promote: an in-sync standby first, else one that is up and current; by id. */
+    private Optional<Slot> candidate() {
+        return slots.stream()
+                .filter(s -> s.state == State.STANDBY
+                        || (s.state == State.UP && s.hello != null && s.hello.inSyncEpoch() >= epoch))
+                .min(Comparator.comparing((Slot s) -> s.state == State.STANDBY ? 0 : 1).thenComparing(Slot::id));
+    }
+
+    private static boolean sameProcess(Hello a, Hello b) {
+        return a.nodeId().equals(b.nodeId()) && a.pid() == b.pid() && a.bootId().equals(b.bootId());
     }
 
     /** A primary serves: every other controller that is up without a role joins it as standby. */
@@ -361,15 +432,52 @@ final class Arbiter implements ControllerLink.Listener, AutoCloseable {
         primary.link.tell(new Assign(epoch + 1, Role.PRIMARY.code(), "", 0));
     }
 
+    /**
+     * A failover ended with {@code to} serving (a promoted controller, or the lost primary itself
+     * when nobody could replace it): one log line with where the time went, and the histogram.
+     */
+    private void failedOver(Slot to, int resent) {
+        FailoverClock f = failover;
+        failover = null;
+        if (f == null) {
+            return; // a first promotion, or one after both controllers were down: not a failover
+        }
+        long now = System.nanoTime();
+        if (f.asked == 0) {
+            log.info("front: primary {} serves again {} ms after its last word ({} ms to detection: {}); nobody could"
+                            + " replace it; {} requests resent", to.id(), FailoverClock.ms(f.lastHeard, now),
+                    FailoverClock.ms(f.lastHeard, f.detected), f.why, resent);
+        } else {
+            log.info("front: failover from {} to {} took {} ms: {} ms from its last word to detection ({}), fenced {} ms"
+                            + " later, promotion asked {} ms later, promoted in {} ms, {} requests resent", f.from,
+                    to.id(), FailoverClock.ms(f.lastHeard, now), FailoverClock.ms(f.lastHeard, f.detected), f.why,
+                    FailoverClock.ms(f.detected, f.fenced), FailoverClock.ms(f.fenced, f.asked),
+                    FailoverClock.ms(f.asked, now), resent);
+        }
+        failoverObserver.accept(Duration.ofNanos(now - f.lastHeard));
+    }
+
     private void failover(String why, boolean linkClosed) {
         Slot old = primary;
         primary = null;
         failovers++;
         goingAlone = false;
+        long now = System.nanoTime();
+        failover = new FailoverClock(old.id(), why, Math.min(now, old.link.lastHeardNanos()), now);
         cluster.noPrimary("primary " + old.id() + " lost: " + why);
         log.warn("front: primary {} lost ({}); clients stall until another controller serves", old.id(), why);
-        if (old.hello != null) {
+        if (old.hello == null) {
+            return;
+        }
+        if (candidate().isPresent()) {
             fenceAsync(old.hello, linkClosed ? EXIT_GRACE : Duration.ZERO);
+        } else {
+            // Fencing the only controller that holds every write would turn a stall into an
+            // outage: a primary silent under load comes back and is adopted (nobody was promoted,
+            // so it is still the one writer); one that died comes back as a current controller.
+            toFence = old.hello;
+            log.warn("front: no other controller is in sync to take over from {}: it is not fenced; clients stall"
+                    + " until it answers again or another controller can take over", old.id());
         }
     }
 
@@ -399,6 +507,12 @@ final class Arbiter implements ControllerLink.Listener, AutoCloseable {
         }
         log.info("front: controller {} is fenced", hello.nodeId());
         toFence = null;
+        if (failover != null) {
+            failover.fenced = System.nanoTime();
+        }
+        if (primary == null) {
+            choosePrimary(); // now, not at the next tick: clients are waiting
+        }
     }
 
     /** The pair as this front sees it now (taken on the arbiter's thread). */

@@ -202,9 +202,9 @@ public final class ClusterController implements Controller {
 
     /**
      * {@code p} serves from now on (a promotion, or a restarted front adopting the primary it
-     * found); every unanswered request goes to it, in order.
+     * found); every unanswered request goes to it, in order. Returns how many.
      */
-    public void primaryIs(Target p) {
+    public int primaryIs(Target p) {
         int resent;
         synchronized (lock) {
             primary = p;
@@ -218,6 +218,7 @@ public final class ClusterController implements Controller {
             log.info("front: resent {} unanswered requests to primary {}", resent, p.name());
         }
         admission.resume();
+        return resent;
     }
 
     /** No primary (it died, or is being replaced): requests wait, and the front stops reading from clients. */

@@ -112,6 +112,11 @@ public final class ClusterFront implements AutoCloseable {
         return arbiter.view();
     }
 
+    /** {@code observer} is told how long each failover stalled clients (on the arbiter's thread). */
+    public void onFailover(Consumer<Duration> observer) {
+        arbiter.onFailover(observer);
+    }
+
     @Override
     public void close() throws InterruptedException {
         arbiter.close();

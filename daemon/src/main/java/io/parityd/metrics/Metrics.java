@@ -1,11 +1,14 @@
 package io.parityd.metrics;
 
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.parityd.admin.ArrayStatus;
 import io.parityd.nvram.Journal;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -33,6 +36,21 @@ public final class Metrics implements AutoCloseable {
             counters = new ArrayCounters(registry, slots);
         }
         return counters;
+    }
+
+    /**
+     * The front's failovers: each one's stall, from the old primary's last word until the new one
+     * serves, as {@code parityd_ha_failover_seconds} (a histogram, buckets around the one-second
+     * goal of DESIGN.md's G3). Returns what records one.
+     */
+    public synchronized Consumer<Duration> failovers() {
+        Timer timer = Timer.builder("parityd.ha.failover")
+                .description("how long a failover stalled clients: from the old primary's last word to the new one serving")
+                .serviceLevelObjectives(Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500),
+                        Duration.ofMillis(750), Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(5),
+                        Duration.ofSeconds(10), Duration.ofSeconds(30))
+                .register(registry);
+        return timer::record;
     }
 
     public void journal(Journal journal) {

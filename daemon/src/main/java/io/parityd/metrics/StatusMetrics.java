@@ -31,6 +31,7 @@ import java.util.function.ToDoubleFunction;
  * parityd_ha_epoch, parityd_ha_in_sync_epoch
  * parityd_ha_checkpoint_round_trip_seconds                 primary: smoothed; -1 if unknown
  * parityd_ha_failovers_total                               front: promotions that replaced a primary
+ *                                                          (each one's stall: parityd_ha_failover_seconds, in Metrics)
  * parityd_ha_outstanding_requests                          front: requests waiting for an answer
  * parityd_ha_peer_state{peer,state}                        1 for each peer's current state as seen here
  * parityd_ha_heartbeat_round_trip_seconds{peer}            front: -1 if unknown

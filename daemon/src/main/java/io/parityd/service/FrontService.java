@@ -51,6 +51,9 @@ public final class FrontService implements AutoCloseable {
             cluster.sized(info.size());
             VolumeExport export = new VolumeExport(info.name(), info.description(), info.size());
             io.parityd.metrics.Metrics metrics = settings.metrics() == null ? null : new io.parityd.metrics.Metrics();
+            if (metrics != null) {
+                cluster.onFailover(metrics.failovers());
+            }
             NbdServer server = NbdServer.start(settings.listen(), export, cluster.controller(), settings.front(),
                     metrics == null ? io.parityd.front.RequestObserver.NONE : metrics.nbd());
             java.nio.file.Path socket = settings.adminSocket() != null ? settings.adminSocket()

@@ -100,11 +100,14 @@ final class PrimaryRole implements AutoCloseable {
      *                        {@code promoteWait}), or this controller's journal is not current
      */
     static PrimaryRole promote(ControllerService node, long proposedEpoch, StandbyRole wasStandby) throws Exception {
+        PromotionClock clock = new PromotionClock();
         if (wasStandby != null) {
             wasStandby.stopForPromotion();
         }
+        clock.lap("standby stopped");
         long inSync = node.roles.role() == Role.STANDBY ? node.roles.inSyncEpoch() : node.state.inSyncEpoch();
         AssembledArray array = assembleWhenFenced(node);
+        clock.lap("members assembled");
         try {
             boolean clean = array.shutDownCleanly();
             if (!clean && inSync != array.epoch()) {
@@ -115,6 +118,7 @@ final class PrimaryRole implements AutoCloseable {
             }
             long epoch = Math.max(proposedEpoch, array.epoch() + 1);
             array.advanceEpoch(epoch);
+            clock.lap("epoch written");
             ArrayOperations operations = new ArrayOperations(array);
             if (node.metrics != null) {
                 operations.events(node.metrics.counters(array.geometry().memberCount()));
@@ -133,8 +137,10 @@ final class PrimaryRole implements AutoCloseable {
                         redone.add(p.aux());
                     }
                 }
+                clock.lap("volume opened");
                 report = JournalReplay.replayHeld(node.journal, volume);
                 operations.recovered(report);
+                clock.lap("journal replayed");
             }
             array.markDirty(node.journal.uuid());
             volume.resumeRebuilds();
@@ -142,8 +148,10 @@ final class PrimaryRole implements AutoCloseable {
             PrimaryRole role = new PrimaryRole(node, array, volume, operations, Set.copyOf(redone), report);
             node.roles.assignedPrimary(epoch, "assigned by the front");
             node.state.inSyncAt(epoch);
-            log.info("controller {} is PRIMARY of array '{}' at epoch {}: {}", node.settings.id(),
-                    array.geometry().name(), epoch, clean ? "the array was clean, nothing to redo" : report.summary());
+            clock.lap("serving");
+            log.info("controller {} is PRIMARY of array '{}' at epoch {}: {}; promoted in {}", node.settings.id(),
+                    array.geometry().name(), epoch, clean ? "the array was clean, nothing to redo" : report.summary(),
+                    clock);
             operations.useSparesNow();
             return role;
         } catch (Exception e) {
@@ -153,6 +161,25 @@ final class PrimaryRole implements AutoCloseable {
                 e.addSuppressed(closing);
             }
             throw e;
+        }
+    }
+
+    /** Where a promotion's time goes, for its log line: "612 ms (standby stopped 3, members assembled 120, ...)". */
+    private static final class PromotionClock {
+        private final long start = System.nanoTime();
+        private long last = start;
+        private final StringBuilder laps = new StringBuilder();
+
+        void lap(String step) {
+            long now = System.nanoTime();
+            laps.append(laps.length() == 0 ? "" : ", ").append(step).append(' ')
+                    .append(TimeUnit.NANOSECONDS.toMillis(now - last));
+            last = now;
+        }
+
+        @Override
+        public String toString() {
+            return TimeUnit.NANOSECONDS.toMillis(last - start) + " ms (" + laps + ")";
         }
     }
 

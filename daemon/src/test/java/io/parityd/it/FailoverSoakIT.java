@@ -55,7 +55,8 @@ class FailoverSoakIT {
         Random random = new Random(seed);
         List<Path> members = Arrays.members(dir, 4);
         Arrays.create("soak", "12M", members, "--chunk", "16K");
-        cluster = new HaCluster(dir, members);
+        int metricsPort = HaCluster.freePort();
+        cluster = new HaCluster(dir, members, "--metrics", "127.0.0.1:" + metricsPort);
         cluster.startController("a");
         cluster.startController("b");
         DaemonProcess front = cluster.startFront();
@@ -109,8 +110,19 @@ class FailoverSoakIT {
                     ms(percentile(stalls, 0.99)), stalls.stream().map(n -> String.format("%.0f", ms(n))).toList(),
                     Collections.max(rejoins) / 1e9);
         }
+        String scrape = scrape(metricsPort);
+        assertThat(scrape).as("the front's failover histogram counts every failover")
+                .containsPattern("(?m)^parityd_ha_failover_seconds_count(\\{[^}]*\\})? " + ROUNDS + "(\\.0)?$");
+        scrape.lines().filter(l -> l.startsWith("parityd_ha_failover_seconds_bucket")).forEach(System.out::println);
         cluster.stopAndCheck();
         cluster = null;
+    }
+
+    static String scrape(int port) throws Exception {
+        var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/metrics"))
+                .timeout(Duration.ofSeconds(10)).build();
+        return java.net.http.HttpClient.newHttpClient().send(request, java.net.http.HttpResponse.BodyHandlers.ofString())
+                .body();
     }
 
     private void awaitPromotion(int before, int round) throws Exception {

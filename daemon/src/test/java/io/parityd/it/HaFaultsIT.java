@@ -3,11 +3,13 @@ package io.parityd.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -96,6 +98,112 @@ class HaFaultsIT {
         assertThat(cluster.awaitPair(Duration.ofSeconds(60))).isEqualTo(HaCluster.other(primary));
         assertThat(cluster.controllerLogs(primary)).as("restarted, it rejoins as standby at the higher epoch")
                 .contains("is STANDBY at epoch");
+        cluster.stopAndCheck();
+        cluster = null;
+    }
+
+    /**
+     * Issue 13, defect 3, as it happened: the primary runs under a parent that does not reap it,
+     * is paused past its lease, and the front's fence (SIGKILL) leaves a zombie. The failover must
+     * take about a lease and a promotion, not the fence's 10 s timeout and a retry.
+     */
+    @Test
+    void shouldFailOverPromptlyWhenTheFencedPrimaryStaysAZombie() throws Exception {
+        List<Path> members = Arrays.members(dir, 4);
+        Arrays.create("ha", "12M", members, "--chunk", "16K");
+        cluster = new HaCluster(dir, members);
+        DaemonProcess a = cluster.startControllerUnreaped("a");
+        cluster.startController("b");
+        cluster.startFront();
+        assertThat(cluster.awaitPair(Duration.ofSeconds(60))).as("a, the first in order, serves").isEqualTo("a");
+        DaemonProcess front = cluster.front();
+        long stall;
+        try (RandomWriter writer = new RandomWriter(front.uri(), front.exportName(), REGION, 13, version, 32)) {
+            writer.awaitFirstAcks();
+            writer.awaitAcknowledged(200);
+            int at = writer.latencies().size();
+            a.pause();
+            writer.awaitAcknowledged(at + 300);
+            assertThat(writer.finish(Duration.ofSeconds(60))).isTrue();
+            assertThat(writer.failure()).isNull();
+            stall = java.util.Collections.max(writer.latencies().subList(at, writer.latencies().size()));
+            record(writer.acknowledged());
+            version = writer.lastVersion();
+        }
+        assertThat(cluster.awaitPrimary(Duration.ofSeconds(5))).isEqualTo("b");
+        assertThat(a.awaitGone(Duration.ofSeconds(5))).as("a, fenced").isTrue();
+        assertThat(Files.readString(Path.of("/proc", Long.toString(a.pid()), "stat"))).as("a is an unreaped zombie")
+                .containsPattern("\\) Z ");
+        assertThat(cluster.frontLogs()).contains("fence: killing controller a").doesNotContain("FENCING FAILED");
+        assertThat(stall).as("the longest write latency across the failover (ns)")
+                .isLessThan(Duration.ofSeconds(5).toNanos());
+        FailoverIT.verify(front, expected, 0);
+        cluster.stopAndCheck();
+        cluster = null;
+    }
+
+    /**
+     * A primary with no standby in sync (it was killed) is paused past its lease: fencing it
+     * would leave nobody to serve, so the front waits, and the primary, answering again, serves
+     * on. The client sees a stall, not an error, and the primary was never killed.
+     */
+    @Test
+    void shouldNotFenceALonePrimaryThatWasOnlySlow() throws Exception {
+        String primary = startPair();
+        String standby = HaCluster.other(primary);
+        writeThrough("standby killed", 200, () -> cluster.controller(standby).kill());
+        DaemonProcess slow = cluster.controller(primary);
+        writeThrough("the lone primary paused for 1.5 s", 200, () -> {
+            slow.pause();
+            Thread.sleep(1500);
+            slow.resume();
+        });
+        assertThat(slow.isAlive()).as("the lone primary, not fenced").isTrue();
+        assertThat(cluster.frontLogs()).contains("no other controller is in sync to take over from " + primary)
+                .contains("primary " + primary + " answers again").doesNotContain("fence: killing");
+        cluster.startController(standby);
+        assertThat(cluster.awaitPair(Duration.ofSeconds(60))).isEqualTo(primary);
+        cluster.stopAndCheck();
+        cluster = null;
+    }
+
+    /**
+     * Issue 13, defect 2, as it happened: a restarted controller is paused while it copies the
+     * primary's journal, past what the front allows it; the front drops it and dials again once
+     * it answers. It must give up the old link's role, take the new assignment and come back in
+     * sync, while the client sees nothing.
+     */
+    @Test
+    void shouldRejoinAsStandbyAfterBeingPausedMidJoin() throws Exception {
+        String primary = startPair();
+        String standby = HaCluster.other(primary);
+        writeThrough("standby killed", 200, () -> cluster.controller(standby).kill());
+        DaemonProcess front = cluster.front();
+        try (RandomWriter writer = new RandomWriter(front.uri(), front.exportName(), REGION, 17, version, 32)) {
+            writer.awaitFirstAcks();
+            DaemonProcess restarted = cluster.startController(standby);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!restarted.log().contains("joining primary")) {
+                assertThat(System.nanoTime()).as("the restarted controller starts to join").isLessThan(deadline);
+                Thread.sleep(2);
+            }
+            restarted.pause();
+            Thread.sleep(2500); // past the 4 leases (2 s) the front allows a controller that is not primary
+            restarted.resume();
+            assertThat(cluster.awaitPair(Duration.ofSeconds(60))).isEqualTo(primary);
+            int at = writer.acknowledged().size();
+            writer.awaitAcknowledged(at + 200);
+            assertThat(writer.finish(Duration.ofSeconds(60))).isTrue();
+            assertThat(writer.failure()).isNull();
+            record(writer.acknowledged());
+            version = writer.lastVersion();
+        }
+        assertThat(cluster.frontLogs()).as("the front dropped the paused one").contains("silent for");
+        assertThat(cluster.controllerLogs(standby)).as("what the rejoining controller logged")
+                .doesNotContain("is not allowed").doesNotContain("cannot become").contains("is STANDBY at epoch");
+        FailoverIT.verify(front, expected, 0);
+        writeThrough("primary killed after the standby rejoined", 200, () -> cluster.controller(primary).kill());
+        assertThat(cluster.awaitPrimary(Duration.ofSeconds(5))).isEqualTo(standby);
         cluster.stopAndCheck();
         cluster = null;
     }
