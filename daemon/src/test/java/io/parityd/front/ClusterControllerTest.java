@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
  * write payload until every link has sent it. The links here are recorders that send nothing
  * until the test says so, which is what a slow or joining standby's link looks like.
  */
+@org.junit.jupiter.api.extension.ExtendWith(io.parityd.LeakCheck.class)
 class ClusterControllerTest {
 
     /** A link that keeps what it was given, unsent, until {@link #sendAll}. */
@@ -106,5 +107,70 @@ class ClusterControllerTest {
         assertThat(toStandby).hasSize(1);
         assertThat(Arrays.equals(toStandby.get(0), filled(4096, 0x11)))
                 .as("the standby sends the client's bytes for seq 1, not the next request's").isTrue();
+    }
+
+    /**
+     * A primary that dies with writes unanswered: the front sends them again, with the client's
+     * bytes, to the next primary; the first link's copy and the map's own reference go, and once
+     * answered nothing but the client's reference is left.
+     */
+    @Test
+    void shouldResendTheClientsBytesToTheNextPrimaryAndLetGoOfEveryReference() {
+        ClusterController cluster = new ClusterController(1 << 20, 1);
+        HeldLink first = new HeldLink("a");
+        cluster.primaryIs(first);
+        ByteBuf payload = PooledByteBufAllocator.DEFAULT.directBuffer(4096);
+        toRelease.add(payload);
+        payload.writeBytes(filled(4096, 0x33));
+        CompletableFuture<Void> done = cluster.write(0, payload, true);
+        first.held.forEach(Request::release); // its link died with the write unsent
+        first.held.clear();
+
+        cluster.noPrimary("a lost");
+        HeldLink second = new HeldLink("b");
+        assertThat(cluster.primaryIs(second)).as("requests resent").isEqualTo(1);
+        List<byte[]> resent = second.sendAll();
+        assertThat(Arrays.equals(resent.get(0), filled(4096, 0x33))).as("the resent bytes").isTrue();
+        assertThat(done).isNotDone();
+        cluster.answered(second, new Reply(1, ReplyStatus.OK, "", Unpooled.EMPTY_BUFFER));
+        assertThat(done).isCompleted();
+        assertThat(payload.refCnt()).as("only the client's own reference is left").isEqualTo(1);
+    }
+
+    /** A stopping front fails what is unanswered and lets go of the payloads it held. */
+    @Test
+    void shouldLetGoOfPayloadsWhenClosed() {
+        ClusterController cluster = new ClusterController(1 << 20, 1);
+        ByteBuf payload = PooledByteBufAllocator.DEFAULT.directBuffer(4096);
+        toRelease.add(payload);
+        payload.writeBytes(filled(4096, 0x44));
+        CompletableFuture<Void> waiting = cluster.write(0, payload, false); // no primary yet: it waits
+        assertThat(payload.refCnt()).isEqualTo(2);
+        cluster.close();
+        assertThat(waiting).isCompletedExceptionally();
+        assertThat(payload.refCnt()).isEqualTo(1);
+    }
+
+    /** Reads, FLUSH and fast zeroes go to the primary only; write images to both. */
+    @Test
+    void shouldSendWriteImagesToBothAndEverythingElseToThePrimaryOnly() {
+        ClusterController cluster = new ClusterController(1 << 20, 1);
+        HeldLink primary = new HeldLink("a");
+        HeldLink standby = new HeldLink("b");
+        cluster.primaryIs(primary);
+        cluster.standbyIs(standby, seq -> { });
+        cluster.read(0, java.nio.ByteBuffer.allocate(512));
+        cluster.flush();
+        cluster.writeZeroes(0, 4096, true, true, false);
+        cluster.writeZeroes(0, 4096, true, false, false);
+        cluster.trim(0, 4096, false);
+        cluster.write(0, java.nio.ByteBuffer.wrap(filled(512, 1)), false);
+        assertThat(primary.held).extracting(Request::command).containsExactly(Command.READ, Command.FLUSH,
+                Command.WRITE_ZEROES, Command.WRITE_ZEROES, Command.TRIM, Command.WRITE);
+        assertThat(standby.held).extracting(Request::command).containsExactly(Command.WRITE_ZEROES, Command.TRIM,
+                Command.WRITE);
+        primary.sendAll();
+        standby.sendAll();
+        cluster.close();
     }
 }

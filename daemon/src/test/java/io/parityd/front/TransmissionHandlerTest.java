@@ -31,6 +31,7 @@ import org.junit.jupiter.api.Test;
  * until the controller is done, a busy connection stops reading, and DISC and shutdown close
  * only once nothing is in flight.
  */
+@org.junit.jupiter.api.extension.ExtendWith(io.parityd.LeakCheck.class)
 class TransmissionHandlerTest {
 
     private static final long SIZE = 1L << 30;

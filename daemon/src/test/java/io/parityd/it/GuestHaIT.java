@@ -37,6 +37,15 @@ class GuestHaIT {
     }
 
     @Test
+    void shouldLogNoBufferLeakOrMisuse() {
+        for (String log : new String[] {"controller-a.log", "controller-b.log", "front.log"}) {
+            assertThat(run.logText(log)).as("%s (paranoid leak detection)", log)
+                    .doesNotContain("LEAK:").doesNotContain("IllegalReferenceCountException")
+                    .doesNotContain("ConcurrentModificationException");
+        }
+    }
+
+    @Test
     void shouldKillThePrimaryWhileFioRuns() {
         assertThat(run.fact("fio_running_at_kill")).isEqualTo("yes");
         assertThat(run.fact("primary_after")).as("primary after the kill").isNotEqualTo(run.fact("primary_before"));

@@ -35,6 +35,7 @@ import org.junit.jupiter.api.Test;
  * "Nothing arrives" is a bounded wait; without the pause the requests would reach the
  * controller within microseconds.
  */
+@org.junit.jupiter.api.extension.ExtendWith(io.parityd.LeakCheck.class)
 class NbdServerAdmissionTest {
 
     private static final long SIZE = 64L << 20;

@@ -30,6 +30,7 @@ import static io.parityd.link.LinkFormat.FLAG_MAY_DEALLOCATE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+@org.junit.jupiter.api.extension.ExtendWith(io.parityd.LeakCheck.class)
 class FrameCodecTest {
 
     private static ByteBuf data(int length, int seed) {

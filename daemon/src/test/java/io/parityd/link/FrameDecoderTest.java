@@ -27,6 +27,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 /** Broken streams: each one closes the channel and reports what was wrong, wherever the bytes were cut. */
+@org.junit.jupiter.api.extension.ExtendWith(io.parityd.LeakCheck.class)
 class FrameDecoderTest {
 
     private static final byte[] SEQ = bytes(b -> b.writeLong(1));

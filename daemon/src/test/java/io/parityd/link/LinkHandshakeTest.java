@@ -25,6 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
  * Two ends of a link, each an embedded channel with the real pipeline; the test carries the bytes
  * one writes over to the other, as a connection would, until neither has anything left to say.
  */
+@org.junit.jupiter.api.extension.ExtendWith(io.parityd.LeakCheck.class)
 class LinkHandshakeTest {
 
     private static final LinkSecret SECRET = LinkSecret.of("correct horse battery staple".getBytes(StandardCharsets.UTF_8));

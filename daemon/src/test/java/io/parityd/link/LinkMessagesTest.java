@@ -12,6 +12,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The messages' own rules, which hold before anything reaches the wire. */
+@org.junit.jupiter.api.extension.ExtendWith(io.parityd.LeakCheck.class)
 class LinkMessagesTest {
 
     @Test

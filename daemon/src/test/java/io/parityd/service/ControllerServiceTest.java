@@ -45,6 +45,7 @@ import org.junit.jupiter.api.io.TempDir;
  * takes, keeps and gives up the roles the front assigns when the front's link is replaced or
  * the same assignment comes twice (issue 13, defect 2).
  */
+@org.junit.jupiter.api.extension.ExtendWith(io.parityd.LeakCheck.class)
 class ControllerServiceTest {
 
     private static final LinkSecret SECRET = LinkSecret.of("a shared secret for the test pair".getBytes(StandardCharsets.UTF_8));
