@@ -12,6 +12,7 @@ import io.parityd.link.LinkMessage;
 import io.parityd.link.LinkPipeline;
 import io.parityd.link.LinkRefused;
 import io.parityd.link.LinkSecret;
+import io.parityd.link.LinkSide;
 import io.parityd.link.NodeKind;
 import io.parityd.link.Reply;
 import io.parityd.link.Request;
@@ -110,7 +111,7 @@ final class ControllerLink implements ClusterController.Target {
             return;
         }
         Links.connect(loops, address, ch -> {
-            LinkPipeline.install(ch.pipeline(), hello.get(), secret, this::check);
+            LinkPipeline.install(ch.pipeline(), LinkSide.DIALS, hello.get(), secret, this::check);
             ch.pipeline().addLast(new Handler());
         }).addListener(f -> {
                     if (!f.isSuccess()) {
@@ -195,8 +196,13 @@ final class ControllerLink implements ClusterController.Target {
                     roundTripNanos = System.nanoTime() - h.echoNanos();
                 }
             }
-            if (msg instanceof Reply r) {
-                listener.message(ControllerLink.this, r);
+            if (!(msg instanceof Reply || msg instanceof Heartbeat || msg instanceof io.parityd.link.Assigned
+                    || msg instanceof io.parityd.link.PeerLost || msg instanceof io.parityd.link.ArrayInfo)) {
+                // Only what a controller may tell a front is taken from its link.
+                log.warn("front: controller {} sent {}, which a controller never sends a front: closing the link", id,
+                        msg.getClass().getSimpleName());
+                ReferenceCountUtil.release(msg);
+                ctx.close();
                 return;
             }
             listener.message(ControllerLink.this, (LinkMessage) msg);

@@ -3,7 +3,7 @@ package io.parityd.link;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The wire format of parityd's internal links (front ↔ controller, controller ↔ controller), version 1,
+ * The wire format of parityd's internal links (front ↔ controller, controller ↔ controller), version 2,
  * in one place: every constant the codec and the handshake use, and the layout of every body.
  *
  * <pre>
@@ -11,7 +11,7 @@ import java.nio.charset.StandardCharsets;
  *
  *   0               2       3       4                               8
  *   +---------------+-------+-------+-------------------------------+------------------------+
- *   | magic 0x5044  | ver 1 | type  | body length (u32)             | body                   |
+ *   | magic 0x5044  | ver 2 | type  | body length (u32)             | body                   |
  *   | "PD"          |  u8   |  u8   | at most MAX_BODY (33 MiB)     | (body length bytes)    |
  *   +---------------+-------+-------+-------------------------------+------------------------+
  *
@@ -51,8 +51,11 @@ public final class LinkFormat {
 
     /** "PD". */
     public static final int MAGIC = 0x5044;
-    /** The only version this node speaks; a frame of any other version breaks the stream. */
-    public static final int VERSION = 1;
+    /**
+     * The only version this node speaks; a frame of any other version breaks the stream. 2: the
+     * handshake's MAC names the sender's side (version 1's could be relayed).
+     */
+    public static final int VERSION = 2;
 
     public static final int MAGIC_OFFSET = 0;
     public static final int VERSION_OFFSET = 2;
@@ -72,7 +75,7 @@ public final class LinkFormat {
     /** Size of an Auth's HMAC-SHA256. */
     public static final int MAC_LENGTH = 32;
     /** Prefix of every HMAC input, so a MAC made for this protocol version means nothing elsewhere. */
-    static final byte[] MAC_LABEL = "parityd-link-1".getBytes(StandardCharsets.US_ASCII);
+    static final byte[] MAC_LABEL = "parityd-link-2".getBytes(StandardCharsets.US_ASCII);
 
     /** Request and catch-up record flags. Other bits travel as they are; the receiver decides. */
     public static final int FLAG_FUA = 1;

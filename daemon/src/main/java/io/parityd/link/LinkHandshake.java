@@ -20,12 +20,17 @@ import java.util.concurrent.TimeUnit;
  *   <li>On the peer's Hello: refuse a peer of another array; refuse a peer that is this very node
  *       (same kind, node id, boot id and pid: a link to ourselves, or our own Hello reflected from a
  *       second connection); refuse what the caller's {@link HelloCheck} refuses; otherwise send
- *       {@link Auth} with {@code HMAC-SHA256(secret, "parityd-link-1" || ourHello || peerHello)}.</li>
- *   <li>On the peer's Auth: check it equals {@code HMAC-SHA256(secret, "parityd-link-1" || peerHello
- *       || ourHello)} in constant time; then leave the pipeline and fire {@link LinkEstablished}.</li>
+ *       {@link Auth} with {@code HMAC-SHA256(secret, "parityd-link-2" || ourSide || ourHello ||
+ *       peerHello)}, where {@code ourSide} says whether we dialled or answered ({@link LinkSide}).</li>
+ *   <li>On the peer's Auth: check it equals {@code HMAC-SHA256(secret, "parityd-link-2" ||
+ *       otherSide || peerHello || ourHello)} in constant time; then leave the pipeline and fire
+ *       {@link LinkEstablished}.</li>
  * </ol>
  * Each Hello enters the MAC as its exact body ({@link Hello#canonicalBytes}), so both nonces and
- * every field are authenticated, and an Auth is worth nothing on another connection.
+ * every field (the sender's kind and node id among them) are authenticated, and an Auth is worth
+ * nothing on another connection. The side binds the direction: a relay that connects to two
+ * nodes and hands each the other's HELLO and AUTH (both answered, so each expects an AUTH from a
+ * node that dialled) fails on both.
  *
  * <p>A refusal goes to the peer as a {@link Refuse} and the channel closes. A Refuse from the peer
  * fires {@link LinkRefused} and closes. Any other message before the end, a second Hello, or an Auth
@@ -40,6 +45,7 @@ public final class LinkHandshake extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(LinkHandshake.class);
 
     private final Hello ours;
+    private final LinkSide side;
     private final byte[] ourBytes;
     private final LinkSecret secret;
     private final HelloCheck check;
@@ -53,10 +59,12 @@ public final class LinkHandshake extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> deadline;
 
     /**
+     * @param side    whether this end dialled the connection or answered it
      * @param ours    who we are; its nonce is replaced by a fresh one, so one Hello may serve many connections
      * @param timeout how long the peer has to complete the handshake
      */
-    public LinkHandshake(Hello ours, LinkSecret secret, HelloCheck check, Duration timeout) {
+    public LinkHandshake(LinkSide side, Hello ours, LinkSecret secret, HelloCheck check, Duration timeout) {
+        this.side = Objects.requireNonNull(side, "side");
         this.ours = ours.withFreshNonce();
         this.ourBytes = Hello.canonicalBytes(this.ours);
         this.secret = Objects.requireNonNull(secret, "secret");
@@ -133,7 +141,7 @@ public final class LinkHandshake extends ChannelInboundHandlerAdapter {
             refuse(ctx, refusal);
             return;
         }
-        ctx.writeAndFlush(new Auth(secret.mac(LinkFormat.MAC_LABEL, ourBytes, peerBytes)))
+        ctx.writeAndFlush(new Auth(secret.mac(LinkFormat.MAC_LABEL, side.tag(), ourBytes, peerBytes)))
                 .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
     }
 
@@ -167,7 +175,7 @@ public final class LinkHandshake extends ChannelInboundHandlerAdapter {
             protocolError(ctx, "an AUTH before the peer's HELLO");
             return;
         }
-        byte[] expected = secret.mac(LinkFormat.MAC_LABEL, peerBytes, ourBytes);
+        byte[] expected = secret.mac(LinkFormat.MAC_LABEL, side.other().tag(), peerBytes, ourBytes);
         if (!MessageDigest.isEqual(expected, auth.macBytes())) {
             refuse(ctx, AUTH_FAILED);
             return;

@@ -34,16 +34,21 @@ public final class LinkPipeline {
     private LinkPipeline() {
     }
 
-    /** Installs the codec and the handshake, on a channel before or after it became active. */
-    public static void install(ChannelPipeline pipeline, Hello ours, LinkSecret secret, HelloCheck check,
-                               Duration timeout) {
+    /**
+     * Installs the codec and the handshake, on a channel before or after it became active.
+     *
+     * @param side whether this end dialled the connection or answered it (see {@link LinkSide})
+     */
+    public static void install(ChannelPipeline pipeline, LinkSide side, Hello ours, LinkSecret secret,
+                               HelloCheck check, Duration timeout) {
         pipeline.addLast(FRAME_DECODER, new FrameDecoder());
         pipeline.addLast(FRAME_ENCODER, new FrameEncoder());
-        pipeline.addLast(HANDSHAKE, new LinkHandshake(ours, secret, check, timeout));
+        pipeline.addLast(HANDSHAKE, new LinkHandshake(side, ours, secret, check, timeout));
     }
 
-    /** As {@link #install(ChannelPipeline, Hello, LinkSecret, HelloCheck, Duration)}, with {@link #DEFAULT_HANDSHAKE_TIMEOUT}. */
-    public static void install(ChannelPipeline pipeline, Hello ours, LinkSecret secret, HelloCheck check) {
-        install(pipeline, ours, secret, check, DEFAULT_HANDSHAKE_TIMEOUT);
+    /** As {@link #install(ChannelPipeline, LinkSide, Hello, LinkSecret, HelloCheck, Duration)}, with {@link #DEFAULT_HANDSHAKE_TIMEOUT}. */
+    public static void install(ChannelPipeline pipeline, LinkSide side, Hello ours, LinkSecret secret,
+                               HelloCheck check) {
+        install(pipeline, side, ours, secret, check, DEFAULT_HANDSHAKE_TIMEOUT);
     }
 }

@@ -16,6 +16,7 @@ import io.parityd.link.LinkEstablished;
 import io.parityd.link.LinkMessage;
 import io.parityd.link.LinkPipeline;
 import io.parityd.link.LinkRefused;
+import io.parityd.link.LinkSide;
 import io.parityd.link.NodeKind;
 import io.parityd.link.Request;
 import io.parityd.nvram.Journal;
@@ -100,7 +101,7 @@ public final class ControllerService implements AutoCloseable {
         this.loops = Links.group("parityd-link", 2);
         try {
             this.listener = Links.listen(loops, settings.listen(), ch -> {
-                LinkPipeline.install(ch.pipeline(), hello(), settings.secret(), this::checkPeer);
+                LinkPipeline.install(ch.pipeline(), LinkSide.ANSWERS, hello(), settings.secret(), this::checkPeer);
                 ch.pipeline().addLast(new Inbound());
             });
         } catch (IOException | RuntimeException e) {
@@ -307,8 +308,11 @@ public final class ControllerService implements AutoCloseable {
                 p.joinPoint(marker.fromSeq()); // every request of this front before it is already in hand
             }
         } else {
+            // Only what a front may send is taken from its link; anything else is a protocol error.
             ReferenceCountUtil.release(m);
-            log.warn("controller {}: unexpected {} from the front", settings.id(), m.getClass().getSimpleName());
+            log.warn("controller {}: a front does not send {}: closing its link", settings.id(),
+                    m.getClass().getSimpleName());
+            ch.close();
         }
     }
 

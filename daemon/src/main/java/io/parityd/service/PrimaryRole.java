@@ -277,6 +277,12 @@ final class PrimaryRole implements AutoCloseable {
     /** A message on a standby's link (its event loop). */
     void fromStandby(Channel ch, LinkMessage m) {
         if (m instanceof CatchUpRequest c) {
+            if (c.epoch() != node.roles.epoch()) {
+                log.warn("controller {}: refused a standby's copy request at epoch {}: this primary acts in epoch {}",
+                        node.settings.id(), c.epoch(), node.roles.epoch());
+                ch.close();
+                return;
+            }
             standby = ch;
             Thread t = new Thread(() -> catchUp(ch, c.fromSeq()), "parityd-catch-up");
             t.setDaemon(true);
@@ -300,7 +306,9 @@ final class PrimaryRole implements AutoCloseable {
             }
         } else {
             ReferenceCountUtil.release(m);
-            log.warn("controller {}: unexpected {} from the standby", node.settings.id(), m.getClass().getSimpleName());
+            log.warn("controller {}: a standby does not send {}: closing its link", node.settings.id(),
+                    m.getClass().getSimpleName());
+            ch.close();
         }
     }
 

@@ -16,6 +16,7 @@ import io.parityd.link.LinkFormat;
 import io.parityd.link.LinkMessage;
 import io.parityd.link.LinkPipeline;
 import io.parityd.link.LinkRefused;
+import io.parityd.link.LinkSide;
 import io.parityd.link.NodeKind;
 import io.parityd.link.Received;
 import io.parityd.link.Request;
@@ -92,7 +93,7 @@ final class StandbyRole implements AutoCloseable {
 
     private void connect() {
         Links.connect(node.loops, Links.parse(assignment.primaryAddress(), "primary address"), ch -> {
-            LinkPipeline.install(ch.pipeline(), node.hello(), node.settings.secret(),
+            LinkPipeline.install(ch.pipeline(), LinkSide.DIALS, node.hello(), node.settings.secret(),
                     peer -> peer.kind() == NodeKind.CONTROLLER ? null : "expected the primary controller");
             ch.pipeline().addLast(new PrimaryLink());
         }).addListener(f -> {
@@ -147,9 +148,10 @@ final class StandbyRole implements AutoCloseable {
                     p.release();
                 }
             } else {
-                log.warn("controller {}: unexpected {} from the primary", node.settings.id(),
+                log.warn("controller {}: a primary does not send {}: closing its link", node.settings.id(),
                         msg.getClass().getSimpleName());
                 ReferenceCountUtil.release(msg);
+                ctx.close();
             }
         }
 

@@ -208,6 +208,54 @@ class HaFaultsIT {
         cluster = null;
     }
 
+    /**
+     * Issue 14, defect 3, with the real processes: someone without the secret connects to both
+     * controllers and relays each one's bytes to the other, so each sees the other's HELLO and
+     * AUTH. Both must refuse (the AUTH names the side that sent it, and both answered), and the
+     * pair serves on as it was.
+     */
+    @Test
+    void shouldRefuseALinkRelayedBetweenTheControllers() throws Exception {
+        String primary = startPair();
+        try (java.net.Socket toA = new java.net.Socket("127.0.0.1", cluster.port("a"));
+             java.net.Socket toB = new java.net.Socket("127.0.0.1", cluster.port("b"))) {
+            Thread ab = relay(toA, toB);
+            Thread ba = relay(toB, toA);
+            ab.join(TimeUnit.SECONDS.toMillis(10));
+            ba.join(TimeUnit.SECONDS.toMillis(10));
+            assertThat(ab.isAlive() || ba.isAlive()).as("both controllers closed the relayed connections").isFalse();
+        }
+        for (String id : List.of("a", "b")) {
+            assertThat(cluster.controllerLogs(id)).as("controller %s", id).contains("authentication failed");
+        }
+        assertThat(cluster.controllerLogs(primary)).as("the real standby's link was never disturbed")
+                .doesNotContain("the standby's link closed").doesNotContain("ignored");
+        assertThat(cluster.frontLogs()).doesNotContain("goes on without a standby");
+        writeThrough("after the relay", 200, () -> { });
+        cluster.stopAndCheck();
+        cluster = null;
+    }
+
+    /** Copies bytes from {@code from} to {@code to} until either end closes. */
+    private static Thread relay(java.net.Socket from, java.net.Socket to) {
+        Thread t = new Thread(() -> {
+            try {
+                from.getInputStream().transferTo(to.getOutputStream());
+            } catch (java.io.IOException e) {
+                // one end closed
+            }
+            try {
+                from.close();
+                to.close();
+            } catch (java.io.IOException e) {
+                // closed already
+            }
+        }, "relay");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
     @Test
     void shouldRefuseAFrontWithAnotherSecretAndGoOnServing() throws Exception {
         startPair();

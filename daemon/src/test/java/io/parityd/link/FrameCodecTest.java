@@ -153,7 +153,7 @@ class FrameCodecTest {
     @Test
     void shouldWriteARequestAsLinkFormatDocumentsIt() {
         byte[] expected = concat(
-                new byte[]{0x50, 0x44, 1, 10, 0, 0, 0, 33},
+                new byte[]{0x50, 0x44, 2, 10, 0, 0, 0, 33},
                 bytes(b -> b.writeLong(0x0102030405060708L).writeByte(1).writeInt(FLAG_FUA).writeLong(4096).writeLong(4)),
                 new byte[]{9, 8, 7, 6});
         byte[] wire = Frames.encode(new Request(0x0102030405060708L, Command.WRITE, FLAG_FUA, 4096, 4,

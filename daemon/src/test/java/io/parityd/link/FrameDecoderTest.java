@@ -34,13 +34,13 @@ class FrameDecoderTest {
 
     static Stream<Arguments> brokenStreams() {
         return Stream.of(
-                Arguments.of("bad magic", concat(header(0x4450, 1, 30, 8), SEQ), "bad magic 0x4450"),
-                Arguments.of("version 2", concat(header(0x5044, 2, 30, 8), SEQ), "version 2 is not supported"),
-                Arguments.of("unknown type 99", concat(header(0x5044, 1, 99, 8), SEQ), "unknown message type 99"),
+                Arguments.of("bad magic", concat(header(0x4450, LinkFormat.VERSION, 30, 8), SEQ), "bad magic 0x4450"),
+                Arguments.of("version 1", concat(header(0x5044, 1, 30, 8), SEQ), "version 1 is not supported"),
+                Arguments.of("unknown type 99", concat(header(0x5044, LinkFormat.VERSION, 99, 8), SEQ), "unknown message type 99"),
                 // Header only: the length alone must break the stream, before any body arrives.
-                Arguments.of("body length MAX_BODY+1", header(0x5044, 1, 10, LinkFormat.MAX_BODY + 1L),
+                Arguments.of("body length MAX_BODY+1", header(0x5044, LinkFormat.VERSION, 10, LinkFormat.MAX_BODY + 1L),
                         "REQUEST body length 34603009 is over the limit of 34603008"),
-                Arguments.of("body length 2^32-1", header(0x5044, 1, 11, 0xffffffffL),
+                Arguments.of("body length 2^32-1", header(0x5044, LinkFormat.VERSION, 11, 0xffffffffL),
                         "body length 4294967295 is over the limit"),
                 Arguments.of("truncated field", frame(MessageType.RECEIVED, new byte[4]),
                         "RECEIVED body: body too short: field seq needs 8 bytes at offset 0, 4 left"),
@@ -98,7 +98,7 @@ class FrameDecoderTest {
     @Test
     void shouldBreakOnALengthOverTheLimitAsSoonAsTheHeaderIsIn() {
         EmbeddedChannel channel = new EmbeddedChannel(new FrameDecoder());
-        byte[] head = header(0x5044, 1, MessageType.REQUEST.code(), LinkFormat.MAX_BODY + 1L);
+        byte[] head = header(0x5044, LinkFormat.VERSION, MessageType.REQUEST.code(), LinkFormat.MAX_BODY + 1L);
         channel.writeInbound(Unpooled.wrappedBuffer(head, 0, 7));
         assertThat(channel.isOpen()).as("7 bytes are not a header yet").isTrue();
         Throwable thrown = catchThrowable(() -> channel.writeInbound(Unpooled.wrappedBuffer(head, 7, 1)));
@@ -111,7 +111,7 @@ class FrameDecoderTest {
     void shouldAcceptABodyOfExactlyMaxBodyInTheHeader() {
         // The header passes; the decoder then waits for the body (which we never send).
         EmbeddedChannel channel = new EmbeddedChannel(new FrameDecoder());
-        channel.writeInbound(Unpooled.wrappedBuffer(header(0x5044, 1, MessageType.REQUEST.code(), LinkFormat.MAX_BODY)));
+        channel.writeInbound(Unpooled.wrappedBuffer(header(0x5044, LinkFormat.VERSION, MessageType.REQUEST.code(), LinkFormat.MAX_BODY)));
         assertThat(channel.isOpen()).isTrue();
         assertThat(Frames.inbound(channel)).isEmpty();
         assertFalse(channel.finish());
@@ -121,7 +121,7 @@ class FrameDecoderTest {
     void shouldDeliverWhatCameBeforeTheBreakAndNothingAfter() {
         byte[] good = Frames.encode(new Received(1));
         byte[] write = Frames.encode(new Request(2, Command.WRITE, 0, 0, 16, Unpooled.wrappedBuffer(pattern(16, 1))));
-        byte[] bad = concat(header(0x5044, 1, 99, 0));
+        byte[] bad = concat(header(0x5044, LinkFormat.VERSION, 99, 0));
         ByteBuf in = Unpooled.wrappedBuffer(concat(good, bad, write, good));
         EmbeddedChannel channel = new EmbeddedChannel(new FrameDecoder());
         Throwable thrown = catchThrowable(() -> channel.writeInbound(in));

@@ -48,7 +48,7 @@ final class Frames {
 
     /** A well-formed header in front of {@code body}. */
     static byte[] frame(MessageType type, byte[] body) {
-        return concat(header(0x5044, 1, type.code(), body.length), body);
+        return concat(header(0x5044, LinkFormat.VERSION, type.code(), body.length), body);
     }
 
     /** u16 length + UTF-8. */

@@ -60,9 +60,9 @@ class LinkHandshakeTest {
         final Recorder recorder = new Recorder();
         final ByteArrayOutputStream sent = new ByteArrayOutputStream();
 
-        End(Hello ours, LinkSecret secret, HelloCheck check) {
+        End(LinkSide side, Hello ours, LinkSecret secret, HelloCheck check) {
             channel.freezeTime();
-            LinkPipeline.install(channel.pipeline(), ours, secret, check, TIMEOUT);
+            LinkPipeline.install(channel.pipeline(), side, ours, secret, check, TIMEOUT);
             channel.pipeline().addLast(recorder);
         }
 
@@ -99,8 +99,10 @@ class LinkHandshakeTest {
         }
     }
 
+    /** "ctl-a" dials, every other node answers: one connection between two of them has one of each. */
     private static End end(String nodeId, LinkSecret secret) {
-        return new End(Frames.hello(NodeKind.CONTROLLER, nodeId, ARRAY), secret, HelloCheck.acceptAll());
+        return new End(nodeId.equals("ctl-a") ? LinkSide.DIALS : LinkSide.ANSWERS,
+                Frames.hello(NodeKind.CONTROLLER, nodeId, ARRAY), secret, HelloCheck.acceptAll());
     }
 
     /** Carries bytes both ways until both ends are quiet; bytes for a closed end are lost, as on a reset connection. */
@@ -184,8 +186,8 @@ class LinkHandshakeTest {
     @Test
     void shouldSendAFreshNonceOnEveryConnectionEvenForOneHello() {
         Hello ours = Frames.hello(NodeKind.FRONT, "front-1", ARRAY);
-        End first = new End(ours, SECRET, HelloCheck.acceptAll());
-        End second = new End(ours, SECRET, HelloCheck.acceptAll());
+        End first = new End(LinkSide.DIALS, ours, SECRET, HelloCheck.acceptAll());
+        End second = new End(LinkSide.DIALS, ours, SECRET, HelloCheck.acceptAll());
         Hello sentFirst = (Hello) first.sentMessages().get(0);
         Hello sentSecond = (Hello) second.sentMessages().get(0);
         assertThat(sentFirst.nonce()).isNotEqualTo(sentSecond.nonce()).isNotEqualTo(ours.nonce());
@@ -215,8 +217,9 @@ class LinkHandshakeTest {
     @Test
     void shouldRefuseAPeerOfAnotherArrayNamingBoth() {
         UUID other = UUID.fromString("11111111-2222-3333-4444-555555555555");
-        End a = new End(Frames.hello(NodeKind.CONTROLLER, "ctl-a", ARRAY), SECRET, HelloCheck.acceptAll());
-        End b = new End(Frames.hello(NodeKind.CONTROLLER, "ctl-b", other), SECRET, HelloCheck.acceptAll());
+        End a = new End(LinkSide.DIALS, Frames.hello(NodeKind.CONTROLLER, "ctl-a", ARRAY), SECRET, HelloCheck.acceptAll());
+        End b = new End(LinkSide.ANSWERS, Frames.hello(NodeKind.CONTROLLER, "ctl-b", other), SECRET,
+                HelloCheck.acceptAll());
         pump(a, b);
 
         assertThat(a.channel.isOpen()).isFalse();
@@ -236,7 +239,7 @@ class LinkHandshakeTest {
     void shouldRefuseWhatTheHelloCheckRefusesAndTellThePeer() {
         List<Hello> checked = new ArrayList<>();
         End a = end("ctl-a", SECRET);
-        End b = new End(Frames.hello(NodeKind.CONTROLLER, "ctl-b", ARRAY), SECRET, peer -> {
+        End b = new End(LinkSide.ANSWERS, Frames.hello(NodeKind.CONTROLLER, "ctl-b", ARRAY), SECRET, peer -> {
             checked.add(peer);
             return "epoch " + peer.epoch() + " is stale";
         });
@@ -306,14 +309,14 @@ class LinkHandshakeTest {
     @Test
     void shouldRefuseACapturedAuthReplayedOnANewConnection() {
         Hello aHello = Frames.hello(NodeKind.CONTROLLER, "ctl-a", ARRAY);
-        End a1 = new End(aHello, SECRET, HelloCheck.acceptAll());
+        End a1 = new End(LinkSide.DIALS, aHello, SECRET, HelloCheck.acceptAll());
         End b1 = end("ctl-b", SECRET);
         pump(a1, b1);
         a1.established();
         byte[] capturedFromB = b1.sent.toByteArray(); // b's Hello and Auth
 
         // An attacker without the secret connects to a again, replaying b's side word for word.
-        End a2 = new End(aHello, SECRET, HelloCheck.acceptAll());
+        End a2 = new End(LinkSide.DIALS, aHello, SECRET, HelloCheck.acceptAll());
         a2.receive(capturedFromB);
 
         assertThat(a2.channel.isOpen()).isFalse();
@@ -324,13 +327,40 @@ class LinkHandshakeTest {
         a2.finish();
     }
 
+    /**
+     * Issue 14, defect 3: someone without the secret connects to two nodes (both answer) and
+     * hands each the other's HELLO, then the other's AUTH. The MAC names the side that sent it,
+     * and each node expects one from a node that dialled: both refuse.
+     */
+    @Test
+    void shouldRefuseAnAuthRelayedBetweenTwoNodesThatBothAnswered() {
+        for (LinkSide both : LinkSide.values()) {
+            End a = new End(both, Frames.hello(NodeKind.CONTROLLER, "ctl-a", ARRAY), SECRET, HelloCheck.acceptAll());
+            End b = new End(both, Frames.hello(NodeKind.CONTROLLER, "ctl-b", ARRAY), SECRET, HelloCheck.acceptAll());
+            byte[] helloA = a.take();
+            byte[] helloB = b.take();
+            a.receive(helloB);
+            b.receive(helloA);
+            byte[] authA = a.take();
+            byte[] authB = b.take();
+            a.receive(authB);
+            b.receive(authA);
+            for (End end : List.of(a, b)) {
+                assertThat(end.recorder.events).as("both %s: a link established", both).isEmpty();
+                assertThat(end.channel.isOpen()).isFalse();
+                assertThat(refusals(end)).containsExactly(new Refuse(LinkHandshake.AUTH_FAILED));
+                end.finish();
+            }
+        }
+    }
+
     @Test
     void shouldRefuseOurOwnHelloReflectedFromAnotherConnection() {
         // An attacker opens two connections to a and sends each one a's Hello from the other. Without
         // the check, a would answer the second with the very Auth the first expects.
         Hello aHello = Frames.hello(NodeKind.CONTROLLER, "ctl-a", ARRAY);
-        End first = new End(aHello, SECRET, HelloCheck.acceptAll());
-        End second = new End(aHello, SECRET, HelloCheck.acceptAll());
+        End first = new End(LinkSide.ANSWERS, aHello, SECRET, HelloCheck.acceptAll());
+        End second = new End(LinkSide.ANSWERS, aHello, SECRET, HelloCheck.acceptAll());
         byte[] firstHello = first.take();
         byte[] secondHello = second.take();
         second.receive(firstHello);
@@ -347,7 +377,7 @@ class LinkHandshakeTest {
 
     @Test
     void shouldRejectAZeroTimeout() {
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new LinkHandshake(
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new LinkHandshake(LinkSide.DIALS,
                         Frames.hello(NodeKind.FRONT, "f", ARRAY), SECRET, HelloCheck.acceptAll(), Duration.ZERO))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("positive");
     }

@@ -96,10 +96,15 @@ class ControllerServiceTest {
         final Channel channel;
 
         FrontLink() throws Exception {
-            Hello hello = Hello.create(NodeKind.FRONT, "front", new UUID(0, 0), Links.bootId(), Links.pid(), 0, 0, 0, 1,
-                    "");
+            this(NodeKind.FRONT, "front");
+        }
+
+        /** A link from a node of {@code kind} (a controller, to play a peer); only a front waits for ArrayInfo. */
+        FrontLink(NodeKind kind, String id) throws Exception {
+            Hello hello = Hello.create(kind, id, kind == NodeKind.FRONT ? new UUID(0, 0) : arrayUuid(), Links.bootId(),
+                    Links.pid(), 0, 0, 0, 1, "");
             channel = Links.connect(loops, service.address(), ch -> {
-                LinkPipeline.install(ch.pipeline(), hello, SECRET, peer -> null);
+                LinkPipeline.install(ch.pipeline(), io.parityd.link.LinkSide.DIALS, hello, SECRET, peer -> null);
                 ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
                     @Override
                     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
@@ -116,7 +121,11 @@ class ControllerServiceTest {
                 });
             }).sync().channel();
             opened.add(channel);
-            await(() -> heard.stream().anyMatch(m -> m instanceof ArrayInfo), "the controller's ArrayInfo");
+            if (kind == NodeKind.FRONT) {
+                await(() -> heard.stream().anyMatch(m -> m instanceof ArrayInfo), "the controller's ArrayInfo");
+            } else {
+                await(() -> heard.stream().anyMatch(m -> m instanceof LinkEstablished), "the link");
+            }
         }
 
         void assignStandby(long epoch) {
@@ -127,6 +136,10 @@ class ControllerServiceTest {
             return heard.stream().filter(m -> m instanceof Assigned a && !a.detail().isEmpty()).map(m -> (Assigned) m)
                     .toList();
         }
+    }
+
+    private UUID arrayUuid() {
+        return service.probe.geometry().arrayUuid();
     }
 
     private static void await(BooleanSupplier condition, String what) throws InterruptedException {
@@ -157,6 +170,36 @@ class ControllerServiceTest {
         assertThat(second.refusals()).as("refusals of the new assignment").isEmpty();
         assertThat(transitions).containsExactly("STARTING→RESYNCING", "RESYNCING→STARTING", "STARTING→RESYNCING");
         assertThat(service.roles.role()).isEqualTo(Role.RESYNCING);
+    }
+
+    /** Issue 14, defect 3: a link takes only what its peer's role may send; anything else closes it. */
+    @Test
+    void shouldCloseAFrontLinkThatSendsWhatOnlyAStandbySends() throws Exception {
+        FrontLink front = new FrontLink();
+        front.channel.writeAndFlush(new io.parityd.link.Received(1_000_000));
+        await(() -> !front.channel.isActive(), "the link closed");
+        assertThat(service.roles.role()).isEqualTo(Role.STARTING);
+    }
+
+    /**
+     * A primary counts a standby's acknowledgements only on the link of the standby that asked
+     * for the copy, at its own epoch: another controller link that claims "received up to N"
+     * changes nothing, and one that asks for a copy at another epoch is refused.
+     */
+    @Test
+    void shouldTakeAcknowledgementsOnlyFromTheStandbyThatJoined() throws Exception {
+        FrontLink front = new FrontLink();
+        front.channel.writeAndFlush(new Assign(1, Role.PRIMARY.code(), "", 0));
+        await(() -> service.roles.role() == Role.PRIMARY, "promoted");
+        FrontLink stranger = new FrontLink(NodeKind.CONTROLLER, "b");
+        stranger.channel.writeAndFlush(new io.parityd.link.Received(1_000_000));
+        stranger.channel.writeAndFlush(new io.parityd.link.Assigned(service.roles.epoch(), Role.STANDBY.code(),
+                1_000_000, ""));
+        Thread.sleep(200);
+        assertThat(service.primaryRole().standbyState()).as("the primary's view of its standby").isEqualTo("none");
+        stranger.channel.writeAndFlush(new io.parityd.link.CatchUpRequest(service.roles.epoch() + 7, 1));
+        await(() -> !stranger.channel.isActive(), "a copy request at another epoch refused");
+        assertThat(service.primaryRole().standbyState()).isEqualTo("none");
     }
 
     @Test
