@@ -104,9 +104,14 @@ final class FrontCommand implements Callable<Integer> {
         Shutdown shutdown = Shutdown.onSignals();
         FrontService service;
         try {
-            service = FrontService.start(settings, Duration.ofDays(3650));
+            // It waits for a controller as long as it takes (the controllers may start later), but
+            // not past a stop.
+            service = FrontService.start(settings, Duration.ofDays(3650), shutdown::requested);
         } catch (IOException e) {
             throw new CommandFailure(e.getMessage(), e);
+        }
+        if (service == null) {
+            return 0; // stopped before any controller answered
         }
         try (service) {
             shutdown.await();

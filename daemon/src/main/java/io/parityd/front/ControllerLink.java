@@ -130,9 +130,46 @@ final class ControllerLink implements ClusterController.Target {
         return arrayCheck.check(h);
     }
 
+    /** The longest wait between attempts that were refused: a wrong secret or array does not fix itself. */
+    static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
+    /** Attempts in a row that connected but were refused or failed the handshake (link event loops only). */
+    private int refusedInARow;
+    private String lastRefusal = "";
+    private long lastRefusalLoggedNanos;
+    private int refusalsUnlogged;
+
     private void retryLater() {
+        retryLater(RETRY);
+    }
+
+    private void retryLater(Duration after) {
         if (!closed) {
-            loops.next().schedule(this::connect, RETRY.toMillis(), TimeUnit.MILLISECONDS);
+            loops.next().schedule(this::connect, after.toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /**
+     * A connection that never got through the handshake: try again, waiting twice as long each
+     * time (up to {@link #MAX_BACKOFF}). A controller that is down refuses the TCP connection
+     * instead, and is dialled every {@link #RETRY}: it may be restarting, and a failover waits.
+     */
+    private Duration backoff() {
+        refusedInARow = Math.min(refusedInARow + 1, 16);
+        long millis = Math.min(MAX_BACKOFF.toMillis(), RETRY.toMillis() << Math.min(refusedInARow, 10));
+        return Duration.ofMillis(millis);
+    }
+
+    /** Logs a refusal the first time, when the reason changes, and then once a minute with a count. */
+    private void logRefusal(String reason) {
+        long now = System.nanoTime();
+        if (!reason.equals(lastRefusal) || now - lastRefusalLoggedNanos > TimeUnit.MINUTES.toNanos(1)) {
+            log.error("front: controller {} refused the link: {}{}", id, reason,
+                    refusalsUnlogged == 0 ? "" : " (" + refusalsUnlogged + " more refusals since the last message)");
+            lastRefusal = reason;
+            lastRefusalLoggedNanos = now;
+            refusalsUnlogged = 0;
+        } else {
+            refusalsUnlogged++;
         }
     }
 
@@ -170,9 +207,15 @@ final class ControllerLink implements ClusterController.Target {
     }
 
     private final class Handler extends ChannelInboundHandlerAdapter {
+        /** Whether this connection got through the handshake. */
+        private boolean linked;
+
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
             if (evt instanceof LinkEstablished e) {
+                linked = true;
+                refusedInARow = 0;
+                lastRefusal = "";
                 peer = e.peer();
                 lastEpoch = e.peer().epoch();
                 lastHeardNanos = System.nanoTime();
@@ -182,7 +225,7 @@ final class ControllerLink implements ClusterController.Target {
                         e.peer().inSyncEpoch());
                 listener.up(ControllerLink.this, e.peer());
             } else if (evt instanceof LinkRefused r) {
-                log.error("front: controller {} refused the link: {}", id, r.reason());
+                logRefusal(r.reason());
             }
             super.userEventTriggered(ctx, evt);
         }
@@ -214,7 +257,7 @@ final class ControllerLink implements ClusterController.Target {
                 channel = null;
                 listener.down(ControllerLink.this, "link closed");
             }
-            retryLater();
+            retryLater(linked ? RETRY : backoff());
             super.channelInactive(ctx);
         }
 

@@ -40,14 +40,21 @@ public final class FrontService implements AutoCloseable {
     /**
      * Connects to the controllers and, once one has said what the array is, serves it.
      *
-     * @param wait how long to wait for a controller to answer before giving up (logged every 10 s)
+     * @param wait    how long to wait for a controller to answer before giving up (logged every 10 s)
+     * @param stopped whether a stop was asked for meanwhile: then it returns null at once
      */
-    public static FrontService start(FrontSettings settings, Duration wait) throws IOException, InterruptedException {
+    public static FrontService start(FrontSettings settings, Duration wait, java.util.function.BooleanSupplier stopped)
+            throws IOException, InterruptedException {
         CompletableFuture<ArrayInfo> known = new CompletableFuture<>();
         ClusterFront cluster = ClusterFront.start(settings.controllers(), settings.secret(), settings.lease(),
                 settings.fenceCommand(), settings.arrayUuid(), known::complete);
         try {
-            ArrayInfo info = awaitArray(known, settings, wait);
+            ArrayInfo info = awaitArray(known, settings, wait, stopped);
+            if (info == null) {
+                log.info("front: stopped before any controller said which array it serves");
+                cluster.close();
+                return null;
+            }
             cluster.sized(info.size());
             VolumeExport export = new VolumeExport(info.name(), info.description(), info.size());
             io.parityd.metrics.Metrics metrics = settings.metrics() == null ? null : new io.parityd.metrics.Metrics();
@@ -82,24 +89,32 @@ public final class FrontService implements AutoCloseable {
         }
     }
 
-    private static ArrayInfo awaitArray(CompletableFuture<ArrayInfo> known, FrontSettings settings, Duration wait)
+    /** The array a controller named, or null if a stop came first. */
+    private static ArrayInfo awaitArray(CompletableFuture<ArrayInfo> known, FrontSettings settings, Duration wait,
+                                        java.util.function.BooleanSupplier stopped)
             throws IOException, InterruptedException {
         long deadline = System.nanoTime() + wait.toNanos();
-        while (true) {
+        long nextWarning = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!stopped.getAsBoolean()) {
             try {
-                return known.get(10, TimeUnit.SECONDS);
+                return known.get(100, TimeUnit.MILLISECONDS);
             } catch (TimeoutException e) {
-                if (System.nanoTime() > deadline) {
+                long now = System.nanoTime();
+                if (now > deadline) {
                     throw new IOException("no controller answered within " + wait.toSeconds() + " s at "
                             + settings.controllers().values() + "; start them, or check the addresses and the"
                             + " shared secret");
                 }
-                log.warn("front: waiting for a controller at {} to say which array it serves",
-                        settings.controllers().values());
+                if (now > nextWarning) {
+                    nextWarning = now + TimeUnit.SECONDS.toNanos(10);
+                    log.warn("front: waiting for a controller at {} to say which array it serves",
+                            settings.controllers().values());
+                }
             } catch (java.util.concurrent.ExecutionException e) {
                 throw new IOException(e.getCause().getMessage(), e.getCause());
             }
         }
+        return null;
     }
 
     /** Where clients connect. */

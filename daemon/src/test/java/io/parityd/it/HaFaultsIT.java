@@ -236,6 +236,34 @@ class HaFaultsIT {
         cluster = null;
     }
 
+    private static int count(String text, String what) {
+        int n = 0;
+        for (int at = text.indexOf(what); at >= 0; at = text.indexOf(what, at + 1)) {
+            n++;
+        }
+        return n;
+    }
+
+    /** Issue 14, defect 4: a front that has never heard from a controller stops on SIGTERM, at once. */
+    @Test
+    void shouldStopAFrontThatWaitsForItsControllersOnSigterm() throws Exception {
+        Path secret = dir.resolve("secret");
+        java.nio.file.Files.writeString(secret, "a shared secret for the test pair, long enough\n");
+        java.nio.file.Files.setPosixFilePermissions(secret,
+                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        int nobody = HaCluster.freePort();
+        try (DaemonProcess front = DaemonProcess.start(dir.resolve("lonely-front.log"),
+                java.util.regex.Pattern.compile("linking to controllers"), "front", "--listen", "127.0.0.1:0",
+                "--controller", "a=127.0.0.1:" + nobody, "--controller", "b=127.0.0.1:" + nobody,
+                "--secret-file", secret.toString(), "--admin-socket", dir.resolve("lonely.sock").toString())) {
+            Thread.sleep(1000);
+            long stopping = System.nanoTime();
+            assertThat(front.terminate(Duration.ofSeconds(10))).as("exit status on SIGTERM").isZero();
+            assertThat(Duration.ofNanos(System.nanoTime() - stopping)).isLessThan(Duration.ofSeconds(3));
+            assertThat(front.log()).contains("stopped before any controller said which array it serves");
+        }
+    }
+
     /** Copies bytes from {@code from} to {@code to} until either end closes. */
     private static Thread relay(java.net.Socket from, java.net.Socket to) {
         Thread t = new Thread(() -> {
@@ -268,6 +296,15 @@ class HaFaultsIT {
                 "--controller", "b=127.0.0.1:" + cluster.port("b"), "--secret-file", wrong.toString(),
                 "--admin-socket", dir.resolve("intruder.sock").toString())) {
             assertThat(intruder.log()).contains("shared secret differs").doesNotContain("serving 'ha'");
+            // Issue 14, defect 4: it retries, backing off, without flooding either log, and stops on SIGTERM.
+            int before = count(cluster.controllerLogs("a"), "authentication failed");
+            Thread.sleep(4000);
+            int during = count(cluster.controllerLogs("a"), "authentication failed") - before;
+            assertThat(during).as("refused attempts on controller a in 4 s (one every 200 ms before)").isLessThan(8);
+            assertThat(count(intruder.log(), "refused the link")).as("refusals the intruder logged").isLessThanOrEqualTo(4);
+            long stopping = System.nanoTime();
+            assertThat(intruder.terminate(Duration.ofSeconds(10))).as("exit status on SIGTERM").isZero();
+            assertThat(Duration.ofNanos(System.nanoTime() - stopping)).isLessThan(Duration.ofSeconds(5));
         }
         assertThat(cluster.controllerLogs("a") + cluster.controllerLogs("b")).contains("authentication failed");
         writeThrough("the real front, after the intruder", 200, () -> { });
