@@ -23,15 +23,40 @@ import java.util.UUID;
  *                 of a scrub that ended between two of its polls
  * @param journal  the write journal and what its replay at this start did; null under {@code --no-journal}
  * @param ha       this process's place in an HA pair; null in single-process mode
+ * @param memory   the memory the NBD server's requests share; null where no NBD server runs
  */
 public record ArrayStatus(String name, UUID uuid, int level, int chunk, long size, String state,
                           List<MemberStatus> members, List<String> spares, List<TaskStatus> tasks, String export,
-                          ScrubResult lastScrub, JournalStatus journal, HaStatus ha) {
+                          ScrubResult lastScrub, JournalStatus journal, HaStatus ha, RequestMemory memory) {
 
     public ArrayStatus {
         members = List.copyOf(members);
         spares = List.copyOf(spares);
         tasks = List.copyOf(tasks);
+    }
+
+    /** Without the NBD server's memory. */
+    public ArrayStatus(String name, UUID uuid, int level, int chunk, long size, String state,
+                       List<MemberStatus> members, List<String> spares, List<TaskStatus> tasks, String export,
+                       ScrubResult lastScrub, JournalStatus journal, HaStatus ha) {
+        this(name, uuid, level, chunk, size, state, members, spares, tasks, export, lastScrub, journal, ha, null);
+    }
+
+    /**
+     * The memory for requests in flight that every client of this process shares (issue 14):
+     * write payloads and read replies together.
+     *
+     * @param capacity bytes they may hold at once
+     * @param used     bytes held now
+     * @param waiting  connections that stopped reading until memory comes back
+     */
+    public record RequestMemory(long capacity, long used, long waiting) {
+    }
+
+    /** This status with the NBD server's request memory. */
+    public ArrayStatus withMemory(RequestMemory newMemory) {
+        return new ArrayStatus(name, uuid, level, chunk, size, state, members, spares, tasks, export, lastScrub,
+                journal, ha, newMemory);
     }
 
     /** A status of single-process mode. */
@@ -44,7 +69,7 @@ public record ArrayStatus(String name, UUID uuid, int level, int chunk, long siz
     /** This status with {@code ha} as its HA section. */
     public ArrayStatus withHa(HaStatus newHa) {
         return new ArrayStatus(name, uuid, level, chunk, size, state, members, spares, tasks, export, lastScrub,
-                journal, newHa);
+                journal, newHa, memory);
     }
 
     /**

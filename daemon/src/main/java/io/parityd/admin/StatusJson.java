@@ -34,7 +34,8 @@ import java.util.UUID;
  *  "ha":{"node":"controller a", "role":"PRIMARY", "epoch":5, "inSyncEpoch":5, "checkpointMicros":420,
  *        "failovers":0, "outstanding":0,
  *        "peers":[{"id":"b", "address":"", "state":"in sync", "epoch":5, "roundTripMicros":-1}]}
- *        or null (single-process mode)}
+ *        or null (single-process mode),
+ *  "requestMemory":{"capacity":268435456, "used":4096, "waiting":0} or null (no NBD server here)}
  * </pre>
  */
 public final class StatusJson {
@@ -65,7 +66,18 @@ public final class StatusJson {
         json.set("lastScrub", scrubJson(s.lastScrub()));
         json.set("journal", journalJson(s.journal()));
         json.set("ha", haJson(s.ha()));
+        json.set("requestMemory", s.memory() == null ? NODES.nullNode() : NODES.objectNode()
+                .put("capacity", s.memory().capacity()).put("used", s.memory().used())
+                .put("waiting", s.memory().waiting()));
         return json;
+    }
+
+    private static ArrayStatus.RequestMemory memory(JsonNode m) throws AdminException {
+        if (m == null || m.isNull()) {
+            return null;
+        }
+        requireObject(m, "requestMemory");
+        return new ArrayStatus.RequestMemory(number(m, "capacity"), number(m, "used"), number(m, "waiting"));
     }
 
     private static JsonNode haJson(ArrayStatus.HaStatus h) {
@@ -148,7 +160,8 @@ public final class StatusJson {
         }
         return new ArrayStatus(text(json, "name"), uuid(json), integer(json, "level"), integer(json, "chunk"),
                 number(json, "size"), text(json, "state"), members, spares, tasks, text(json, "export"),
-                scrub(json.get("lastScrub")), journal(json.get("journal")), ha(json.get("ha")));
+                scrub(json.get("lastScrub")), journal(json.get("journal")), ha(json.get("ha")),
+                memory(json.get("requestMemory")));
     }
 
     private static ScrubResult scrub(JsonNode r) throws AdminException {

@@ -33,6 +33,7 @@ final class StatusReport {
         out.printf("       chunk: %s%n", Sizes.format(s.chunk()));
         out.printf("     members: %s%n", memberSummary(s));
         out.printf("     journal: %s%n", journal(s.journal()));
+        memory(s.memory(), out);
         if (s.ha() != null) {
             ha(s.ha(), out);
         }
@@ -69,9 +70,20 @@ final class StatusReport {
         if (s.journal() != null) {
             out.printf("     journal: %s%n", journal(s.journal()));
         }
+        memory(s.memory(), out);
         ha(s.ha(), out);
         out.println("     members: opened by the primary controller only; ask its admin socket for them");
         out.flush();
+    }
+
+    /** "requests: 32 MiB of 256 MiB in memory; 2 connections wait for memory". */
+    private static void memory(ArrayStatus.RequestMemory m, PrintWriter out) {
+        if (m == null) {
+            return;
+        }
+        out.printf("    requests: %s of %s in memory%s%n", Sizes.format(m.used()), Sizes.format(m.capacity()),
+                m.waiting() == 0 ? "" : "; " + m.waiting() + (m.waiting() == 1 ? " connection waits" : " connections wait")
+                        + " for memory (backpressure)");
     }
 
     /** The HA section: this process, then one line per peer with its state, epoch and round trip. */

@@ -100,6 +100,7 @@ final class IoPool implements Executor {
      * cause) and classified.
      */
     static RequestFailedException failure(Throwable e, String what, long offset, long length) {
+        FatalErrors.haltOnOutOfMemory(e);
         Throwable cause = unwrap(e);
         if (cause instanceof RequestFailedException r) {
             return r;

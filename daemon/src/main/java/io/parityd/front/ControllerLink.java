@@ -263,6 +263,7 @@ final class ControllerLink implements ClusterController.Target {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            io.parityd.controller.FatalErrors.haltOnOutOfMemory(cause);
             log.warn("front: link to controller {} failed: {}", id, cause.toString());
             ctx.close();
         }

@@ -4,6 +4,7 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -21,9 +22,14 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import io.netty.util.internal.PlatformDependent;
 import io.parityd.controller.Admission;
 import io.parityd.controller.Controller;
 import io.parityd.protocol.NbdServerPipeline;
+import io.parityd.protocol.PayloadBudget;
+import io.parityd.protocol.PayloadMemory;
+import io.parityd.protocol.Session;
+import io.parityd.protocol.TransmissionHandlerFactory;
 import io.parityd.unix.SocketFile;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -63,8 +69,17 @@ public final class NbdServer implements AutoCloseable {
     /** Written under the server's lock; volatile for the admission listener, which runs on any thread. */
     private volatile boolean stopped;
 
+    /**
+     * Memory for every connection's payloads and read replies together: half the JVM's direct
+     * memory (-XX:MaxDirectMemorySize, by default the heap's maximum), so no mix of clients can
+     * run the process out of it; the per-connection limits keep one client from taking it all.
+     */
+    private final PayloadBudget budget;
+
     private NbdServer(ListenAddress address, VolumeExport exports, Controller controller, FrontConfig config,
                       RequestObserver observer) throws IOException {
+        this.budget = new PayloadBudget(PayloadBudget.defaultCapacity(PlatformDependent.maxDirectMemory(),
+                VolumeExport.BLOCK_SIZES.maximum()));
         this.exports = exports;
         this.config = config;
         this.admission = controller.admission();
@@ -78,10 +93,19 @@ public final class NbdServer implements AutoCloseable {
                     @Override
                     protected void initChannel(Channel ch) {
                         connections.add(ch);
-                        NbdServerPipeline.install(ch.pipeline(), exports, session -> {
-                            // Joins before its handler reads admission, so no change falls in between.
-                            transmitting.add(ch);
-                            return new TransmissionHandler(session, controller, config.limits(), observer);
+                        NbdServerPipeline.install(ch.pipeline(), exports, new TransmissionHandlerFactory() {
+                            @Override
+                            public ChannelHandler newTransmissionHandler(Session session) {
+                                // Joins before its handler reads admission, so no change falls in between.
+                                transmitting.add(ch);
+                                return new TransmissionHandler(session, controller, config.limits(), observer,
+                                        budget);
+                            }
+
+                            @Override
+                            public PayloadMemory payloadMemory() {
+                                return budget;
+                            }
                         });
                     }
                 });
@@ -116,10 +140,16 @@ public final class NbdServer implements AutoCloseable {
                                   RequestObserver observer)
             throws IOException {
         NbdServer server = new NbdServer(address, exports, controller, config, observer);
-        log.info("serving '{}' ({} bytes) at {}", exports.info().name(), exports.info().size(), server.uri());
+        log.info("serving '{}' ({} bytes) at {}; {} MiB of memory for requests in flight", exports.info().name(),
+                exports.info().size(), server.uri(), server.budget.capacity() >> 20);
         server.admission.onChange(server::admissionChanged);
         server.admissionChanged(); // logs if it was closed before we listened
         return server;
+    }
+
+    /** The memory every connection's requests share. */
+    public PayloadBudget budget() {
+        return budget;
     }
 
     /** Where the server really listens (with the kernel's port when 0 was asked for). */

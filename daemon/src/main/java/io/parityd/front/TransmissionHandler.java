@@ -16,6 +16,7 @@ import io.parityd.protocol.ErrorReply;
 import io.parityd.protocol.NbdError;
 import io.parityd.protocol.NbdReply;
 import io.parityd.protocol.NbdRequest;
+import io.parityd.protocol.PayloadMemory;
 import io.parityd.protocol.ReadReply;
 import io.parityd.protocol.Refusal;
 import io.parityd.protocol.RequestValidator;
@@ -80,12 +81,22 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     private boolean disconnecting;
     /** Cleared when in-flight work reaches a limit, set again once it is back under half (hysteresis). */
     private boolean withinLimits = true;
+    private final PayloadMemory memory;
+    /** The decoder's next request waits for memory ({@link PayloadMemory.Wait}). */
+    private boolean waitingForMemory;
 
     TransmissionHandler(Session session, Controller controller, FrontLimits limits) {
         this(session, controller, limits, RequestObserver.NONE);
     }
 
     TransmissionHandler(Session session, Controller controller, FrontLimits limits, RequestObserver observer) {
+        this(session, controller, limits, observer, PayloadMemory.UNLIMITED);
+    }
+
+    /** @param memory where the decoder reserved each request's memory: given back here once it is answered */
+    TransmissionHandler(Session session, Controller controller, FrontLimits limits, RequestObserver observer,
+                        PayloadMemory memory) {
+        this.memory = memory;
         this.observer = observer;
         this.session = session;
         this.controller = controller;
@@ -115,7 +126,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         if (disconnecting) {
             // The spec forbids sending after DISC; such bytes are ignored, not answered.
             log.debug("ignoring {} from {} after NBD_CMD_DISC", r, ctx.channel().remoteAddress());
-            r.release();
+            free(r);
             return;
         }
         Refusal refusal = RequestValidator.validate(r, session);
@@ -126,7 +137,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         if (draining) {
             observer.refused(r.type(), NbdError.ESHUTDOWN);
             reply(ctx, new ErrorReply(r.cookie(), NbdError.ESHUTDOWN, "parityd is shutting down"));
-            r.release();
+            free(r);
             return;
         }
         switch (r.type()) {
@@ -144,16 +155,25 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         log.info("refused {} from {}: {} ({})", r, ctx.channel().remoteAddress(), refusal.reason(), refusal.error());
         observer.refused(r.type(), refusal.error());
         reply(ctx, new ErrorReply(r.cookie(), refusal.error(), refusal.reason()));
+        free(r);
+    }
+
+    /** A request is done with: its buffer, and the memory the decoder reserved for it, go. */
+    private void free(NbdRequest r) {
+        long reserved = r.reserved();
         r.release();
+        memory.release(reserved);
     }
 
     private void read(ChannelHandlerContext ctx, NbdRequest r) {
         long cookie = r.cookie();
         long offset = r.offset();
         int length = (int) r.length();
+        long reserved = r.reserved(); // for the reply's data: given back once it is on its way
         r.release();
         if (length == 0) {
             reply(ctx, new ReadReply(cookie, offset, Unpooled.EMPTY_BUFFER));
+            memory.release(reserved);
             return;
         }
         ByteBuf data = ctx.alloc().directBuffer(length, length);
@@ -170,6 +190,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
                 error = fail(ctx, cookie, "READ", failure);
             }
             observer.completed(CommandType.READ, error == null ? length : 0, System.nanoTime() - started, error);
+            memory.release(reserved);
             end(ctx, length);
         }));
     }
@@ -179,7 +200,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         int length = payload.readableBytes();
         if (length == 0) {
             reply(ctx, new DoneReply(r.cookie()));
-            r.release();
+            free(r);
             return;
         }
         // r keeps the payload until the controller is done; a controller that needs it longer retains it.
@@ -193,7 +214,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     private void trim(ChannelHandlerContext ctx, NbdRequest r) {
         if (r.length() == 0) {
             reply(ctx, new DoneReply(r.cookie()));
-            r.release();
+            free(r);
             return;
         }
         complete(ctx, r, 0, controller.trim(r.offset(), r.length(), r.has(CommandFlag.FUA)));
@@ -202,7 +223,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     private void writeZeroes(ChannelHandlerContext ctx, NbdRequest r) {
         if (r.length() == 0) {
             reply(ctx, new DoneReply(r.cookie()));
-            r.release();
+            free(r);
             return;
         }
         boolean mayDeallocate = !r.has(CommandFlag.NO_HOLE);
@@ -212,7 +233,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
 
     private void disconnect(ChannelHandlerContext ctx, NbdRequest r) {
         log.debug("{} sent NBD_CMD_DISC with {} requests in flight", ctx.channel().remoteAddress(), inflightRequests);
-        r.release();
+        free(r);
         disconnecting = true;
         applyReading(ctx, false);
         closeIfIdle(ctx);
@@ -232,7 +253,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
                 error = fail(ctx, r.cookie(), r.type().name(), failure);
             }
             observer.completed(type, error == null ? bytes : 0, System.nanoTime() - started, error);
-            r.release();
+            free(r);
             end(ctx, bytes); // last: it may close the connection, which must come after this reply
         }));
     }
@@ -247,6 +268,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private NbdError fail(ChannelHandlerContext ctx, long cookie, String command, Throwable failure) {
+        io.parityd.controller.FatalErrors.haltOnOutOfMemory(failure);
         Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
         NbdError error = errorFor(cause);
         if (!(cause instanceof RequestFailedException)) {
@@ -293,7 +315,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
 
     /** The one decision on reading from this connection's socket. */
     private boolean shouldRead(ChannelHandlerContext ctx) {
-        return admission.open() && withinLimits && ctx.channel().isWritable() && !disconnecting;
+        return admission.open() && withinLimits && ctx.channel().isWritable() && !disconnecting && !waitingForMemory;
     }
 
     /**
@@ -329,6 +351,9 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
             closeIfIdle(ctx);
         } else if (evt == ADMISSION_CHANGED) {
             applyReading(ctx, false);
+        } else if (evt instanceof PayloadMemory.Wait wait) {
+            waitingForMemory = wait == PayloadMemory.Wait.WAITING;
+            applyReading(ctx, false);
         } else {
             ctx.fireUserEventTriggered(evt);
         }
@@ -355,6 +380,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        io.parityd.controller.FatalErrors.haltOnOutOfMemory(cause); // a payload buffer the decoder could not get
         if (cause instanceof IOException) {
             log.debug("connection from {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
         } else {

@@ -53,6 +53,33 @@ public final class Metrics implements AutoCloseable {
         return timer::record;
     }
 
+    /**
+     * The memory the NBD server's requests share (issue 14):
+     * <pre>
+     * parityd_nbd_request_memory_capacity_bytes     what they may hold at once
+     * parityd_nbd_request_memory_used_bytes         what they hold now
+     * parityd_nbd_request_memory_waiting_connections connections that stopped reading until memory comes back
+     * parityd_nbd_request_memory_waits_total        times a connection had to wait
+     * </pre>
+     */
+    public void requestMemory(io.parityd.protocol.PayloadBudget budget) {
+        io.micrometer.core.instrument.Gauge.builder("parityd.nbd.request.memory.capacity", budget,
+                        io.parityd.protocol.PayloadBudget::capacity)
+                .baseUnit("bytes").description("memory every client's requests in flight may hold at once")
+                .register(registry);
+        io.micrometer.core.instrument.Gauge.builder("parityd.nbd.request.memory.used", budget,
+                        io.parityd.protocol.PayloadBudget::used)
+                .baseUnit("bytes").description("memory the requests in flight hold now (payloads and read replies)")
+                .register(registry);
+        io.micrometer.core.instrument.Gauge.builder("parityd.nbd.request.memory.waiting", budget,
+                        io.parityd.protocol.PayloadBudget::waiting)
+                .baseUnit("connections").description("connections that stopped reading until memory comes back")
+                .register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("parityd.nbd.request.memory.waits", budget,
+                        io.parityd.protocol.PayloadBudget::waits)
+                .description("times a connection had to wait for memory for its next request").register(registry);
+    }
+
     public void journal(Journal journal) {
         JournalMetrics.bind(registry, journal);
     }

@@ -45,6 +45,7 @@ final class ArrayOperations implements ArrayControl, SlotListener {
 
     private final AssembledArray array;
     private volatile String export;
+    private volatile io.parityd.protocol.PayloadBudget requestMemory;
     private final ExecutorService background;
     private final ConcurrentHashMap<Integer, RateMeter> rebuildRates = new ConcurrentHashMap<>();
     private RaidVolume volume;
@@ -108,9 +109,10 @@ final class ArrayOperations implements ArrayControl, SlotListener {
         return recovery;
     }
 
-    /** Where clients connect, for status; known once the NBD server listens. */
-    void export(String uri) {
+    /** Where clients connect, and the memory their requests share, for status; known once the NBD server listens. */
+    void export(String uri, io.parityd.protocol.PayloadBudget memory) {
         this.export = uri;
+        this.requestMemory = memory;
     }
 
     /** At start, before serving: says which rebuilds the volume resumed from the superblocks. */
@@ -220,8 +222,10 @@ final class ArrayOperations implements ArrayControl, SlotListener {
         ArrayStatus.ScrubResult last = task == null || task.ended() == null ? null
                 : new ArrayStatus.ScrubResult(task.kind().word(), task.done(), task.total(), task.mismatches(),
                         task.repaired(), task.ended());
+        io.parityd.protocol.PayloadBudget m = requestMemory;
         return new ArrayStatus(g.name(), g.arrayUuid(), g.level(), g.chunkSize(), g.volumeSize(), state(), members,
-                spares, tasks, export, last, journalStatus());
+                spares, tasks, export, last, journalStatus(), null,
+                m == null ? null : new ArrayStatus.RequestMemory(m.capacity(), m.used(), m.waiting()));
     }
 
     private ArrayStatus.TaskStatus rebuildTask(int slot, Path path, long position) {

@@ -289,6 +289,7 @@ public final class ControllerService implements AutoCloseable {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            io.parityd.controller.FatalErrors.haltOnOutOfMemory(cause);
             log.warn("controller {}: link {} failed: {}", settings.id(), ctx.channel().remoteAddress(), cause.toString());
             ctx.close();
         }

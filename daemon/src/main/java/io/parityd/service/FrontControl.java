@@ -19,10 +19,13 @@ final class FrontControl implements ArrayControl {
     private final ArrayInfo array;
     private final String export;
 
-    FrontControl(ClusterFront cluster, ArrayInfo array, String export) {
+    private final io.parityd.protocol.PayloadBudget memory;
+
+    FrontControl(ClusterFront cluster, ArrayInfo array, String export, io.parityd.protocol.PayloadBudget memory) {
         this.cluster = cluster;
         this.array = array;
         this.export = export;
+        this.memory = memory;
     }
 
     @Override
@@ -32,7 +35,8 @@ final class FrontControl implements ArrayControl {
         ArrayStatus base = new ArrayStatus(array.name(), array.arrayUuid(), 0, 0, array.size(), state, List.of(),
                 List.of(), List.of(), export, null, null);
         return base.withHa(new ArrayStatus.HaStatus("front", "front", view.epoch(), 0, -1, view.failovers(),
-                view.outstanding(), view.peers()));
+                view.outstanding(), view.peers()))
+                .withMemory(new ArrayStatus.RequestMemory(memory.capacity(), memory.used(), memory.waiting()));
     }
 
     @Override

@@ -67,15 +67,16 @@ public final class FrontService implements AutoCloseable {
                     : io.parityd.admin.AdminPaths.defaultFor(info.name() + "-front");
             io.parityd.admin.AdminServer admin;
             try {
-                admin = io.parityd.admin.AdminServer.start(socket, new FrontControl(cluster, info, server.uri()));
+                admin = io.parityd.admin.AdminServer.start(socket, new FrontControl(cluster, info, server.uri(), server.budget()));
             } catch (IOException | RuntimeException e) {
                 server.stop();
                 throw e;
             }
             log.info("admin socket for the front: {} (parityd status --admin-socket {})", socket, socket);
             if (metrics != null) {
+                metrics.requestMemory(server.budget());
                 try {
-                    metrics.serve(settings.metrics(), new FrontControl(cluster, info, server.uri())::status, 0);
+                    metrics.serve(settings.metrics(), new FrontControl(cluster, info, server.uri(), server.budget())::status, 0);
                 } catch (IOException e) {
                     admin.close();
                     server.stop();

@@ -105,7 +105,7 @@ public final class SingleProcessService implements AutoCloseable {
             VolumeExport export = new VolumeExport(g.name(), description(g), g.volumeSize());
             started.server = NbdServer.start(settings.listen(), export, started.controller, settings.front(),
                     started.metrics == null ? io.parityd.front.RequestObserver.NONE : started.metrics.nbd());
-            started.operations.export(started.server.uri());
+            started.operations.export(started.server.uri(), started.server.budget());
             Path socket = settings.adminSocket() != null ? settings.adminSocket() : AdminPaths.defaultFor(g.name());
             started.admin = AdminServer.start(socket, started.operations);
             log.info("admin socket for '{}': {} (parityd status --admin-socket {})", g.name(), socket, socket);
@@ -113,6 +113,7 @@ public final class SingleProcessService implements AutoCloseable {
                 if (started.journal != null) {
                     started.metrics.journal(started.journal);
                 }
+                started.metrics.requestMemory(started.server.budget());
                 started.metrics.serve(settings.metrics(), started.operations::status, g.memberCount());
             }
             ScrubTask resync = null;

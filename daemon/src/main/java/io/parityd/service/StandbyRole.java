@@ -166,6 +166,7 @@ final class StandbyRole implements AutoCloseable {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            io.parityd.controller.FatalErrors.haltOnOutOfMemory(cause);
             log.warn("controller {}: link to the primary failed: {}", node.settings.id(), cause.toString());
             ctx.close();
         }

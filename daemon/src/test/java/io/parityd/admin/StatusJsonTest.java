@@ -41,7 +41,7 @@ class StatusJsonTest {
                  "journal":{"path":"/j.nvram","nonVolatile":false,"capacity":268435456,"usedBytes":8192,"records":2,
                             "waiting":0,"syncs":17,"replayedRequests":3,"droppedRecords":1,"stripesResynced":4,
                             "recoveryMillis":15},
-                 "ha":null}
+                 "ha":null,"requestMemory":null}
                 """;
         // compared as parsed text: a script sees the text, not which Java number type wrote it
         assertThat(JSON.readTree(JSON.writeValueAsString(StatusJson.toJson(STATUS)))).isEqualTo(JSON.readTree(expected));
@@ -56,6 +56,11 @@ class StatusJsonTest {
         ArrayStatus ha = STATUS.withHa(new ArrayStatus.HaStatus("controller a", "PRIMARY", 5, 5, 420, 0, 0, List.of(
                 new ArrayStatus.PeerStatus("front", "", "connected", -1, -1),
                 new ArrayStatus.PeerStatus("standby", "", "in sync", -1, -1))));
+        ArrayStatus withMemory = STATUS.withMemory(new ArrayStatus.RequestMemory(256L << 20, 4096, 2));
+        assertThat(StatusJson.fromJson(JSON.readTree(JSON.writeValueAsString(StatusJson.toJson(withMemory)))))
+                .isEqualTo(withMemory);
+        assertThat(JSON.writeValueAsString(StatusJson.toJson(withMemory)))
+                .contains("\"requestMemory\":{\"capacity\":268435456,\"used\":4096,\"waiting\":2}");
         String haText = JSON.writeValueAsString(StatusJson.toJson(ha));
         assertThat(haText).contains("\"ha\":{\"node\":\"controller a\",\"role\":\"PRIMARY\",\"epoch\":5");
         assertThat(StatusJson.fromJson(JSON.readTree(haText))).isEqualTo(ha);

@@ -25,10 +25,21 @@ public final class NbdRequest extends DefaultByteBufHolder {
     private final long offset;
     private final long length;
     private final boolean payloadDropped;
+    private final long reserved;
 
     public NbdRequest(int typeCode, int flags, long cookie, long offset, long length, ByteBuf payload,
                       boolean payloadDropped) {
+        this(typeCode, flags, cookie, offset, length, payload, payloadDropped, 0);
+    }
+
+    /**
+     * @param reserved bytes of {@link PayloadMemory} the decoder reserved for this request (its
+     *                 payload, or its reply's data), which whoever answers it gives back
+     */
+    public NbdRequest(int typeCode, int flags, long cookie, long offset, long length, ByteBuf payload,
+                      boolean payloadDropped, long reserved) {
         super(payload);
+        this.reserved = reserved;
         this.type = CommandType.fromCode(typeCode);
         this.typeCode = typeCode;
         this.flags = flags;
@@ -75,13 +86,18 @@ public final class NbdRequest extends DefaultByteBufHolder {
         return payloadDropped;
     }
 
+    /** Bytes of {@link PayloadMemory} reserved for this request: given back once it is answered. */
+    public long reserved() {
+        return reserved;
+    }
+
     public ByteBuf payload() {
         return content();
     }
 
     @Override
     public NbdRequest replace(ByteBuf content) {
-        return new NbdRequest(typeCode, flags, cookie, offset, length, content, payloadDropped);
+        return new NbdRequest(typeCode, flags, cookie, offset, length, content, payloadDropped, reserved);
     }
 
     @Override

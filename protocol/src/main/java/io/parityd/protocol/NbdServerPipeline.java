@@ -71,7 +71,7 @@ public final class NbdServerPipeline {
         ChannelPipeline pipeline = handshake.pipeline();
         PayloadReceiver receiver = handshake.channel().attr(RECEIVER).get();
         RequestDecoder requests = new RequestDecoder(session.export().blockSizes().maximum(),
-                receiver != null ? receiver : new PayloadReceiver());
+                receiver != null ? receiver : new PayloadReceiver(), factory.payloadMemory());
         pipeline.addAfter(HANDSHAKE_DECODER, REQUEST_DECODER, requests);
         pipeline.addBefore(REQUEST_DECODER, REPLY_ENCODER, new ReplyEncoder(session));
         pipeline.addAfter(REQUEST_DECODER, TRANSMISSION_HANDLER, transmission);

@@ -30,6 +30,13 @@ import java.util.List;
  *
  * <p>A header without {@code NBD_REQUEST_MAGIC} means the stream is lost: the connection is closed.
  *
+ * <p>Memory: before a WRITE's payload buffer is allocated, or a READ is handed on (its reply will
+ * need a buffer of its length), the decoder reserves that many bytes of the server's
+ * {@link PayloadMemory}; the request carries the reservation ({@link NbdRequest#reserved}) to
+ * whoever answers it. If the reservation does not fit, the decoder parks the parsed header, fires
+ * {@link PayloadMemory.Wait#WAITING} so the connection stops reading, and goes on with
+ * {@link PayloadMemory.Wait#GRANTED} once memory came back.
+ *
  * <p>Buffering: a payload that arrived whole with its header is a retained slice of what was
  * read. Otherwise, as soon as the header is parsed, the payload gets its own buffer at its final
  * size, and the rest of it is read by the kernel straight into that buffer through
@@ -44,10 +51,14 @@ public final class RequestDecoder extends ByteToMessageDecoder {
 
     private static final Logger LOG = LoggerFactory.getLogger(RequestDecoder.class);
 
-    private enum State { HEADER, PAYLOAD, FILL, DRAIN, BROKEN }
+    private enum State { HEADER, WAIT_MEMORY, PAYLOAD, FILL, DRAIN, BROKEN }
 
     private final int maxPayload;
     private final long drainLimit;
+    private final PayloadMemory memory;
+    /** Memory reserved for the request being decoded, not yet handed on with it. */
+    private long reserved;
+    private boolean removed;
 
     private State state = State.HEADER;
     private int flags;
@@ -62,7 +73,12 @@ public final class RequestDecoder extends ByteToMessageDecoder {
 
     /** @param maxPayload the largest WRITE payload accepted: the export's {@link BlockSizes#maximum()} */
     public RequestDecoder(int maxPayload) {
-        this(maxPayload, new PayloadReceiver());
+        this(maxPayload, new PayloadReceiver(), PayloadMemory.UNLIMITED);
+    }
+
+    /** With a memory budget shared with other connections. */
+    public RequestDecoder(int maxPayload, PayloadMemory memory) {
+        this(maxPayload, new PayloadReceiver(), memory);
     }
 
     /**
@@ -70,8 +86,9 @@ public final class RequestDecoder extends ByteToMessageDecoder {
      * ({@link NbdServerPipeline#install} sets it up: channels fix their read allocator at their
      * first read, so it cannot be swapped in here).
      */
-    RequestDecoder(int maxPayload, PayloadReceiver receiver) {
+    RequestDecoder(int maxPayload, PayloadReceiver receiver, PayloadMemory memory) {
         this.receiver = receiver;
+        this.memory = memory;
         if (maxPayload <= 0) {
             throw new IllegalArgumentException("maximum payload must be positive: " + maxPayload);
         }
@@ -97,11 +114,13 @@ public final class RequestDecoder extends ByteToMessageDecoder {
 
     @Override
     protected void handlerRemoved0(ChannelHandlerContext ctx) {
+        removed = true;
         releasePayload();
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        removed = true;
         releasePayload(); // a client that vanished mid-payload leaves nothing behind
         super.channelInactive(ctx);
     }
@@ -112,6 +131,13 @@ public final class RequestDecoder extends ByteToMessageDecoder {
             payload.release();
             payload = null;
         }
+        giveBack();
+    }
+
+    private void giveBack() {
+        long bytes = reserved;
+        reserved = 0;
+        memory.release(bytes);
     }
 
     /** Longest WRITE that is drained rather than answered with a hard disconnect. */
@@ -123,6 +149,7 @@ public final class RequestDecoder extends ByteToMessageDecoder {
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         switch (state) {
             case HEADER -> decodeHeader(ctx, in, out);
+            case WAIT_MEMORY -> { } // the bytes wait in the cumulation until memory is granted
             case PAYLOAD -> decodePayload(ctx, in, out);
             case FILL -> decodeFill(in, out);
             case DRAIN -> decodeDrain(in, out);
@@ -144,8 +171,63 @@ public final class RequestDecoder extends ByteToMessageDecoder {
         cookie = in.readLong();
         offset = in.readLong();
         length = in.readUnsignedInt();
+        long need = memoryFor(type, length);
+        if (!memory.reserve(need, () -> memoryFreed(ctx))) {
+            state = State.WAIT_MEMORY;
+            ctx.fireUserEventTriggered(PayloadMemory.Wait.WAITING);
+            return;
+        }
+        reserved = need;
+        route(ctx, in, out);
+    }
+
+    /**
+     * What a request needs while it is served: a WRITE's payload, a READ's reply data; nothing for
+     * other commands, or for a length over the maximum (it is refused without a buffer).
+     */
+    private long memoryFor(int type, long length) {
+        boolean carries = type == CommandType.WRITE.code() || type == CommandType.READ.code();
+        return carries && length <= maxPayload ? length : 0;
+    }
+
+    /** Memory came back somewhere (any thread): ask again on this connection's loop. */
+    private void memoryFreed(ChannelHandlerContext ctx) {
+        try {
+            ctx.executor().execute(() -> retryMemory(ctx));
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            // the loop is gone, and the connection with it
+        }
+    }
+
+    private void retryMemory(ChannelHandlerContext ctx) {
+        if (state != State.WAIT_MEMORY || removed) {
+            return;
+        }
+        long need = memoryFor(type, length);
+        if (!memory.reserve(need, () -> memoryFreed(ctx))) {
+            return;
+        }
+        reserved = need;
+        ctx.fireUserEventTriggered(PayloadMemory.Wait.GRANTED);
+        // The parked header goes on from where it stopped, over what was read behind it.
+        ByteBuf in = internalBuffer();
+        List<Object> out = new java.util.ArrayList<>(1);
+        route(ctx, in, out);
+        out.forEach(ctx::fireChannelRead);
+        if (in.isReadable() && !removed) {
+            try {
+                channelRead(ctx, Unpooled.EMPTY_BUFFER); // decodes the requests that followed it
+            } catch (Exception e) {
+                ctx.fireExceptionCaught(e);
+            }
+        }
+    }
+
+    /** The parsed header's request, its memory reserved: hand it on, or read its payload. */
+    private void route(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        state = State.HEADER;
         if (type != CommandType.WRITE.code()) {
-            out.add(new NbdRequest(type, flags, cookie, offset, length));
+            out.add(new NbdRequest(type, flags, cookie, offset, length, Unpooled.EMPTY_BUFFER, false, takeReserved()));
         } else if (length > drainLimit) {
             fail(ctx, in, "WRITE of " + length + " bytes is beyond any sane length (limit " + drainLimit + ")");
         } else if (length > maxPayload) {
@@ -162,7 +244,7 @@ public final class RequestDecoder extends ByteToMessageDecoder {
         if (in.readableBytes() >= length) {
             ByteBuf whole = length == 0 ? Unpooled.EMPTY_BUFFER : in.readRetainedSlice((int) length);
             state = State.HEADER;
-            out.add(new NbdRequest(type, flags, cookie, offset, length, whole, false));
+            out.add(new NbdRequest(type, flags, cookie, offset, length, whole, false, takeReserved()));
             return;
         }
         // The rest is still on its way: give it its final buffer now, and have it read into place.
@@ -185,7 +267,14 @@ public final class RequestDecoder extends ByteToMessageDecoder {
         payload = null;
         receiver.clear();
         state = State.HEADER;
-        return new NbdRequest(type, flags, cookie, offset, length, whole, false);
+        return new NbdRequest(type, flags, cookie, offset, length, whole, false, takeReserved());
+    }
+
+    /** The reservation goes with the request handed on. */
+    private long takeReserved() {
+        long r = reserved;
+        reserved = 0;
+        return r;
     }
 
     private void decodeDrain(ByteBuf in, List<Object> out) {

@@ -12,4 +12,12 @@ public interface TransmissionHandlerFactory {
 
     /** Called on the connection's event loop right after the final handshake reply was written. */
     ChannelHandler newTransmissionHandler(Session session);
+
+    /**
+     * The memory every connection's requests share; the request decoder reserves from it and the
+     * transmission handler gives back (see {@link PayloadMemory}). Unlimited unless the server says.
+     */
+    default PayloadMemory payloadMemory() {
+        return PayloadMemory.UNLIMITED;
+    }
 }

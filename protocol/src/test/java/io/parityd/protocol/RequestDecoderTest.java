@@ -114,7 +114,7 @@ class RequestDecoderTest {
         // What the event loop does with the directing allocator: ask the handle for a buffer, let
         // the "socket" write into it, fire it. The bytes must land in the payload buffer itself.
         PayloadReceiver receiver = new PayloadReceiver();
-        EmbeddedChannel channel = new EmbeddedChannel(new RequestDecoder(1 << 20, receiver));
+        EmbeddedChannel channel = new EmbeddedChannel(new RequestDecoder(1 << 20, receiver, PayloadMemory.UNLIMITED));
         io.netty.channel.RecvByteBufAllocator.Handle handle =
                 receiver.wrap(new io.netty.channel.AdaptiveRecvByteBufAllocator()).newHandle();
         byte[] payload = Wire.pattern(300_000, 5);
