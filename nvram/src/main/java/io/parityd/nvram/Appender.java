@@ -32,6 +32,15 @@ final class Appender {
         value.body = null;
     }
 
+    /** Region {@code region}'s mark over the volume's bytes [offset, offset + length). */
+    StoredValue mark(long region, long offset, long length) {
+        long key = JournalFormat.markKey(region);
+        RecordHeader.write(head, crc, RecordKind.MARK.code(), 0, key, key, 1, offset, length, 0, null);
+        value.head = head;
+        value.body = null;
+        return value;
+    }
+
     /** A VOID record: holds the place of a sequence number recovery found torn or missing. */
     static StoredValue voidRecord(long seq) {
         ByteBuffer head = ByteBuffer.allocate(JournalFormat.RECORD_HEADER_BYTES);

@@ -26,6 +26,12 @@ final class GroupCommit {
     private final SeqPrefix appended;
     private final Syncer syncer;
     private final PriorityQueue<Waiter> waiters = new PriorityQueue<>((a, b) -> Long.compare(a.seq, b.seq));
+    /** Changes outside the sequence (marks) waiting for a sync, by the request count they were asked at. */
+    private final PriorityQueue<Waiter> syncWaiters = new PriorityQueue<>((a, b) -> Long.compare(a.seq, b.seq));
+    /** Syncs asked for by {@link #afterNextSync}; guarded by this. */
+    private long requested;
+    /** Of those, how many a completed sync covered; guarded by this. */
+    private long served;
     private final Thread thread;
     private volatile long durable;
     private IOException failure;
@@ -82,10 +88,34 @@ final class GroupCommit {
         return future;
     }
 
+    /**
+     * Completes after a sync that began after this call: for a change made outside the sequence of
+     * records (a dirty-region mark), which the caller made before calling. At once when the
+     * placement is non-volatile. Joins the next group commit, or starts one.
+     */
+    CompletableFuture<Void> afterNextSync() {
+        CompletableFuture<Void> future = new CompletableFuture<>();
+        if (thread == null) {
+            future.complete(null);
+            return future;
+        }
+        synchronized (this) {
+            if (failure != null) {
+                future.completeExceptionally(failure);
+            } else {
+                requested++;
+                syncWaiters.add(new Waiter(requested, future));
+                notifyAll();
+            }
+        }
+        return future;
+    }
+
     private void run() {
         while (true) {
+            long asked;
             synchronized (this) {
-                while (!stopping && appended.through() <= durable) {
+                while (!stopping && appended.through() <= durable && requested <= served) {
                     try {
                         wait();
                     } catch (InterruptedException e) {
@@ -96,6 +126,7 @@ final class GroupCommit {
                 if (stopping) {
                     return;
                 }
+                asked = requested;
             }
             long through = appended.through();
             try {
@@ -105,7 +136,23 @@ final class GroupCommit {
                 return;
             }
             completeThrough(through);
+            completeRequests(asked);
         }
+    }
+
+    /** Every sync request up to {@code asked} was made before the sync that just completed. */
+    private void completeRequests(long asked) {
+        List<Waiter> done = new ArrayList<>();
+        synchronized (this) {
+            if (failure != null) {
+                return;
+            }
+            served = Math.max(served, asked);
+            while (!syncWaiters.isEmpty() && syncWaiters.peek().seq <= asked) {
+                done.add(syncWaiters.poll());
+            }
+        }
+        done.forEach(w -> w.future.complete(null));
     }
 
     private void completeThrough(long through) {
@@ -131,6 +178,8 @@ final class GroupCommit {
             }
             failed = new ArrayList<>(waiters);
             waiters.clear();
+            failed.addAll(syncWaiters);
+            syncWaiters.clear();
             stopping = true;
             notifyAll();
         }

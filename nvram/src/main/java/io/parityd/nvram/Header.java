@@ -13,7 +13,7 @@ import java.util.zip.CRC32C;
  * the header is a new copy with the next generation.
  */
 record Header(UUID arrayUuid, UUID journalUuid, long created, long retiredThrough, long durableThrough,
-              long capacity, long generation, String arrayName) {
+              long capacity, long generation, String arrayName, JournalMode mode) {
 
     /** What decoding a header copy found. */
     enum Verdict { VALID, ABSENT, BAD_MAGIC, NEWER_VERSION, BAD_CRC }
@@ -23,19 +23,24 @@ record Header(UUID arrayUuid, UUID journalUuid, long created, long retiredThroug
     }
 
     Header withMarks(long retired, long durable) {
-        return new Header(arrayUuid, journalUuid, created, retired, durable, capacity, generation + 1, arrayName);
+        return new Header(arrayUuid, journalUuid, created, retired, durable, capacity, generation + 1, arrayName, mode);
     }
 
     Header withCapacity(long newCapacity) {
         return new Header(arrayUuid, journalUuid, created, retiredThrough, durableThrough, newCapacity,
-                generation + 1, arrayName);
+                generation + 1, arrayName, mode);
+    }
+
+    Header withMode(JournalMode newMode) {
+        return new Header(arrayUuid, journalUuid, created, retiredThrough, durableThrough, capacity, generation + 1,
+                arrayName, newMode);
     }
 
     ByteBuffer encode() {
         ByteBuffer b = ByteBuffer.allocate(HEADER_BYTES);
         b.put(0, HEADER_MAGIC);
         b.putShort(H_VERSION, (short) VERSION);
-        b.putShort(H_FLAGS, (short) 0);
+        b.putShort(H_FLAGS, (short) mode.code());
         putUuid(b, H_ARRAY_UUID, arrayUuid);
         putUuid(b, H_JOURNAL_UUID, journalUuid);
         b.putLong(H_CREATED, created);
@@ -72,12 +77,16 @@ record Header(UUID arrayUuid, UUID journalUuid, long created, long retiredThroug
         if (b.remaining() != HEADER_BYTES || b.getInt(H_CRC) != crc(b)) {
             return new Decoded(Verdict.BAD_CRC, null, version);
         }
+        JournalMode mode = JournalMode.fromCode(Short.toUnsignedInt(b.getShort(H_FLAGS)) & MODE_MASK);
+        if (mode == null) {
+            return new Decoded(Verdict.NEWER_VERSION, null, version); // a mode this parityd does not know
+        }
         int nameLength = Math.min(Short.toUnsignedInt(b.getShort(H_NAME_LENGTH)), NAME_BYTES);
         byte[] name = new byte[nameLength];
         b.get(H_NAME, name);
         Header h = new Header(getUuid(b, H_ARRAY_UUID), getUuid(b, H_JOURNAL_UUID), b.getLong(H_CREATED),
                 b.getLong(H_RETIRED), b.getLong(H_DURABLE), b.getLong(H_CAPACITY), b.getLong(H_GENERATION),
-                new String(name, StandardCharsets.UTF_8));
+                new String(name, StandardCharsets.UTF_8), mode);
         return new Decoded(Verdict.VALID, h, version);
     }
 

@@ -65,6 +65,12 @@ final class HeaderWriter {
         }
     }
 
+    /** Writes the header in {@code mode} and syncs (unless non-volatile). */
+    synchronized void writeMode(JournalMode mode) throws IOException {
+        header = header.withMode(mode);
+        writeAndSync(header.retiredThrough());
+    }
+
     long syncs() {
         return syncs.get();
     }

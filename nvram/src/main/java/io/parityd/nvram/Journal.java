@@ -66,6 +66,11 @@ public final class Journal implements Closeable {
     private final Object retireLock = new Object();
     private volatile long retiredThrough;
 
+    /** What the records hold; changes only by {@link #switchMode}, with nothing held. */
+    private volatile JournalMode mode;
+    /** Marks in the map now (COMMANDS mode). */
+    private final AtomicLong marks = new AtomicLong();
+    private final ThreadLocal<Appender> markWriters = ThreadLocal.withInitial(Appender::new);
     private final AtomicLong heldRecords = new AtomicLong();
     private final LongAdder appendedRecords = new LongAdder();
     private volatile IOException failure;
@@ -82,6 +87,8 @@ public final class Journal implements Closeable {
         this.plan = opened.plan();
         this.capacity = header.capacity();
         this.retiredThrough = header.retiredThrough();
+        this.mode = header.mode();
+        this.marks.set(plan.marks().size());
         long last = plan.nextSeq() - 1;
         this.room = new Room(capacity, JournalStore.recordsCap(capacity));
         this.log = new RequestLog(plan.nextSeq());
@@ -122,16 +129,81 @@ public final class Journal implements Closeable {
         return plan;
     }
 
+    /** What the records hold now. */
+    public JournalMode mode() {
+        return mode;
+    }
+
+    /**
+     * Makes the journal hold {@code next}'s records from now on (a start in another mode, once
+     * the plan was recovered and retired). Durable when it returns.
+     *
+     * @throws IllegalStateException if it still holds a record or a mark
+     */
+    public void switchMode(JournalMode next) throws IOException {
+        checkUsable();
+        if (next == mode) {
+            return;
+        }
+        if (heldRecords.get() > 0 || marks.get() > 0) {
+            throw new IllegalStateException("journal " + path + " still holds " + heldRecords.get() + " record(s) and "
+                    + marks.get() + " mark(s) of " + mode.word() + " mode: recover and retire them before switching");
+        }
+        headers.writeMode(next);
+        mode = next;
+    }
+
+    /**
+     * Marks region {@code region} (the volume's bytes [offset, offset + length)) dirty: completes
+     * once the mark is durable, after the next group commit's sync (at once on a non-volatile
+     * placement). The caller marks a region once, and writes its members for a write only after
+     * this completes (DESIGN.md "NVRAM"); it keeps the regions to {@link JournalFormat#MAX_MARKS}.
+     */
+    public CompletableFuture<Void> mark(long region, long offset, long length) {
+        try {
+            checkUsable();
+            if (mode != JournalMode.COMMANDS) {
+                throw new IllegalStateException("a " + mode.word() + " journal has no marks");
+            }
+            store.put(JournalFormat.markKey(region), markWriters.get().mark(region, offset, length));
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(e);
+        } catch (RuntimeException | InternalError e) {
+            return CompletableFuture.failedFuture(poison("writing the mark of region " + region, e));
+        }
+        marks.incrementAndGet();
+        return commit.afterNextSync();
+    }
+
+    /**
+     * Removes region {@code region}'s mark, which a member sync showed clean. Not synced: a mark
+     * that survives a crash only costs a resync of its region.
+     */
+    public void unmark(long region) throws IOException {
+        checkUsable();
+        try {
+            store.remove(JournalFormat.markKey(region));
+        } catch (RuntimeException | InternalError e) {
+            throw poison("removing the mark of region " + region, e);
+        }
+        marks.decrementAndGet();
+    }
+
+    /** Marks held now. */
+    public long marks() {
+        return marks.get();
+    }
+
     /** The data of a pending WRITE (or PREIMAGE) of the plan, pieces joined; read-only. */
     public ByteBuffer readData(PendingRequest request) throws IOException {
         checkUsable();
-        if (!Recovery.carriesData(request.kind())) {
+        if (!mode.carriesData(request.kind())) {
             return ByteBuffer.allocate(0).asReadOnlyBuffer();
         }
         ByteBuffer data = ByteBuffer.allocate(Math.toIntExact(request.length()));
         for (long seq = request.firstSeq(); seq <= request.lastSeq(); seq++) {
             ByteBuffer raw = store.get(seq);
-            RecordHeader.Checked c = raw == null ? null : RecordHeader.check(seq, raw);
+            RecordHeader.Checked c = raw == null ? null : RecordHeader.check(seq, raw, mode);
             if (c == null || !c.sound()) {
                 throw new IOException("journal " + path + ": record " + seq + " of the request at " + request.firstSeq()
                         + (c == null ? " is gone (retired?)" : " is damaged: " + c.problem()));
@@ -153,7 +225,7 @@ public final class Journal implements Closeable {
         List<PendingRequest> out = new ArrayList<>();
         for (long[] r : log.held()) {
             ByteBuffer raw = store.get(r[0]);
-            RecordHeader.Checked c = raw == null ? null : RecordHeader.check(r[0], raw);
+            RecordHeader.Checked c = raw == null ? null : RecordHeader.check(r[0], raw, mode);
             if (c == null || !c.sound()) {
                 continue; // not appended yet, or retired since the log was read
             }
@@ -239,14 +311,18 @@ public final class Journal implements Closeable {
         commit.appended(ticket.firstSeq(), ticket.lastSeq());
     }
 
-    private static void checkShape(Ticket ticket, RecordKind kind, long length, ByteBuffer data) {
+    private void checkShape(Ticket ticket, RecordKind kind, long length, ByteBuffer data) {
         int carried = data == null ? 0 : data.remaining();
         if (carried != ticket.bytes()) {
             throw new IllegalArgumentException("the ticket is for " + ticket.bytes() + " bytes, the data has " + carried);
         }
-        if (Recovery.carriesData(kind) ? length != ticket.bytes() : ticket.bytes() != 0) {
+        if (kind == RecordKind.MARK) {
+            throw new IllegalArgumentException("marks are written with mark(), not appended");
+        }
+        if (mode.carriesData(kind) ? length != ticket.bytes() : ticket.bytes() != 0) {
             throw new IllegalArgumentException(kind + " of length " + length + " with " + ticket.bytes()
-                    + " bytes of data: WRITE and PREIMAGE carry exactly their length, TRIM and WRITE_ZEROES none");
+                    + " bytes of data in a " + mode.word() + " journal: a record that carries data carries exactly"
+                    + " its length, the others none");
         }
     }
 
@@ -309,7 +385,7 @@ public final class Journal implements Closeable {
 
     public JournalStats stats() {
         return new JournalStats(heldRecords.get(), room.usedBytes(), capacity, room.waiting(), headers.syncs(),
-                headers.syncNanos(), headers.lastSyncNanos(), appendedRecords.sum(), retiredThrough);
+                headers.syncNanos(), headers.lastSyncNanos(), appendedRecords.sum(), retiredThrough, mode, marks.get());
     }
 
     /**
@@ -323,9 +399,9 @@ public final class Journal implements Closeable {
             return;
         }
         long held = heldRecords.get();
-        if (held > 0) {
+        if (held > 0 || marks.get() > 0) {
             throw new IllegalStateException("journal " + path + " still holds " + held + " record(s) (retired through "
-                    + retiredThrough + "): redo and retire them before a clean close");
+                    + retiredThrough + ") and " + marks.get() + " mark(s): redo and retire them before a clean close");
         }
         checkUsable();
         commit.stop();

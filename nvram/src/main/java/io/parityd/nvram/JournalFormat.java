@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
  *   key  0  header copy A  ┐ written alternately: write n goes to key (n even ? 0 : -1), so a
  *   key -1  header copy B  ┘ torn header write leaves the other copy, one generation older
  *   key  s  record with sequence number s (s &gt;= 1)
+ *   key -2-r  dirty-region mark of region r (r &gt;= 0; COMMANDS mode only)
  * </pre>
  * Beside it: {@code <path>.lock} (held with {@code FileChannel.tryLock} while open) and
  * {@code <path>.clean} (the journal UUID as text, present only after a clean close).
@@ -25,6 +26,7 @@ import java.nio.charset.StandardCharsets;
  *   0                   8         10        12        16                        32
  *   ┌───────────────────┬─────────┬─────────┬─────────┬─────────────────────────┐
  *   │ magic "PARITYNV"  │ version │ flags   │ (zero)  │ array UUID (msb, lsb)   │
+ *   │                   │         │ bits 0-1: mode (0 DATA, 1 COMMANDS)                 │
  *   ├───────────────────┴──┬──────┴─────────┴──┬──────┴──────┬──────────────────┤
  *   │ 32 journal UUID      │ 48 created (ms)   │ 56 retired  │ 64 durable       │
  *   ├──────────────────────┼───────────────────┼─────────────┴──────────────────┤
@@ -56,7 +58,20 @@ import java.nio.charset.StandardCharsets;
  *   │ 48 aux                       │ 56 zero  │ 60 crc32c of [0,60) + data │
  *   └──────────────────────────────┴──────────┴────────────────────────────┘
  * </pre>
- * A request of {@code n} data bytes has {@code max(1, ceil(n / MAX_PIECE_BYTES))} pieces with
+ * <b>Modes.</b> The header names what the records hold ({@link JournalMode}). In DATA mode a WRITE
+ * record carries the request's bytes; in COMMANDS mode it carries none (data length 0, the
+ * request's length in the length field): it only names the range a write under way may be
+ * changing. PREIMAGE records carry their bytes in both; TRIM and WRITE_ZEROES in neither. A
+ * journal holds one mode's records at a time: a start in another mode first finishes what the
+ * file holds, then the header's mode changes (with no record held).
+ *
+ * <p><b>Marks</b> (COMMANDS mode) are records of kind MARK at key {@code -2 - r} for region
+ * {@code r}: seq is the key, one piece, no data, offset and length the region's bytes on the
+ * volume. A mark is durable (synced) before any member of its region is written for a write that
+ * relies on it, and removed only after a member sync covered every write to the region. One
+ * torn or missing at recovery was never synced, so no write relied on it: it is dropped.
+ *
+ * <p>A request of {@code n} data bytes has {@code max(1, ceil(n / MAX_PIECE_BYTES))} pieces with
  * consecutive sequence numbers; piece {@code i} carries bytes {@code [i * MAX_PIECE_BYTES, ...)}.
  * Kind codes are {@link RecordKind#code()}, plus {@value #KIND_VOID} (VOID): a sequence number an
  * earlier recovery found torn or missing above the durable mark, kept so the numbers stay
@@ -136,6 +151,23 @@ public final class JournalFormat {
 
     /** Kind code of a VOID record (see the class comment); not a {@link RecordKind}. */
     static final int KIND_VOID = 0x7F;
+
+    /**
+     * The most dirty-region marks a journal holds (the map is sized for them): the daemon keeps
+     * its regions to this many, waiting for marks to clear when it has.
+     */
+    public static final int MAX_MARKS = 4096;
+
+    /** Header flags bits that hold the {@link JournalMode}. */
+    static final int MODE_MASK = 0x3;
+
+    /** The key of region {@code r}'s mark is {@code MARK_KEY_BASE - r}. */
+    static final long MARK_KEY_BASE = -2;
+
+    /** The map key of region {@code region}'s mark. */
+    static long markKey(long region) {
+        return MARK_KEY_BASE - region;
+    }
 
     /** Map keys of the two header copies. */
     static final long HEADER_KEY_A = 0;

@@ -209,14 +209,15 @@ final class JournalOpener {
     }
 
     private Opened cleanOpen(Header header) throws IOException {
-        if (header.capacity() != options.capacityBytes()) {
-            LOG.info("journal {}: capacity {} -> {} bytes; recreating the empty file", path, header.capacity(),
-                    options.capacityBytes());
+        if (header.capacity() != options.capacityBytes() || header.mode() != options.mode()) {
+            LOG.info("journal {}: {} -> {}; recreating the empty file", path,
+                    header.capacity() + " bytes of " + header.mode().word(),
+                    options.capacityBytes() + " bytes of " + options.mode().word());
             return fresh(header.journalUuid(), null, true);
         }
         long next = Math.max(header.retiredThrough(), header.durableThrough()) + 1;
         RecoveryPlan plan = new RecoveryPlan(true, List.of(), 0, header.retiredThrough(), header.durableThrough(),
-                next, List.of());
+                next, List.of(), header.mode(), List.of());
         return handOver(header, plan, List.of(), 0);
     }
 
@@ -240,8 +241,10 @@ final class JournalOpener {
         Header now = header.withMarks(act.retiredThrough(), plan.nextSeq() - 1);
         store.writeHeader(now);
         forceUnlessNonVolatile();
-        LOG.info("journal {}: {} request(s) to redo, {} record(s) dropped, next seq {}", path,
-                plan.requests().size(), plan.droppedRecords(), plan.nextSeq());
+        LOG.info("journal {}: {} journal with {} request(s){} to recover, {} record(s) dropped, next seq {}", path,
+                header.mode().word(), plan.requests().size(),
+                header.mode() == JournalMode.COMMANDS ? " and " + plan.marks().size() + " dirty region(s)" : "",
+                plan.droppedRecords(), plan.nextSeq());
         return handOver(now, plan, act.log(), act.heldBytes());
     }
 
@@ -259,15 +262,15 @@ final class JournalOpener {
             store = null;
         }
         Files.deleteIfExists(path);
-        store = JournalStore.create(path, options.capacityBytes());
+        store = JournalStore.create(path, options.capacityBytes(), options.mode());
         JournalFiles.fsyncDirectory(path);
         Header h = new Header(options.arrayUuid(), journalUuid, System.currentTimeMillis(), 0, 0,
-                options.capacityBytes(), 1, options.arrayName());
+                options.capacityBytes(), 1, options.arrayName(), options.mode());
         store.writeHeader(h);
         h = h.withMarks(0, 0);
         store.writeHeader(h); // both copies valid from the start
         forceUnlessNonVolatile();
-        RecoveryPlan plan = new RecoveryPlan(clean, List.of(), 0, 0, 0, 1, List.of());
+        RecoveryPlan plan = new RecoveryPlan(clean, List.of(), 0, 0, 0, 1, List.of(), options.mode(), List.of());
         return handOver(h, plan, List.of(), 0);
     }
 

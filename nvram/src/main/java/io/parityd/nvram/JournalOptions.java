@@ -19,9 +19,23 @@ import java.util.UUID;
  *                      still refused for another array's journal
  * @param syncHook      called after every completed sync, before any waiter is told; tests use it
  *                      to snapshot what would survive a power loss. {@link SyncHook#NONE} otherwise.
+ * @param mode          what a new journal holds; an existing one keeps its mode until what it holds
+ *                      is finished ({@link Journal#switchMode})
  */
 public record JournalOptions(Path path, UUID arrayUuid, String arrayName, UUID expected, long capacityBytes,
-                             boolean nonVolatile, boolean discard, SyncHook syncHook) {
+                             boolean nonVolatile, boolean discard, SyncHook syncHook, JournalMode mode) {
+
+    /** In {@link JournalMode#DATA} mode, the format's first. */
+    public JournalOptions(Path path, UUID arrayUuid, String arrayName, UUID expected, long capacityBytes,
+                          boolean nonVolatile, boolean discard, SyncHook syncHook) {
+        this(path, arrayUuid, arrayName, expected, capacityBytes, nonVolatile, discard, syncHook, JournalMode.DATA);
+    }
+
+    /** These options in {@code newMode}. */
+    public JournalOptions inMode(JournalMode newMode) {
+        return new JournalOptions(path, arrayUuid, arrayName, expected, capacityBytes, nonVolatile, discard, syncHook,
+                newMode);
+    }
 
     /** The default capacity: enough for a burst of large writes, small next to a disk. */
     public static final long DEFAULT_CAPACITY = 256L << 20;
@@ -31,6 +45,7 @@ public record JournalOptions(Path path, UUID arrayUuid, String arrayName, UUID e
         Objects.requireNonNull(arrayUuid, "arrayUuid");
         Objects.requireNonNull(arrayName, "arrayName");
         Objects.requireNonNull(syncHook, "syncHook");
+        Objects.requireNonNull(mode, "mode");
         if (capacityBytes < JournalFormat.MAX_PIECE_BYTES) {
             throw new IllegalArgumentException("journal capacity must be at least "
                     + JournalFormat.MAX_PIECE_BYTES + " bytes: " + capacityBytes);

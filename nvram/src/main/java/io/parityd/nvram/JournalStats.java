@@ -12,7 +12,10 @@ package io.parityd.nvram;
  * @param lastSyncNanos  the latest one's duration
  * @param appended       records appended since open
  * @param retiredThrough the retired mark
+ * @param mode           what the records hold
+ * @param marks          dirty-region marks held (COMMANDS mode)
  */
 public record JournalStats(long records, long usedBytes, long capacityBytes, int waiting, long syncs,
-                           long syncNanos, long lastSyncNanos, long appended, long retiredThrough) {
+                           long syncNanos, long lastSyncNanos, long appended, long retiredThrough, JournalMode mode,
+                           long marks) {
 }

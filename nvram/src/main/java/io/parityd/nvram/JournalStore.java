@@ -24,6 +24,9 @@ final class JournalStore implements Closeable {
      */
     static final long SIZING_FLOOR_BYTES = 32L << 20;
 
+    /** A COMMANDS journal's average value: a record header, and room for the odd preimage. */
+    static final double COMMANDS_AVERAGE_VALUE = 2 * JournalFormat.RECORD_HEADER_BYTES;
+
     private final Path path;
     private final ChronicleMap<Long, StoredValue> map;
     private final FileChannel channel;
@@ -34,19 +37,19 @@ final class JournalStore implements Closeable {
         this.channel = channel;
     }
 
-    /** A new, empty file (any old one must be gone). */
-    static JournalStore create(Path path, long capacity) throws IOException {
-        return wrap(path, builder(capacity).createPersistedTo(path.toFile()));
+    /** A new, empty file (any old one must be gone), sized for {@code mode}'s records. */
+    static JournalStore create(Path path, long capacity, JournalMode mode) throws IOException {
+        return wrap(path, builder(capacity, mode).createPersistedTo(path.toFile()));
     }
 
-    /** An existing file after a clean close. */
+    /** An existing file after a clean close (Chronicle keeps the sizing it was created with). */
     static JournalStore openClean(Path path, long capacity) throws IOException {
-        return wrap(path, builder(capacity).createPersistedTo(path.toFile()));
+        return wrap(path, builder(capacity, JournalMode.DATA).createPersistedTo(path.toFile()));
     }
 
     /** An existing file after anything else: Chronicle repairs its own structures first. */
     static JournalStore recover(Path path, long capacity) throws IOException {
-        return wrap(path, builder(capacity).recoverPersistedTo(path.toFile(), true));
+        return wrap(path, builder(capacity, JournalMode.DATA).recoverPersistedTo(path.toFile(), true));
     }
 
     private static JournalStore wrap(Path path, ChronicleMap<Long, StoredValue> map) throws IOException {
@@ -63,13 +66,27 @@ final class JournalStore implements Closeable {
         return Math.max(1024, capacity / 4096);
     }
 
-    private static ChronicleMapBuilder<Long, StoredValue> builder(long capacity) {
+    /**
+     * DATA: records of up to a MiB each, the average a capacity's worth of 4 KiB writes.
+     * COMMANDS: records are headers only (64 bytes), plus the marks, plus a few preimages (a
+     * degraded stripe's lost chunk; Chronicle takes values far above the average in several
+     * chunks), so the map is sized for that: entries for the records admitted and every mark, a
+     * small average value.
+     */
+    private static ChronicleMapBuilder<Long, StoredValue> builder(long capacity, JournalMode mode) {
         long sized = Math.max(capacity, SIZING_FLOOR_BYTES);
         long records = recordsCap(sized);
-        return ChronicleMapBuilder.of(Long.class, StoredValue.class)
-                .name("parityd-journal")
-                .entries(records * 3 / 2)
-                .averageValueSize((double) sized / records + JournalFormat.RECORD_HEADER_BYTES)
+        ChronicleMapBuilder<Long, StoredValue> b = ChronicleMapBuilder.of(Long.class, StoredValue.class)
+                .name("parityd-journal");
+        if (mode == JournalMode.COMMANDS) {
+            b = b.entries(records + JournalFormat.MAX_MARKS + 1024)
+                    .averageValueSize(COMMANDS_AVERAGE_VALUE)
+                    .maxBloatFactor(4.0);
+        } else {
+            b = b.entries(records * 3 / 2)
+                    .averageValueSize((double) sized / records + JournalFormat.RECORD_HEADER_BYTES);
+        }
+        return b
                 .valueMarshaller(RecordMarshaller.INSTANCE)
                 // Chronicle's own entry checksum (on by default for persisted maps) hashes every
                 // byte of every value with xxHash64 on each put: 56% of the daemon's Java CPU

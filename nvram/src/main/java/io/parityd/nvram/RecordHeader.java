@@ -58,8 +58,13 @@ record RecordHeader(int version, int kindCode, int flags, long seq, long firstSe
         head.putInt(R_CRC, (int) crc.getValue());
     }
 
-    /** Checks a stored value found at key {@code key}: magic, version, size, checksum, key. */
+    /** Checks a stored value found at key {@code key}: magic, version, size, checksum, key; in DATA mode. */
     static Checked check(long key, ByteBuffer stored) {
+        return check(key, stored, JournalMode.DATA);
+    }
+
+    /** Checks a stored value found at key {@code key} of a journal in {@code mode}. */
+    static Checked check(long key, ByteBuffer stored, JournalMode mode) {
         ByteBuffer b = stored.slice();
         if (b.remaining() < RECORD_HEADER_BYTES) {
             return bad("torn: " + b.remaining() + " bytes, shorter than a record header");
@@ -84,22 +89,30 @@ record RecordHeader(int version, int kindCode, int flags, long seq, long firstSe
         RecordHeader h = new RecordHeader(version, Byte.toUnsignedInt(b.get(R_KIND)),
                 Short.toUnsignedInt(b.getShort(R_FLAGS)), b.getLong(R_SEQ), b.getLong(R_FIRST_SEQ),
                 b.getInt(R_PIECES), dataLength, b.getLong(R_OFFSET), b.getLong(R_LENGTH), b.getLong(R_AUX));
-        String shape = h.shapeProblem(key);
+        String shape = h.shapeProblem(key, mode);
         return shape == null ? new Checked(h, null, false) : bad(shape);
     }
 
     /** Why this (checksummed) header cannot be what was stored at {@code key}, or null. */
-    private String shapeProblem(long key) {
+    private String shapeProblem(long key, JournalMode mode) {
         if (seq != key) {
             return "stored at key " + key + " but names seq " + seq;
         }
         if (!isVoid() && !knownKind(kindCode)) {
             return "unknown kind " + kindCode;
         }
+        boolean mark = kindCode == RecordKind.MARK.code();
+        if (mark != (key <= MARK_KEY_BASE)) {
+            return mark ? "a mark at key " + key + ", outside the marks' keys" : "a request record at a mark's key " + key;
+        }
+        if (mark) {
+            return pieces == 1 && firstSeq == seq && dataLength == 0 && length > 0 && offset >= 0 ? null
+                    : "a malformed mark (" + pieces + " pieces, " + dataLength + " bytes of data, length " + length + ")";
+        }
         if (pieces < 1 || firstSeq > seq || seq - firstSeq >= pieces) {
             return "piece " + (seq - firstSeq) + " of " + pieces + " is out of range";
         }
-        long dataBytes = carriesData() ? length : 0;
+        long dataBytes = carriesData(mode) ? length : 0;
         if (length < 0 || piecesFor(dataBytes) != pieces || pieceLength(dataBytes, (int) (seq - firstSeq)) != dataLength) {
             return "data length " + dataLength + " does not fit piece " + (seq - firstSeq) + " of a "
                     + length + "-byte request in " + pieces + " pieces";
@@ -107,9 +120,9 @@ record RecordHeader(int version, int kindCode, int flags, long seq, long firstSe
         return null;
     }
 
-    /** WRITE and PREIMAGE records carry the request's bytes; the others carry none. */
-    boolean carriesData() {
-        return kindCode == RecordKind.WRITE.code() || kindCode == RecordKind.PREIMAGE.code();
+    /** Whether this record carries its request's bytes in {@code mode} (see {@link JournalMode#carriesData}). */
+    boolean carriesData(JournalMode mode) {
+        return kindCode == RecordKind.PREIMAGE.code() || (mode == JournalMode.DATA && kindCode == RecordKind.WRITE.code());
     }
 
     /** True if {@code other} is another piece of the same request. */

@@ -16,7 +16,14 @@ public enum RecordKind {
      * that recovery can rebuild that stripe's redundancy without the missing member. Offset is
      * the chunk's volume-level position as the daemon defines it; the daemon gives it meaning.
      */
-    PREIMAGE(4);
+    PREIMAGE(4),
+    /**
+     * A durable dirty-region mark ({@link JournalMode#COMMANDS}): the members of the region at
+     * [offset, offset + length) may hold writes that no member sync has covered, so recovery
+     * resyncs its parity. Stored at a negative key of its own ({@link JournalFormat}), not in the
+     * sequence of requests.
+     */
+    MARK(5);
 
     private final int code;
 

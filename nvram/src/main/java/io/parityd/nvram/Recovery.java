@@ -33,6 +33,8 @@ final class Recovery {
 
     private final JournalStore store;
     private final Header header;
+    private final JournalMode mode;
+    private final List<RecoveryPlan.Mark> marks = new ArrayList<>();
     private final long retired;
     private final long durable;
     private final TreeMap<Long, RecordHeader> sound = new TreeMap<>();
@@ -44,6 +46,7 @@ final class Recovery {
     private Recovery(JournalStore store, Header header) {
         this.store = store;
         this.header = header;
+        this.mode = header.mode();
         this.retired = header.retiredThrough();
         this.durable = Math.max(header.durableThrough(), retired);
         this.maxSeen = durable;
@@ -67,7 +70,7 @@ final class Recovery {
         while (s <= maxSeen) {
             PendingRequest r = kept.get(s);
             if (r != null) {
-                long bytes = carriesData(r.kind()) ? r.length() : 0;
+                long bytes = mode.carriesData(r.kind()) ? r.length() : 0;
                 log.add(new long[] {r.firstSeq(), r.lastSeq(), bytes, 0});
                 heldBytes += bytes;
                 s = r.lastSeq() + 1;
@@ -85,13 +88,17 @@ final class Recovery {
             }
         }
         RecoveryPlan plan = new RecoveryPlan(false, new ArrayList<>(kept.values()), dropped, retired,
-                header.durableThrough(), maxSeen + 1, notes);
+                header.durableThrough(), maxSeen + 1, notes, mode, marks);
         return new Outcome(plan, new Actions(delete, voids, log, retiredNow, heldBytes));
     }
 
     private void readAll() throws JournalException {
         for (Long key : store.keys()) {
             if (key == JournalFormat.HEADER_KEY_A || key == JournalFormat.HEADER_KEY_B) {
+                continue;
+            }
+            if (key <= JournalFormat.MARK_KEY_BASE) {
+                readMark(key);
                 continue;
             }
             if (key < 0 || key <= retired) {
@@ -103,7 +110,7 @@ final class Recovery {
             if (raw == null) {
                 continue; // removed under us: cannot happen while we hold the lock
             }
-            RecordHeader.Checked c = RecordHeader.check(key, raw);
+            RecordHeader.Checked c = RecordHeader.check(key, raw, mode);
             if (c.newerVersion()) {
                 throw new JournalException(JournalException.Problem.NEWER_FORMAT, "journal " + store.path()
                         + ": record " + key + " was written by a newer parityd (" + c.problem()
@@ -114,6 +121,31 @@ final class Recovery {
             } else {
                 torn.put(key, c.problem());
             }
+        }
+    }
+
+    /**
+     * A mark is kept if it is sound; one that is not was never synced (a mark is written once and
+     * made durable before anything relies on it), so nothing relied on it: it is dropped and noted.
+     * A DATA-mode journal has no marks: one there is dropped too.
+     */
+    private void readMark(long key) throws JournalException {
+        ByteBuffer raw = store.get(key);
+        if (raw == null) {
+            return;
+        }
+        RecordHeader.Checked c = RecordHeader.check(key, raw, mode);
+        if (c.newerVersion()) {
+            throw new JournalException(JournalException.Problem.NEWER_FORMAT, "journal " + store.path() + ": mark "
+                    + key + " was written by a newer parityd (" + c.problem() + "): upgrade parityd");
+        }
+        long region = JournalFormat.MARK_KEY_BASE - key;
+        if (c.sound() && mode == JournalMode.COMMANDS) {
+            marks.add(new RecoveryPlan.Mark(region, c.header().offset(), c.header().length()));
+        } else {
+            delete.add(key);
+            notes.add("dropped the mark of region " + region + ": " + (c.sound() ? "a " + mode.word()
+                    + " journal has no marks" : c.problem() + " (never synced, so nothing relied on it)"));
         }
     }
 
@@ -226,7 +258,8 @@ final class Recovery {
                 + what + ". Restore the file, or start with --discard-journal to drop its records and resync all parity");
     }
 
+    /** Whether a record of {@code kind} carries bytes in a DATA-mode journal. */
     static boolean carriesData(RecordKind kind) {
-        return kind == RecordKind.WRITE || kind == RecordKind.PREIMAGE;
+        return JournalMode.DATA.carriesData(kind);
     }
 }

@@ -19,37 +19,41 @@ record Fixture(JournalOptions options) {
     Fixture expected(UUID uuid) {
         JournalOptions o = options;
         return new Fixture(new JournalOptions(o.path(), o.arrayUuid(), o.arrayName(), uuid, o.capacityBytes(),
-                o.nonVolatile(), o.discard(), o.syncHook()));
+                o.nonVolatile(), o.discard(), o.syncHook(), o.mode()));
     }
 
     Fixture array(UUID uuid, String name) {
         JournalOptions o = options;
         return new Fixture(new JournalOptions(o.path(), uuid, name, o.expected(), o.capacityBytes(),
-                o.nonVolatile(), o.discard(), o.syncHook()));
+                o.nonVolatile(), o.discard(), o.syncHook(), o.mode()));
     }
 
     Fixture capacity(long bytes) {
         JournalOptions o = options;
         return new Fixture(new JournalOptions(o.path(), o.arrayUuid(), o.arrayName(), o.expected(), bytes,
-                o.nonVolatile(), o.discard(), o.syncHook()));
+                o.nonVolatile(), o.discard(), o.syncHook(), o.mode()));
     }
 
     Fixture nonVolatile() {
         JournalOptions o = options;
         return new Fixture(new JournalOptions(o.path(), o.arrayUuid(), o.arrayName(), o.expected(), o.capacityBytes(),
-                true, o.discard(), o.syncHook()));
+                true, o.discard(), o.syncHook(), o.mode()));
     }
 
     Fixture discard() {
         JournalOptions o = options;
         return new Fixture(new JournalOptions(o.path(), o.arrayUuid(), o.arrayName(), o.expected(), o.capacityBytes(),
-                o.nonVolatile(), true, o.syncHook()));
+                o.nonVolatile(), true, o.syncHook(), o.mode()));
     }
 
     Fixture hook(JournalOptions.SyncHook hook) {
         JournalOptions o = options;
         return new Fixture(new JournalOptions(o.path(), o.arrayUuid(), o.arrayName(), o.expected(), o.capacityBytes(),
-                o.nonVolatile(), o.discard(), hook));
+                o.nonVolatile(), o.discard(), hook, o.mode()));
+    }
+
+    Fixture mode(JournalMode mode) {
+        return new Fixture(options.inMode(mode));
     }
 
     Path path() {
