@@ -55,6 +55,17 @@ class FileMemberTest extends BlockDeviceContract {
     }
 
     @Test
+    void shouldCreateANewMemberFileOwnerOnly() throws Exception {
+        Path file = dir.resolve("private.img");
+        try (FileMember member = FileMember.createSparse(file, MIB)) {
+            assertThat(member.size()).isEqualTo(MIB);
+        }
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+                .as("the volume's data is nobody else's to read, whatever the umask lets through")
+                .isEqualTo("rw-------");
+    }
+
+    @Test
     void shouldRefuseToCreateOverAnExistingFile() throws IOException {
         Path file = dir.resolve("taken.img");
         byte[] before = pattern(8192);

@@ -11,10 +11,23 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
 import java.util.UUID;
 
-/** The files beside a journal: {@code <path>.lock} and the clean marker {@code <path>.clean}. */
+/**
+ * The files beside a journal: {@code <path>.lock} and the clean marker {@code <path>.clean}. Every
+ * file the journal creates, itself included ({@link JournalStore#create}), is created owner-only:
+ * the journal holds acknowledged writes, and the umask (022 by default) would let anyone read
+ * them. A file that already exists keeps the mode the operator gave it.
+ */
 final class JournalFiles {
+
+    /** Mode 0600 at creation: the umask can only take bits away from it, never add. */
+    static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY =
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
 
     private JournalFiles() {
     }
@@ -22,7 +35,8 @@ final class JournalFiles {
     /** Holds {@code <path>.lock}; refuses with LOCKED if anyone, in this JVM or another process, holds it. */
     static FileChannel lock(Path path) throws JournalException, IOException {
         Path lockPath = sibling(path, ".lock");
-        FileChannel c = FileChannel.open(lockPath, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileChannel c = FileChannel.open(lockPath, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE),
+                OWNER_ONLY);
         FileLock held;
         try {
             held = c.tryLock();
@@ -68,8 +82,8 @@ final class JournalFiles {
     /** Writes the clean marker durably: its content, then its directory entry. */
     static void writeCleanMarker(Path path, UUID journalUuid) throws IOException {
         Path marker = cleanMarker(path);
-        try (FileChannel c = FileChannel.open(marker, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        try (FileChannel c = FileChannel.open(marker, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING), OWNER_ONLY)) {
             ByteBuffer b = ByteBuffer.wrap((journalUuid + "\n").getBytes(StandardCharsets.US_ASCII));
             while (b.hasRemaining()) {
                 c.write(b);
