@@ -216,6 +216,30 @@ public final class FileMember implements BlockDevice {
         descriptor.flush();
     }
 
+    /**
+     * The file was deleted while open (its link count is 0): writes still succeed, into an inode
+     * that no path names and that vanishes at close, so the next start would miss this member.
+     * Or it was truncated: reads past its new end fail, but a write there grows it again with a
+     * hole, which then reads as zeroes instead of the data it held, so the sooner it is failed
+     * the better. A file renamed or hard-linked elsewhere still has a name and is not lost.
+     */
+    @Override
+    public String lost() throws IOException {
+        if (descriptor.readOnly) {
+            return null;
+        }
+        if (descriptor.io.linkCount() == 0) {
+            return descriptor.path + " was deleted while parityd had it open (its link count is 0): what is written"
+                    + " to it is lost when it closes";
+        }
+        long now = descriptor.io.fileSize();
+        if (now < descriptor.size) {
+            return descriptor.path + " was truncated while parityd had it open: it is " + now + " bytes, it was "
+                    + descriptor.size;
+        }
+        return null;
+    }
+
     @Override
     public void close() throws IOException {
         descriptor.close();

@@ -33,6 +33,7 @@ final class VolumeCore {
     final int chunk;
     final int redundancy;
     private final Rebuilder[] rebuilds;
+    final MemberWatch watch;
     private boolean closed;
 
     VolumeCore(ArrayGeometry geometry, MemberSlots members, StripeLocks locks, SlotListener listener,
@@ -51,6 +52,7 @@ final class VolumeCore {
         this.chunk = geometry.chunkSize();
         this.redundancy = geometry.redundancy();
         this.rebuilds = new Rebuilder[geometry.memberCount()];
+        this.watch = new MemberWatch(geometry.name(), members);
     }
 
     String describe() {
@@ -126,10 +128,12 @@ final class VolumeCore {
     }
 
     /**
-     * Restarts every rebuild the array was opened with. Each gets its own source: a source holds
-     * scratch buffers, and two rebuild threads sharing one would write each other's data.
+     * Starts the background work: the {@link MemberWatch}, and every rebuild the array was opened
+     * with. Each rebuild gets its own source: a source holds scratch buffers, and two rebuild
+     * threads sharing one would write each other's data.
      */
     void resumeRebuilds(Supplier<RebuildSource> sources) {
+        watch.start();
         for (int slot = 0; slot < geometry.memberCount(); slot++) {
             if (members.state(slot) == MemberState.REBUILDING) {
                 rebuild(slot, members.device(slot), members.rebuilt(slot), sources.get());
@@ -160,6 +164,7 @@ final class VolumeCore {
      * open, so the owner can still flush and mark the array clean.
      */
     void stopRebuilds() {
+        watch.stop();
         Rebuilder[] running;
         synchronized (this) {
             closed = true;

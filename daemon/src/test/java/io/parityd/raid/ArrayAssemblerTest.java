@@ -217,6 +217,26 @@ class ArrayAssemblerTest {
     }
 
     @Test
+    void shouldRecordAMemberDeletedWhileServingAsFaultyWhenMarkedClean() throws Exception {
+        create("tank", "a", "b", "c");
+        List<Path> all = List.of(path("a"), path("b"), path("c"));
+        try (AssembledArray array = assembler.assemble(all)) {
+            array.markDirty();
+            Files.delete(path("b")); // after the volume's last look: only the stop can notice
+            array.markClean();
+            assertThat(array.states().get(1)).isEqualTo(MemberState.FAULTY);
+            assertThat(array.reason(1)).contains(path("b") + " was deleted");
+        }
+        SuperblockRecord a = readRecord(path("a"));
+        assertThat(a.clean()).as("still a clean stop").isTrue();
+        assertThat(a.members().get(1).state()).as("with the deleted member recorded faulty").isEqualTo(MemberState.FAULTY);
+        try (AssembledArray array = assembler.assemble(List.of(path("a"), path("c")))) {
+            assertThat(array.shutDownCleanly()).isTrue();
+            assertThat(array.states().get(1)).isEqualTo(MemberState.FAULTY);
+        }
+    }
+
+    @Test
     void shouldPersistARebuildSoItResumesAfterARestart() throws Exception {
         create("tank", "a", "b", "c");
         List<Path> members = List.of(path("a"), path("b"), path("c"));
