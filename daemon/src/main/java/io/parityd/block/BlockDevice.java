@@ -56,4 +56,16 @@ public interface BlockDevice extends Closeable {
 
     /** Makes every completed write durable (fdatasync). */
     void flush() throws IOException;
+
+    /**
+     * Why this device no longer keeps what is written to it although its I/O still succeeds, or
+     * null while it does: a member file deleted while open takes writes into an inode nothing
+     * names, lost when it closes. Cheap (one system call); a RAID volume asks every few seconds
+     * and before it declares the array clean. Devices that cannot be lost that way say null.
+     *
+     * @throws IOException if the device cannot even be asked (its I/O has failed too)
+     */
+    default String lost() throws IOException {
+        return null;
+    }
 }

@@ -63,6 +63,11 @@ public abstract class ForwardingDevice implements BlockDevice {
     }
 
     @Override
+    public String lost() throws IOException {
+        return next.lost();
+    }
+
+    @Override
     public void close() throws IOException {
         next.close();
     }

@@ -75,7 +75,8 @@ final class ControllerCommand implements Callable<Integer> {
     private String metrics;
 
     @Option(names = "--secret-file", required = true, paramLabel = "PATH",
-            description = "The pair's shared secret, at least 16 bytes, mode 0600 (make one with: head -c 32"
+            description = "The pair's shared secret: at least 32 bytes and not obviously weak (README \"HA mode\"),"
+                    + " mode 0600, owned by the user running parityd or root (make one with: head -c 32"
                     + " /dev/urandom | base64 > FILE; chmod 600 FILE)")
     private Path secretFile;
 

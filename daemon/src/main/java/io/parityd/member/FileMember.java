@@ -9,6 +9,10 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
 
 import io.parityd.block.BlockDevice;
 
@@ -48,6 +52,14 @@ import io.parityd.block.BlockDevice;
  * doing I/O here has no effect on the I/O or on other threads.
  */
 public final class FileMember implements BlockDevice {
+
+    /**
+     * A new member file is the owner's alone: it holds the volume's data. Asked for explicitly at
+     * creation rather than left to the umask (022 would make it world-readable); an existing
+     * file's mode is the operator's and is never changed.
+     */
+    private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY =
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
 
     /** Zeroes written per call when fallocate cannot zero; read-only, shared by all members. */
     private static final ByteBuffer ZEROES = ByteBuffer.allocateDirect(1 << 20).asReadOnlyBuffer();
@@ -96,14 +108,14 @@ public final class FileMember implements BlockDevice {
 
     /**
      * Creates a new file of {@code size} bytes that allocates no space (reads as zeroes) and opens
-     * it read-write. Refuses with {@link java.nio.file.FileAlreadyExistsException} if the path
-     * exists; on any failure the new file is removed again.
+     * it read-write, with mode 0600. Refuses with {@link java.nio.file.FileAlreadyExistsException}
+     * if the path exists; on any failure the new file is removed again.
      */
     public static FileMember createSparse(Path path, long size) throws IOException {
         if (size <= 0) {
             throw new IllegalArgumentException("member size must be positive: " + size);
         }
-        Files.createFile(path);
+        Files.createFile(path, OWNER_ONLY);
         try {
             try (RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw")) {
                 file.setLength(size); // ftruncate: extends without allocating
@@ -202,6 +214,30 @@ public final class FileMember implements BlockDevice {
     @Override
     public void flush() throws IOException {
         descriptor.flush();
+    }
+
+    /**
+     * The file was deleted while open (its link count is 0): writes still succeed, into an inode
+     * that no path names and that vanishes at close, so the next start would miss this member.
+     * Or it was truncated: reads past its new end fail, but a write there grows it again with a
+     * hole, which then reads as zeroes instead of the data it held, so the sooner it is failed
+     * the better. A file renamed or hard-linked elsewhere still has a name and is not lost.
+     */
+    @Override
+    public String lost() throws IOException {
+        if (descriptor.readOnly) {
+            return null;
+        }
+        if (descriptor.io.linkCount() == 0) {
+            return descriptor.path + " was deleted while parityd had it open (its link count is 0): what is written"
+                    + " to it is lost when it closes";
+        }
+        long now = descriptor.io.fileSize();
+        if (now < descriptor.size) {
+            return descriptor.path + " was truncated while parityd had it open: it is " + now + " bytes, it was "
+                    + descriptor.size;
+        }
+        return null;
     }
 
     @Override

@@ -68,6 +68,10 @@ public final class NativeIo implements Closeable {
     private static final int LOCK_NB = 4;
     private static final int EWOULDBLOCK = 11;
 
+    /** {@code sizeof(struct stat)} on x86-64, and where {@code st_nlink} (an 8-byte {@code nlink_t}) sits in it. */
+    private static final int STAT_BYTES = 144;
+    private static final int ST_NLINK_AT = 16;
+
     /** Alignment {@code O_DIRECT} demands of buffers, offsets and lengths on the devices we use. */
     public static final int DIRECT_ALIGNMENT = 4096;
 
@@ -101,6 +105,10 @@ public final class NativeIo implements Closeable {
 
         @SaveError
         int flock(int fd, int operation);
+
+        /** glibc 2.33 and later export {@code fstat} itself (Debian 12 has 2.36). */
+        @SaveError
+        int fstat(int fd, @Out ByteBuffer stat);
 
         @SaveError
         @Variadic(fixedCount = 2)
@@ -257,6 +265,20 @@ public final class NativeIo implements Closeable {
             }
             retryOrThrow("lseek(SEEK_END)");
         }
+    }
+
+    /**
+     * {@code fstat(2)}'s {@code st_nlink}: how many names the open file has. 0 once every name is
+     * deleted: the open descriptor keeps the inode alive, and what is written to it is gone when
+     * the last descriptor closes.
+     */
+    public long linkCount() throws IOException {
+        int descriptor = openFd();
+        ByteBuffer stat = ByteBuffer.allocateDirect(STAT_BYTES).order(ByteOrder.nativeOrder());
+        while (Bound.LIBC.fstat(descriptor, stat) != 0) {
+            retryOrThrow("fstat");
+        }
+        return stat.getLong(ST_NLINK_AT);
     }
 
     /** {@code ioctl(BLKGETSIZE64)}: the size of the block device open here, in bytes. */

@@ -105,15 +105,17 @@ public final class ArrayAssembler {
         checkDistinct(memberPaths);
         List<Opened> opened = new ArrayList<>();
         List<Absent> absent = new ArrayList<>();
+        List<Path> blank = new ArrayList<>();
         try {
             for (Path path : memberPaths) {
-                probe(path, opened, absent);
+                probe(path, opened, absent, blank);
             }
+            LeaveOut.refuseBlank(blank, opened, memberPaths);
             if (opened.isEmpty()) {
                 throw new ArrayException("none of the given members can be read: " + describe(absent),
                         "check the paths; an array needs its members' superblocks to start");
             }
-            return check(opened, absent, dirtyDegraded);
+            return check(opened, absent, dirtyDegraded, memberPaths);
         } catch (ArrayException | RuntimeException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
                 try {
@@ -126,8 +128,13 @@ public final class ArrayAssembler {
         }
     }
 
-    /** Opens one path: usable members go to {@code opened}, unusable ones (with the reason) to {@code absent}. */
-    private static void probe(Path path, List<Opened> opened, List<Absent> absent) throws ArrayException {
+    /**
+     * Opens one path: usable members go to {@code opened}, unusable ones (with the reason) to
+     * {@code absent}, files without any superblock to {@code blank} (refused once the others say
+     * which slot such a file may have been).
+     */
+    private static void probe(Path path, List<Opened> opened, List<Absent> absent, List<Path> blank)
+            throws ArrayException {
         BlockDevice member;
         try {
             member = openMember(path);
@@ -150,9 +157,10 @@ public final class ArrayAssembler {
                     absent.add(new Absent(path, "has a damaged superblock (" + read.detail() + ")"));
                     member.close();
                 }
-                case MISSING -> throw new ArrayException(path + " holds no parityd superblock",
-                        "was it created with `parityd create`? check the path (a new disk for a failed member"
-                                + " is added with `parityd replace` once the array runs)");
+                case MISSING -> {
+                    blank.add(path);
+                    member.close();
+                }
                 default -> throw new ArrayException(path + " has a superblock of format " + read.formatVersion()
                         + ", newer than this parityd understands (" + Superblock.VERSION + ")",
                         "use the parityd version that wrote it");
@@ -164,6 +172,10 @@ public final class ArrayAssembler {
             closeQuietly(member);
             throw e;
         }
+    }
+
+    static Opened newest(List<Opened> opened) {
+        return opened.stream().max(Comparator.comparingLong(o -> o.record().generation())).orElseThrow();
     }
 
     /** The one place that decides how a member path is opened: a regular file or a raw block device. */
@@ -210,10 +222,11 @@ public final class ArrayAssembler {
     }
 
     /** The array-level checks, in the order that gives the most useful message first. */
-    private AssembledArray check(List<Opened> opened, List<Absent> absent, DirtyDegraded force) throws ArrayException {
+    private AssembledArray check(List<Opened> opened, List<Absent> absent, DirtyDegraded force, List<Path> given)
+            throws ArrayException {
         UUID array = majorityArray(opened);
         refuseStrangers(opened, array);
-        Opened newest = opened.stream().max(Comparator.comparingLong(o -> o.record().generation())).orElseThrow();
+        Opened newest = newest(opened);
         ArrayGeometry geometry = newest.record().geometry();
         for (Opened member : opened) {
             compareGeometry(newest, member);
@@ -225,9 +238,9 @@ public final class ArrayAssembler {
         List<MemberEntry> table = newest.record().members();
         Opened[] byRow = placeInRows(opened, table, geometry);
         refuseReplaced(byRow, newest.record());
-        for (Opened member : byRow) {
-            if (member != null) {
-                refuseTooSmall(member, geometry);
+        for (int row = 0; row < byRow.length; row++) {
+            if (byRow[row] != null && inUse(table, row)) {
+                LeaveOut.refuseTooSmall(byRow[row], row, geometry, given);
             }
         }
         return build(geometry, newest.record(), byRow, absent, force);
@@ -414,12 +427,12 @@ public final class ArrayAssembler {
         }
     }
 
-    private static void refuseTooSmall(Opened member, ArrayGeometry geometry) throws ArrayException {
-        long needed = geometry.dataOffset() + geometry.memberDataSize();
-        if (member.member().size() < needed) {
-            throw new ArrayException(member.path() + " is " + ByteSize.describe(member.member().size())
-                    + " but array '" + geometry.name() + "' needs " + ByteSize.describe(needed) + " on each member",
-                    "was it truncated? restore it to its full size or replace the member");
-        }
+    /**
+     * Whether the table will use the member in {@code row}: a slot it marks faulty or missing is
+     * never read again (its data is stale), so nothing about its file can stop the start.
+     */
+    private static boolean inUse(List<MemberEntry> table, int row) {
+        MemberState state = row < table.size() ? table.get(row).state() : MemberState.SPARE;
+        return state != MemberState.FAULTY && state != MemberState.MISSING;
     }
 }

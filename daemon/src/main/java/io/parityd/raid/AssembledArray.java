@@ -179,9 +179,12 @@ public final class AssembledArray implements Closeable {
 
     /**
      * Flushes every trusted member, then sets CLEAN and clears the journal identity everywhere,
-     * durably. Only once no write is in flight.
+     * durably. Only once no write is in flight. A member {@linkplain BlockDevice#lost lost} since
+     * the volume last looked (its file deleted) is recorded faulty in the same update: declared
+     * clean and active, the next start would take its absence for a disk that vanished while down.
      */
     public synchronized void markClean() throws IOException {
+        recordLostMembers();
         flushTrusted(); // a member that cannot sync must not be declared consistent
         clean = true;
         journal = Optional.empty();
@@ -289,6 +292,29 @@ public final class AssembledArray implements Closeable {
     @Override
     public String toString() {
         return "AssembledArray['" + geometry.name() + "', " + geometry.arrayUuid() + ", " + devices.length + " slots]";
+    }
+
+    /**
+     * Marks every trusted member that is lost faulty in the table (written by the caller's next
+     * update). The volume is not told: this runs at a stop, when nothing serves any more.
+     */
+    private void recordLostMembers() {
+        for (int slot = 0; slot < devices.length; slot++) {
+            if (devices[slot] == null || !trusted(slot)) {
+                continue;
+            }
+            String lost;
+            try {
+                lost = devices[slot].lost();
+            } catch (IOException e) {
+                lost = "it cannot be examined: " + e;
+            }
+            if (lost != null) {
+                setRow(slot, table.get(slot).withState(MemberState.FAULTY, 0));
+                reasons[slot] = lost;
+                log.error("array '{}': slot {} ({}) is faulty: {}", geometry.name(), slot, paths[slot], lost);
+            }
+        }
     }
 
     /** Flushes every trusted member; throws (with every failure) if any cannot sync. */

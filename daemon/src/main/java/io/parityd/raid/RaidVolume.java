@@ -62,10 +62,11 @@ public interface RaidVolume extends BlockDevice {
             throws IOException;
 
     /**
-     * Starts the rebuilds of slots the volume was opened with as REBUILDING, from their persisted
-     * position ({@link RaidVolumes#openHeld}). After an unclean stop, call it only once the
-     * journal is replayed: a rebuild computes the new member's chunks from parity, which is
-     * trustworthy only then.
+     * Starts the background work: the rebuilds of slots the volume was opened with as REBUILDING,
+     * from their persisted position ({@link RaidVolumes#openHeld}), and the watch that fails a
+     * member whose file is deleted while it serves ({@link io.parityd.block.BlockDevice#lost}),
+     * every 2 s. After an unclean stop, call it only once the journal is replayed: a rebuild
+     * computes the new member's chunks from parity, which is trustworthy only then.
      */
     void resumeRebuilds();
 
@@ -87,7 +88,8 @@ public interface RaidVolume extends BlockDevice {
     boolean restoreParity(Preimage preimage) throws IOException;
 
     /**
-     * Stops background rebuilds (their position stays persisted) and starts no new one; the member
+     * Stops background rebuilds (their position stays persisted) and the member watch, and starts
+     * no new one; the member
      * devices stay open, so the owner can still flush them and mark the array clean.
      */
     void stopRebuilds();

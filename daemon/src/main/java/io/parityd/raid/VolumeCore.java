@@ -33,6 +33,7 @@ final class VolumeCore {
     final int chunk;
     final int redundancy;
     private final Rebuilder[] rebuilds;
+    final MemberWatch watch;
     private boolean closed;
     /** Threads that flush members in parallel; made at the first flush of more than one member. */
     private java.util.concurrent.ExecutorService flushers;
@@ -53,6 +54,7 @@ final class VolumeCore {
         this.chunk = geometry.chunkSize();
         this.redundancy = geometry.redundancy();
         this.rebuilds = new Rebuilder[geometry.memberCount()];
+        this.watch = new MemberWatch(geometry.name(), members);
     }
 
     String describe() {
@@ -174,10 +176,12 @@ final class VolumeCore {
     }
 
     /**
-     * Restarts every rebuild the array was opened with. Each gets its own source: a source holds
-     * scratch buffers, and two rebuild threads sharing one would write each other's data.
+     * Starts the background work: the {@link MemberWatch}, and every rebuild the array was opened
+     * with. Each rebuild gets its own source: a source holds scratch buffers, and two rebuild
+     * threads sharing one would write each other's data.
      */
     void resumeRebuilds(Supplier<RebuildSource> sources) {
+        watch.start();
         for (int slot = 0; slot < geometry.memberCount(); slot++) {
             if (members.state(slot) == MemberState.REBUILDING) {
                 rebuild(slot, members.device(slot), members.rebuilt(slot), sources.get());
@@ -208,6 +212,7 @@ final class VolumeCore {
      * open, so the owner can still flush and mark the array clean.
      */
     void stopRebuilds() {
+        watch.stop();
         Rebuilder[] running;
         synchronized (this) {
             closed = true;

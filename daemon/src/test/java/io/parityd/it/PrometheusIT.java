@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -85,6 +87,97 @@ class PrometheusIT extends DaemonTestBase {
         assertThat(value(api, "parityd_array_state{state=\"degraded\"}")).isEqualTo(1);
         assertThat(value(api, "parityd_member_failures_total{slot=\"1\"}")).isEqualTo(1);
         assertThat(value(api, "parityd_member_failures_total{slot=\"0\"}")).isEqualTo(0);
+    }
+
+    @Test
+    void shouldKeepBeingScrapedWhileStalledClientsHoldConnections() throws Exception {
+        Tools.require("prometheus", "prometheus");
+        List<Path> members = Arrays.members(dir, 3);
+        Arrays.create("stall", "12M", members);
+        int metricsPort = HaCluster.freePort();
+        daemon = Arrays.serve(dir.resolve("serve.log"), members, "--metrics", "127.0.0.1:" + metricsPort);
+        String api = startPrometheus(List.of("127.0.0.1:" + metricsPort));
+        awaitValue(api, "up{job=\"parityd\"}", 1, Duration.ofSeconds(60));
+
+        Duration window = Duration.ofSeconds(20);
+        try (StalledClients stalled = new StalledClients(new InetSocketAddress("127.0.0.1", metricsPort), 5)) {
+            Thread.sleep(window.toMillis()); // Prometheus scrapes every second meanwhile
+            assertThat(stalled.opened()).as("stalled connections made (re-made when the daemon closed them)")
+                    .isGreaterThanOrEqualTo(5);
+        }
+        String range = "[" + window.toSeconds() + "s]";
+        assertThat(value(api, "min_over_time(up{job=\"parityd\"}" + range + ")"))
+                .as("every scrape during the stall succeeded").isEqualTo(1);
+        assertThat(value(api, "count_over_time(up{job=\"parityd\"}" + range + ")"))
+                .as("and they kept coming, about one a second").isGreaterThanOrEqualTo(window.toSeconds() - 4);
+        assertThat(value(api, "max_over_time(scrape_duration_seconds{job=\"parityd\"}" + range + ")"))
+                .as("none was slowed down").isLessThan(0.5);
+    }
+
+    /**
+     * Clients that each send one byte of a request and then hold the connection, the defect's
+     * reproduction; one the daemon closes is opened again, so they stall it the whole time.
+     */
+    private static final class StalledClients implements AutoCloseable {
+        private final InetSocketAddress target;
+        private final List<Socket> sockets = new ArrayList<>();
+        private final Thread keeper;
+        private volatile boolean running = true;
+        private int opened;
+
+        StalledClients(InetSocketAddress target, int count) throws IOException {
+            this.target = target;
+            for (int i = 0; i < count; i++) {
+                sockets.add(open());
+            }
+            keeper = new Thread(this::keepStalling, "stalled-clients");
+            keeper.setDaemon(true);
+            keeper.start();
+        }
+
+        private Socket open() throws IOException {
+            Socket s = new Socket();
+            s.connect(target, 2000);
+            s.getOutputStream().write('G');
+            s.getOutputStream().flush();
+            s.setSoTimeout(100);
+            synchronized (this) {
+                opened++;
+            }
+            return s;
+        }
+
+        synchronized int opened() {
+            return opened;
+        }
+
+        /** Polls each socket; one that reached end of stream (closed by the daemon) is replaced. */
+        private void keepStalling() {
+            while (running) {
+                for (int i = 0; i < sockets.size() && running; i++) {
+                    try {
+                        if (sockets.get(i).getInputStream().read() < 0) {
+                            sockets.get(i).close();
+                            sockets.set(i, open());
+                        }
+                    } catch (java.net.SocketTimeoutException stillOpen) {
+                        // the daemon holds it: still stalling
+                    } catch (IOException e) {
+                        running = false;
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            running = false;
+            keeper.join(5000);
+            for (Socket s : sockets) {
+                s.close();
+            }
+        }
     }
 
     @Test

@@ -47,11 +47,66 @@ class LinkSecretTest {
 
     @Test
     void shouldRefuseATooShortSecretSayingHowToMakeOne() throws IOException {
-        Path file = file("fifteen-bytes!!\n", "rw-------");
+        Path file = file("thirty-one bytes, one too few!!\n", "rw-------");
         assertThatThrownBy(() -> LinkSecret.load(file)).isInstanceOf(IOException.class)
                 .hasMessageContaining(file.toString())
-                .hasMessageContaining("holds 15 bytes, at least 16 are needed")
+                .hasMessageContaining("holds 31 bytes, at least 32 are needed")
                 .hasMessageContaining("head -c 32 /dev/urandom | base64 > " + file + "; chmod 600 " + file);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"aaaaaaaaaaaaaaaa", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"})
+    void shouldRefuseOneByteRepeated(String secret) throws IOException {
+        Path file = file(secret + "\n", "rw-------");
+        assertThatThrownBy(() -> LinkSecret.load(file)).isInstanceOf(IOException.class)
+                .hasMessageContaining("secret file " + file)
+                .hasMessageContaining("head -c 32 /dev/urandom | base64 > " + file + "; chmod 600 " + file);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0123456789abcdef0123456789abcdef", "passwordpasswordpasswordpassword1",
+        "correct horse battery staple!!!!!"})
+    void shouldRefuseASecretThatIsObviouslyNotRandom(String secret) throws IOException {
+        Path file = file(secret + "\n", "rw-------");
+        assertThatThrownBy(() -> LinkSecret.load(file)).isInstanceOf(IOException.class)
+                .hasMessageContaining("secret file " + file + " holds a weak secret")
+                .hasMessageContaining("head -c 32 /dev/urandom | base64 > " + file + "; chmod 600 " + file);
+    }
+
+    @Test
+    void shouldAcceptWhatTheReadmeAndTheHaTestsMake() throws IOException {
+        byte[] random = new byte[32];
+        new java.security.SecureRandom().nextBytes(random);
+        String readme = java.util.Base64.getEncoder().encodeToString(random); // head -c 32 /dev/urandom | base64
+        assertThat(LinkSecret.load(file(readme + "\n", "rw-------"))).isNotNull();
+        assertThat(LinkSecret.load(file(java.util.HexFormat.of().formatHex(random) + "\n", "rw-------")))
+                .as("openssl rand -hex 32").isNotNull();
+        assertThat(LinkSecret.load(file("a shared secret for the test pair, long enough\n", "rw-------")))
+                .as("HaCluster's").isNotNull();
+    }
+
+    @Test
+    void shouldRefuseAFileOwnedByAnotherUser() throws IOException {
+        Path file = file(KEY, "rw-------");
+        int owner = (Integer) Files.getAttribute(file, "unix:uid");
+        if (owner == 0) {
+            Files.setAttribute(file, "unix:uid", 65534); // as root: give it away, to nobody
+            assertThatThrownBy(() -> LinkSecret.load(file)).isInstanceOf(IOException.class)
+                    .hasMessageContaining("secret file " + file + " belongs to uid 65534")
+                    .hasMessageContaining("chown");
+        } else {
+            assertThatThrownBy(() -> LinkSecret.load(file, owner + 1)).isInstanceOf(IOException.class)
+                    .hasMessageContaining("secret file " + file + " belongs to uid " + owner)
+                    .hasMessageContaining("chown");
+        }
+    }
+
+    @Test
+    void shouldAcceptAFileOwnedByRootForAnotherUser() throws IOException {
+        Path file = file(KEY, "rw-------");
+        org.junit.jupiter.api.Assumptions.assumeTrue((Integer) Files.getAttribute(file, "unix:uid") == 0,
+                "needs a file owned by root");
+        assertThat(LinkSecret.load(file, 4242)).isNotNull();
     }
 
     @ParameterizedTest

@@ -55,6 +55,45 @@ class FileMemberTest extends BlockDeviceContract {
     }
 
     @Test
+    void shouldCreateANewMemberFileOwnerOnly() throws Exception {
+        Path file = dir.resolve("private.img");
+        try (FileMember member = FileMember.createSparse(file, MIB)) {
+            assertThat(member.size()).isEqualTo(MIB);
+        }
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+                .as("the volume's data is nobody else's to read, whatever the umask lets through")
+                .isEqualTo("rw-------");
+    }
+
+    @Test
+    void shouldSayItIsLostOnceItsFileIsDeletedButNotWhenItKeepsAName() throws Exception {
+        Path file = dir.resolve("doomed.img");
+        Path other = dir.resolve("other-name.img");
+        try (FileMember member = FileMember.createSparse(file, MIB)) {
+            assertThat(member.lost()).isNull();
+            Files.createLink(other, file);
+            Files.delete(file);
+            assertThat(member.lost()).as("still named by its hard link").isNull();
+            Files.delete(other);
+            assertThat(member.lost()).contains(file + " was deleted while parityd had it open")
+                    .contains("link count is 0");
+            member.write(ByteBuffer.wrap(pattern(4096)), 0, true); // the kernel still takes writes: why it must be asked
+        }
+    }
+
+    @Test
+    void shouldSayItIsLostOnceItsFileIsTruncated() throws Exception {
+        Path file = dir.resolve("shrunk.img");
+        try (FileMember member = FileMember.createSparse(file, 4L * MIB)) {
+            try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+                f.setLength(MIB);
+            }
+            assertThat(member.lost()).isEqualTo(file + " was truncated while parityd had it open: it is " + MIB
+                    + " bytes, it was " + 4L * MIB);
+        }
+    }
+
+    @Test
     void shouldRefuseToCreateOverAnExistingFile() throws IOException {
         Path file = dir.resolve("taken.img");
         byte[] before = pattern(8192);

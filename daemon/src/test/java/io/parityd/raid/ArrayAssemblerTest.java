@@ -217,6 +217,26 @@ class ArrayAssemblerTest {
     }
 
     @Test
+    void shouldRecordAMemberDeletedWhileServingAsFaultyWhenMarkedClean() throws Exception {
+        create("tank", "a", "b", "c");
+        List<Path> all = List.of(path("a"), path("b"), path("c"));
+        try (AssembledArray array = assembler.assemble(all)) {
+            array.markDirty();
+            Files.delete(path("b")); // after the volume's last look: only the stop can notice
+            array.markClean();
+            assertThat(array.states().get(1)).isEqualTo(MemberState.FAULTY);
+            assertThat(array.reason(1)).contains(path("b") + " was deleted");
+        }
+        SuperblockRecord a = readRecord(path("a"));
+        assertThat(a.clean()).as("still a clean stop").isTrue();
+        assertThat(a.members().get(1).state()).as("with the deleted member recorded faulty").isEqualTo(MemberState.FAULTY);
+        try (AssembledArray array = assembler.assemble(List.of(path("a"), path("c")))) {
+            assertThat(array.shutDownCleanly()).isTrue();
+            assertThat(array.states().get(1)).isEqualTo(MemberState.FAULTY);
+        }
+    }
+
+    @Test
     void shouldPersistARebuildSoItResumesAfterARestart() throws Exception {
         create("tank", "a", "b", "c");
         List<Path> members = List.of(path("a"), path("b"), path("c"));
@@ -335,9 +355,47 @@ class ArrayAssemblerTest {
     void shouldRefuseAFileWithoutSuperblock() throws Exception {
         create("tank", "a", "b", "c");
         Path plain = Files.write(dir.resolve("plain.img"), new byte[4 * MIB]);
-        assertRefused(List.of(path("a"), path("b"), plain), plain + " holds no parityd superblock;"
-                + " was it created with `parityd create`? check the path (a new disk for a failed member is added with"
-                + " `parityd replace` once the array runs)");
+        assertRefused(List.of(path("a"), path("b"), plain), plain + " holds no parityd superblock, and array 'tank'"
+                + " has no member for slot 2 (not given); if " + plain + " was that member (truncated or overwritten),"
+                + " leave it off the command line to start the array degraded without it: parityd serve " + path("a")
+                + " " + path("b") + " (with your other options), then put a new member in its place: parityd replace 2"
+                + " NEW-MEMBER; if it is not, check the path");
+    }
+
+    @Test
+    void shouldSayHowToStartWithoutAFaultyMemberThatLostItsSuperblock() throws Exception {
+        create("tank", "a", "b", "c");
+        List<Path> all = List.of(path("a"), path("b"), path("c"));
+        try (AssembledArray array = assembler.assemble(all)) {
+            array.markFaulty(1, "short read (was it truncated?)"); // as the truncation was noticed while serving
+        }
+        try (RandomAccessFile b = new RandomAccessFile(path("b").toFile(), "rw")) {
+            b.setLength(0);
+        }
+        assertThat(refusal(all)).startsWith(path("b") + " holds no parityd superblock, and array 'tank' has no member"
+                + " for slot 1 (marked faulty)").contains("leave it off the command line to start the array degraded"
+                + " without it: parityd serve " + path("a") + " " + path("c") + " (with your other options)")
+                .contains("parityd replace 1 NEW-MEMBER");
+        try (AssembledArray array = assembler.assemble(List.of(path("a"), path("c")))) {
+            assertThat(array.states().get(1)).as("the command it gave works").isEqualTo(MemberState.FAULTY);
+        }
+    }
+
+    @Test
+    void shouldStartWithoutAFaultyMemberThatShrank() throws Exception {
+        create("tank", "a", "b", "c");
+        List<Path> all = List.of(path("a"), path("b"), path("c"));
+        try (AssembledArray array = assembler.assemble(all)) {
+            array.markFaulty(1, "short read (was it truncated?)");
+        }
+        try (RandomAccessFile b = new RandomAccessFile(path("b").toFile(), "rw")) {
+            b.setLength(2L * MIB); // its superblock survives, its data does not
+        }
+        try (AssembledArray array = assembler.assemble(all)) {
+            assertThat(array.states().get(1)).as("not used, so its size does not matter").isEqualTo(MemberState.FAULTY);
+            assertThat(array.devices().get(1)).isNull();
+        }
+        assertThat(openDescriptorsUnder(dir)).isZero();
     }
 
     @Test
@@ -434,7 +492,9 @@ class ArrayAssemblerTest {
         }
         assertRefused(List.of(path("a"), path("b"), path("c")), path("b") + " is 2 MiB (2097152 bytes) but"
                 + " array 'tank' needs 4 MiB (4194304 bytes) on each member; was it truncated? restore it to its"
-                + " full size or replace the member");
+                + " full size, or leave it off the command line to start the array degraded without it: parityd serve "
+                + path("a") + " " + path("c") + " (with your other options), then put a new member in its place:"
+                + " parityd replace 1 NEW-MEMBER");
     }
 
     /** Asserts the exact message, that no member changed, and that nothing was left open. */

@@ -81,6 +81,14 @@ class ArrayCreatorTest {
             assertThat(dataArea(paths.get(slot), result.geometry())).as("slot %d data", slot).containsOnly((byte) 0);
         }
         assertThat(allocatedBlocks(dir.resolve("n1.img"))).as("new member stays sparse").isLessThan(64);
+        for (String name : List.of("n1.img", "n2.img", "n3.img")) {
+            assertThat(mode(dir.resolve(name))).as("%s, created here", name).isEqualTo("rw-------");
+        }
+        assertThat(mode(old1)).as("an existing member keeps its mode").isEqualTo(mode(old2)).isEqualTo("rw-r--r--");
+    }
+
+    private static String mode(Path path) throws IOException {
+        return java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(path));
     }
 
     @Test
@@ -340,7 +348,9 @@ class ArrayCreatorTest {
     private Path existing(String name, int size) throws IOException {
         byte[] content = new byte[size];
         Arrays.fill(content, (byte) 0x6b);
-        return Files.write(dir.resolve(name), content);
+        Path path = Files.write(dir.resolve(name), content);
+        Files.setPosixFilePermissions(path, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        return path;
     }
 
     static SuperblockRecord readRecord(Path path) throws IOException {

@@ -4,6 +4,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -37,8 +38,12 @@ final class JournalStore implements Closeable {
         this.channel = channel;
     }
 
-    /** A new, empty file (any old one must be gone), sized for {@code mode}'s records. */
+    /**
+     * A new, empty file (any old one must be gone), sized for {@code mode}'s records, created
+     * owner-only before Chronicle Map lays out an empty file as a new map ({@link JournalFiles#OWNER_ONLY}).
+     */
     static JournalStore create(Path path, long capacity, JournalMode mode) throws IOException {
+        Files.createFile(path, JournalFiles.OWNER_ONLY);
         return wrap(path, builder(capacity, mode).createPersistedTo(path.toFile()));
     }
 
