@@ -70,8 +70,12 @@ public final class ControllerState {
         String text = "# parityd controller state; written by parityd, do not edit\n" + body + "crc32c="
                 + Long.toHexString(crc(body)) + "\n";
         Path temp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (FileChannel c = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        // Owner-only, as every file parityd makes; an operator's own mode on an existing file is kept.
+        java.util.Set<java.nio.file.attribute.PosixFilePermission> mode = Files.exists(file)
+                ? Files.getPosixFilePermissions(file) : java.nio.file.attribute.PosixFilePermissions.fromString("rw-------");
+        Files.deleteIfExists(temp);
+        try (FileChannel c = FileChannel.open(temp, java.util.Set.of(StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.WRITE), java.nio.file.attribute.PosixFilePermissions.asFileAttribute(mode))) {
             c.write(StandardCharsets.UTF_8.encode(text));
             c.force(true);
         }

@@ -159,7 +159,13 @@ final class ArrayOperations implements ArrayControl, SlotListener {
         } catch (IOException e) {
             log.error("array '{}': cannot record that slot {} failed: {}", name(), slot, e.toString());
         }
-        background.execute(this::useSpares);
+        try {
+            background.execute(this::useSpares);
+        } catch (java.util.concurrent.RejectedExecutionException stopping) {
+            // Found during the last flush of a stop: the superblocks say it; a spare takes over at the next start.
+            log.warn("array '{}': slot {} failed while stopping; a hot spare, if any, takes over at the next start",
+                    name(), slot);
+        }
     }
 
     @Override
