@@ -21,7 +21,7 @@ import java.util.UUID;
  * @param lastScrub the outcome of the last check or repair that ended since the daemon started,
  *                 or null if none has: how {@code parityd scrub} learns the final mismatch count
  *                 of a scrub that ended between two of its polls
- * @param journal  the write journal and what its replay at this start did; null under {@code --no-journal}
+ * @param journal  the write journal and what its replay at this start did; null under {@code --journal off}
  * @param ha       this process's place in an HA pair; null in single-process mode
  * @param memory   the memory the NBD server's requests share; null where no NBD server runs
  */

@@ -30,7 +30,7 @@ import java.util.UUID;
  *               "finished":"2026-11-25T01:30:00Z"} or null,
  *  "journal":{"path":"/srv/vol0.nvram", "nonVolatile":false, "capacity":268435456, "usedBytes":0, "records":0,
  *             "waiting":0, "syncs":12, "replayedRequests":3, "droppedRecords":0, "stripesResynced":4,
- *             "recoveryMillis":15} or null (--no-journal),
+ *             "recoveryMillis":15} or null (--journal off),
  *  "ha":{"node":"controller a", "role":"PRIMARY", "epoch":5, "inSyncEpoch":5, "checkpointMicros":420,
  *        "failovers":0, "outstanding":0,
  *        "peers":[{"id":"b", "address":"", "state":"in sync", "epoch":5, "roundTripMicros":-1}]}

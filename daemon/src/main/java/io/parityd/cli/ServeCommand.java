@@ -3,6 +3,7 @@ package io.parityd.cli;
 import io.parityd.block.FaultSpec;
 import io.parityd.front.FrontConfig;
 import io.parityd.front.ListenAddress;
+import io.parityd.nvram.JournalMode;
 import io.parityd.nvram.JournalOptions;
 import io.parityd.raid.ArrayException;
 import io.parityd.service.JournalSettings;
@@ -90,9 +91,23 @@ final class ServeCommand implements Callable<Integer> {
                         + " host): records are not synced before member writes. Unsafe on an ordinary disk.")
         boolean nonVolatile;
 
-        @Option(names = "--no-journal",
-                description = "Write members directly, as md without a journal: a crash mid-write leaves parity stale"
-                        + " until a full resync, which an unclean stop then forces. For comparison only.")
+        @Option(names = "--journal", paramLabel = "MODE",
+                description = "What the journal holds. commands (the default): each write's range and durable"
+                        + " dirty-region marks, never its data; a write is answered once the members have it, and"
+                        + " recovery resyncs only those stripes. data: each write's data too, answered once"
+                        + " journaled; wins only with the journal on a faster device (pmem, tmpfs declared"
+                        + " non-volatile). off: no journal, as md without one; a crash forces a full resync."
+                        + " A start in another mode first finishes what the journal holds.")
+        String mode;
+
+        @Option(names = "--journal-region", paramLabel = "SIZE", converter = Sizes.class,
+                defaultValue = "" + JournalSettings.DEFAULT_REGION_BYTES,
+                description = "Size of a dirty region in commands mode, a power of two, e.g. 16M (default: 4M). A"
+                        + " write to a marked region needs no journal sync; recovery resyncs every marked region.")
+        long region = JournalSettings.DEFAULT_REGION_BYTES;
+
+        @Option(names = "--no-journal", hidden = true,
+                description = "Deprecated: --journal off.")
         boolean disabled;
 
         @Option(names = "--discard-journal",
@@ -106,10 +121,30 @@ final class ServeCommand implements Callable<Integer> {
             return JournalSettings.DEFAULT;
         }
         try {
-            return new JournalSettings(!group.disabled, group.path == null ? null : group.path.toAbsolutePath(),
-                    group.size, group.nonVolatile, group.discard);
+            String mode = group.mode == null ? (group.disabled ? "off" : "commands") : group.mode;
+            if (group.disabled) {
+                if (!mode.equals("off")) {
+                    throw new IllegalArgumentException("--no-journal (deprecated: --journal off) contradicts --journal "
+                            + group.mode);
+                }
+                org.slf4j.LoggerFactory.getLogger(ServeCommand.class).warn("--no-journal is deprecated: use --journal off");
+            }
+            boolean enabled = !mode.equals("off");
+            JournalMode journalMode = enabled ? journalMode(mode) : JournalMode.COMMANDS;
+            return new JournalSettings(enabled, group.path == null ? null : group.path.toAbsolutePath(),
+                    group.size, group.nonVolatile, group.discard, journalMode, group.region);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+    }
+
+    /** "commands" or "data"; anything else is refused by name. */
+    static JournalMode journalMode(String word) {
+        try {
+            return JournalMode.fromWord(word);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--journal '" + word + "' is not a journal mode: use commands (the"
+                    + " default), data or off");
         }
     }
 

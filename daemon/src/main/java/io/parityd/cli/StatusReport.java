@@ -111,7 +111,7 @@ final class StatusReport {
     /** {@code /srv/vol0.nvram, 1.2 MiB of 256.0 MiB in use (3 records)}, or why there is none. */
     static String journal(ArrayStatus.JournalStatus j) {
         if (j == null) {
-            return "none (--no-journal)";
+            return "none (--journal off)";
         }
         String line = j.path() + ", " + Sizes.format(j.usedBytes()) + " of " + Sizes.format(j.capacity()) + " in use ("
                 + j.records() + (j.records() == 1 ? " record" : " records") + ")"

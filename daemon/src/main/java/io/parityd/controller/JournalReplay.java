@@ -47,6 +47,16 @@ public final class JournalReplay {
     private JournalReplay() {
     }
 
+    /**
+     * Recovers what {@code journal} held at open, in the mode it was written in: a data journal's
+     * writes are redone ({@link #replay}), a commands journal's stripes resynced
+     * ({@link CommandRecovery#recover}).
+     */
+    public static RecoveryReport recover(Journal journal, RaidVolume volume) throws IOException {
+        return journal.plan().mode() == io.parityd.nvram.JournalMode.COMMANDS
+                ? CommandRecovery.recover(journal, volume) : replay(journal, volume);
+    }
+
     /** Replays {@code journal}'s plan (what it held at open) onto {@code volume}; returns what it did. */
     public static RecoveryReport replay(Journal journal, RaidVolume volume) throws IOException {
         RecoveryPlan plan = journal.plan();
@@ -162,7 +172,7 @@ public final class JournalReplay {
      * redoing the request brings them forward again. A retired request finished and was synced,
      * so its stripe is consistent and its preimage stale.
      */
-    private static Map<Long, Preimage> restorable(Journal journal, List<PendingRequest> requests,
+    static Map<Long, Preimage> restorable(Journal journal, List<PendingRequest> requests,
                                                   List<PendingRequest> preimages) throws IOException {
         Set<Long> pending = new HashSet<>();
         for (PendingRequest r : requests) {
@@ -203,7 +213,7 @@ public final class JournalReplay {
     }
 
     /** A record that passed its checksum but points outside the volume was not written by this array's parityd. */
-    private static void checkInside(PendingRequest r, long size, Journal journal) throws IOException {
+    static void checkInside(PendingRequest r, long size, Journal journal) throws IOException {
         if (r.offset() < 0 || r.length() < 0 || r.offset() + r.length() > size) {
             throw new IOException("journal " + journal.path() + " holds a request at " + r.offset() + "+" + r.length()
                     + " (seq " + r.firstSeq() + ") outside the " + size + "-byte volume: it does not fit this array;"
@@ -212,7 +222,7 @@ public final class JournalReplay {
     }
 
     /** Consecutive stripe numbers as half-open [from, to) runs. */
-    private static List<long[]> runs(TreeSet<Long> stripes) {
+    static List<long[]> runs(TreeSet<Long> stripes) {
         List<long[]> runs = new ArrayList<>();
         long from = -1;
         long to = -1;

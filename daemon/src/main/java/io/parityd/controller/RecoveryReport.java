@@ -14,15 +14,33 @@ package io.parityd.controller;
  * @param stripesUnchecked  stripes that could be neither resynced nor restored (a member went
  *                          missing after the crash): their redundancy may be wrong
  * @param millis            wall time of the whole replay, including the member sync
+ * @param regions           dirty regions whose stripes were resynced (a commands journal)
+ * @param redone            whether the requests were redone (a data journal) or only their
+ *                          stripes resynced (a commands journal: their clients send them again)
  */
 public record RecoveryReport(long requestsReplayed, long recordsReplayed, long recordsDropped, long stripesResynced,
-                             long mismatchesRepaired, long stripesRestored, long stripesUnchecked, long millis) {
+                             long mismatchesRepaired, long stripesRestored, long stripesUnchecked, long millis,
+                             long regions, boolean redone) {
 
     /** A start with nothing to redo. */
     public static final RecoveryReport NOTHING = new RecoveryReport(0, 0, 0, 0, 0, 0, 0, 0);
 
+    /** A data journal's replay. */
+    public RecoveryReport(long requestsReplayed, long recordsReplayed, long recordsDropped, long stripesResynced,
+                          long mismatchesRepaired, long stripesRestored, long stripesUnchecked, long millis) {
+        this(requestsReplayed, recordsReplayed, recordsDropped, stripesResynced, mismatchesRepaired, stripesRestored,
+                stripesUnchecked, millis, 0, true);
+    }
+
     /** One line for the log. */
     public String summary() {
+        if (!redone) {
+            return requestsReplayed + " unfinished commands and " + regions + " dirty regions: " + stripesResynced
+                    + " stripes resynced (" + mismatchesRepaired + " had wrong parity" + (stripesRestored > 0 ? ", "
+                    + stripesRestored + " degraded ones restored from preimages" : "") + (stripesUnchecked > 0 ? ", "
+                    + stripesUnchecked + " could not be checked" : "") + "), " + recordsDropped
+                    + " unsynced records dropped, nothing redone, in " + millis + " ms";
+        }
         return requestsReplayed + " requests (" + recordsReplayed + " records) replayed, " + recordsDropped
                 + " unacknowledged records dropped, " + stripesResynced + " stripes resynced (" + mismatchesRepaired
                 + " had wrong parity" + (stripesRestored > 0 ? ", " + stripesRestored + " degraded ones restored from"

@@ -53,4 +53,14 @@ public interface Replication {
     default CompletableFuture<Void> preimage(long ownerSeq, long offset, java.nio.ByteBuffer encoded) {
         return CompletableFuture.completedFuture(null);
     }
+
+    /**
+     * A commands journal's record of the write the front numbered {@code seq}, appended here: the
+     * standby must hold it too before the members are touched ({@link #mayApply} waits for that).
+     * By default (no standby) nothing to send.
+     */
+    default CompletableFuture<Void> command(long seq, io.parityd.nvram.RecordKind kind, long offset, long length,
+                                            int flags) {
+        return CompletableFuture.completedFuture(null);
+    }
 }

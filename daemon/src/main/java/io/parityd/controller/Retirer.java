@@ -26,9 +26,26 @@ final class Retirer implements AutoCloseable {
     private static final long TICK_MILLIS = 100;
     private static final long INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
+    /** What a retire cycle does after the records retired: a commands journal clears idle marks. */
+    @FunctionalInterface
+    interface Cleaner {
+        Cleaner NONE = through -> { };
+
+        /** Every write with a journal seq up to {@code syncedThrough} is durable on the members. */
+        void clean(long syncedThrough) throws IOException;
+    }
+
+    /** A commands journal holds no data: it retires by record count instead, this many at a time. */
+    static final long RECORDS_DUE = 4096;
+
     private final BlockDevice volume;
     private final Journal journal;
+    private final Cleaner cleaner;
     private final ReentrantLock retiring = new ReentrantLock();
+    /** FLUSHes waiting for a member sync that begins after they asked, by ask number. */
+    private final java.util.TreeMap<Long, java.util.List<java.util.concurrent.CompletableFuture<Void>>> flushes =
+            new java.util.TreeMap<>();
+    private long flushAsks;
     private final AdmissionGate admission = new AdmissionGate();
     private final ScheduledExecutorService thread;
     private volatile long lastRetireNanos = System.nanoTime();
@@ -36,9 +53,14 @@ final class Retirer implements AutoCloseable {
     private final LongConsumer retired;
 
     Retirer(BlockDevice volume, Journal journal, LongConsumer retired) {
+        this(volume, journal, retired, Cleaner.NONE);
+    }
+
+    Retirer(BlockDevice volume, Journal journal, LongConsumer retired, Cleaner cleaner) {
         this.volume = volume;
         this.journal = journal;
         this.retired = retired;
+        this.cleaner = cleaner;
         this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "parityd-retire");
             t.setDaemon(true);
@@ -60,14 +82,82 @@ final class Retirer implements AutoCloseable {
     void retireNow() throws IOException {
         retiring.lock();
         try {
+            long asked;
+            synchronized (flushes) {
+                asked = flushAsks; // every FLUSH asked by now is covered by the sync below
+            }
             long through = journal.appliedThrough(); // taken before the sync, so the sync covers it
-            volume.flush();
+            try {
+                volume.flush();
+            } catch (IOException e) {
+                flushed(asked, e);
+                throw e;
+            }
+            flushed(asked, null);
             journal.retire(through);
             lastRetireNanos = System.nanoTime();
             retired.accept(journal.stats().retiredThrough());
+            cleaner.clean(through);
         } finally {
             retiring.unlock();
         }
+    }
+
+    /**
+     * Completes after a member sync that began after this call (a FLUSH of a commands journal:
+     * every write answered before it is on the members, and this makes them durable). Joins the
+     * next retire cycle, which starts at once; concurrent FLUSHes share one sync.
+     */
+    java.util.concurrent.CompletableFuture<Void> flush() {
+        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+        synchronized (flushes) {
+            flushes.computeIfAbsent(++flushAsks, k -> new java.util.ArrayList<>()).add(done);
+        }
+        soon();
+        return done;
+    }
+
+    /** Asks for a retire cycle now, not at the next tick (a FLUSH, or writes waiting for marks). */
+    void soon() {
+        try {
+            thread.execute(this::retireOrFail);
+        } catch (RejectedExecutionException e) {
+            // closing: the controller retires everything itself; a FLUSH still waiting fails below
+            failFlushes(IoPool.shuttingDown());
+        }
+    }
+
+    private void retireOrFail() {
+        try {
+            retireNow();
+        } catch (IOException | RuntimeException e) {
+            log.warn("retiring journal records failed: {}", e.toString());
+        }
+    }
+
+    private void flushed(long asked, IOException failure) {
+        java.util.List<java.util.concurrent.CompletableFuture<Void>> done = new java.util.ArrayList<>();
+        synchronized (flushes) {
+            var head = flushes.headMap(asked, true);
+            head.values().forEach(done::addAll);
+            head.clear();
+        }
+        for (var f : done) {
+            if (failure == null) {
+                f.complete(null);
+            } else {
+                f.completeExceptionally(IoPool.failure(failure, "flush", 0, 0));
+            }
+        }
+    }
+
+    private void failFlushes(Exception why) {
+        java.util.List<java.util.concurrent.CompletableFuture<Void>> left = new java.util.ArrayList<>();
+        synchronized (flushes) {
+            flushes.values().forEach(left::addAll);
+            flushes.clear();
+        }
+        left.forEach(f -> f.completeExceptionally(why));
     }
 
     /** Stops the background thread (a retire under way finishes); {@link #retireNow()} still works. */
@@ -75,6 +165,7 @@ final class Retirer implements AutoCloseable {
     public void close() throws InterruptedException {
         thread.shutdown();
         thread.awaitTermination(1, TimeUnit.MINUTES);
+        failFlushes(IoPool.shuttingDown());
     }
 
     /**
@@ -100,11 +191,18 @@ final class Retirer implements AutoCloseable {
         }
         try {
             JournalStats s = journal.stats();
+            boolean interval = System.nanoTime() - lastRetireNanos >= INTERVAL_NANOS;
             if (journal.appliedThrough() <= s.retiredThrough()) {
+                if (interval && s.marks() > 0) {
+                    // Nothing new on the members since the last sync, which covered it all: idle
+                    // marks may go without another one.
+                    lastRetireNanos = System.nanoTime();
+                    cleaner.clean(s.retiredThrough());
+                }
                 return;
             }
-            boolean due = s.waiting() > 0 || s.usedBytes() >= s.capacityBytes() / 4
-                    || System.nanoTime() - lastRetireNanos >= INTERVAL_NANOS;
+            boolean due = s.waiting() > 0 || s.usedBytes() >= s.capacityBytes() / 4 || s.records() >= RECORDS_DUE
+                    || interval;
             if (due) {
                 retireNow();
             }

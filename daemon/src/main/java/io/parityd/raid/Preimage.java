@@ -4,8 +4,11 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * What a degraded stripe's lost data chunks held just before a write changed the stripe: the
- * piece of redundancy a crash in the middle of that write would otherwise destroy.
+ * What a degraded stripe's lost data chunks hold once a write to the stripe is done (their
+ * contents before it, with the write's own bytes where it covers them): the piece of redundancy a
+ * crash in the middle of that write would otherwise destroy. (The name and the journal's record
+ * kind are older than the choice to save the image after the write rather than before it: with a
+ * commands journal nothing is redone, so the image must be the one that keeps an answered write.)
  *
  * <p>Why it is needed. A stripe with a member down stores that member's chunk only as parity.
  * A write to the stripe changes data chunks and parity one after another; a crash between them
@@ -14,10 +17,11 @@ import java.nio.ByteOrder;
  * one cannot, because part of its data exists only as that parity. Redoing the journaled request
  * does not help either: it rewrites the request's bytes, but the lost chunk's bytes outside the
  * request were never in any request. So before such a write touches a member, the stripe writer
- * hands the lost chunks' current contents over the columns it will change to a
+ * hands the lost chunks' contents after the write over the columns it will change to a
  * {@link PreimageLog}, which makes them durable; recovery recomputes the parity of those columns
- * from the surviving data and this image ({@link RaidVolume#restoreParity}), and then the
- * requests are redone.
+ * from the surviving data and this image ({@link RaidVolume#restoreParity}). A data journal then
+ * redoes the requests (which find the lost chunk already holding their bytes); a commands journal
+ * redoes nothing: each surviving chunk holds its old or new bytes, the lost one its new.
  *
  * <p>Encoded form ({@link #encode}, big-endian), opaque to the journal:
  * <pre>

@@ -105,7 +105,7 @@ final class StripeWriter {
             for (int attempt = 0; ; attempt++) {
                 members.checkRetries(attempt, stripe);
                 plan.snapshot(stripe, members.unusable(stripe));
-                if (full ? prepareFull() : preparePartial() && savePreimage()) {
+                if (full ? prepareFull() && saveFullImage() : preparePartial() && savePreimage()) {
                     return commit(full);
                 }
             }
@@ -271,11 +271,48 @@ final class StripeWriter {
     }
 
     /**
+     * A full-stripe write of a stripe with a data chunk at risk: the image of the lost chunks is
+     * simply this write's bytes for them (no read), saved for the same reason as a partial
+     * write's ({@link #savePreimage}): with a commands journal nothing is redone, and a torn
+     * full-stripe write would otherwise leave the lost chunk as garbage, neither old nor new.
+     */
+    private boolean saveFullImage() throws IOException {
+        PreimageLog log = core.preimages;
+        if (log == PreimageLog.NONE || !hasP) {
+            return true;
+        }
+        long atRisk = members.lostAfterCrash(stripe);
+        if (atRisk == 0) {
+            return true;
+        }
+        if (image == null) {
+            image = StripeImage.scratch(layout);
+        }
+        long lostData = image.rolesOf(stripe, atRisk) & image.dataMask();
+        if (lostData == 0) {
+            return true;
+        }
+        ByteBuffer images = ByteBuffer.allocate(Long.bitCount(lostData) * chunk);
+        for (long r = lostData; r != 0; r &= r - 1) {
+            int role = Long.numberOfTrailingZeros(r);
+            if (src == null) {
+                images.position(images.position() + chunk); // zeroes
+            } else {
+                images.put(src.duplicate().limit(srcBase + role * chunk + chunk).position(srcBase + role * chunk));
+            }
+        }
+        log.save(new Preimage(stripe, 0, chunk, lostData, images.flip()));
+        return true;
+    }
+
+    /**
      * A partial write of a stripe whose data chunk a crash would lose ({@link Preimage} says
-     * why): hands that chunk's current contents over the columns this write changes to the
-     * volume's {@link PreimageLog}, which returns once they are durable. A full-stripe write
-     * needs none: redoing it rewrites every chunk. Returns false if a read failed (that member is
-     * now faulty, and the stripe starts over).
+     * why): hands what that chunk holds once this write is done, over the columns the write
+     * changes (its current contents, with this write's bytes where the write covers the lost
+     * chunk itself), to the volume's {@link PreimageLog}, which returns once they are durable.
+     * Recovery sets the lost chunk to that image whether or not the write finished, so an
+     * answered write is never undone and an unanswered one lands whole in the lost chunk.
+     * Returns false if a read failed (that member is now faulty, and the stripe starts over).
      */
     private boolean savePreimage() throws IOException {
         PreimageLog log = core.preimages;
@@ -314,10 +351,28 @@ final class StripeWriter {
         ByteBuffer images = ByteBuffer.allocate(Long.bitCount(lostData) * len);
         for (long r = lostData; r != 0; r &= r - 1) {
             int role = Long.numberOfTrailingZeros(r);
+            int at = images.position();
             images.put(image.buffer(role).duplicate().limit(image.index(role, x0) + len).position(image.index(role, x0)));
+            overlayWrite(images, at, role, x0, x1);
         }
         log.save(new Preimage(stripe, x0, len, lostData, images.flip()));
         return true;
+    }
+
+    /**
+     * Puts this write's bytes for data role {@code role} over its image at {@code images[at..]}
+     * (columns [x0, x1)), where the write covers that chunk: the image is then of the chunk after
+     * the write.
+     */
+    private void overlayWrite(ByteBuffer images, int at, int role, int x0, int x1) {
+        if (role < firstChunk || role > lastChunk) {
+            return;
+        }
+        int from = Math.max(x0, role == firstChunk ? startCol : 0);
+        int to = Math.min(x1, role == lastChunk ? endCol : chunk);
+        for (int c = from; c < to; c++) {
+            images.put(at + c - x0, src == null ? 0 : src.get(srcBase + role * chunk + c));
+        }
     }
 
     // --- write phase ------------------------------------------------------------------------------

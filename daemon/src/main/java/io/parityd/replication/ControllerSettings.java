@@ -42,7 +42,7 @@ public record ControllerSettings(String id, InetSocketAddress listen, String adv
             throw new IllegalArgumentException("list the array's members");
         }
         if (!journal.enabled()) {
-            throw new IllegalArgumentException("a controller of an HA pair always journals (--no-journal is for serve)");
+            throw new IllegalArgumentException("a controller of an HA pair always journals (--journal off is for serve)");
         }
         if (journal.path() == null) {
             throw new IllegalArgumentException("--nvram is required for a controller: each controller of the pair has"

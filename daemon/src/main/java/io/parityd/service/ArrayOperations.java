@@ -71,7 +71,7 @@ final class ArrayOperations implements ArrayControl, SlotListener {
     private volatile Journal journal;
     private volatile boolean journalNonVolatile;
 
-    /** The journal this run writes through, for status; none under --no-journal. */
+    /** The journal this run writes through, for status; none under --journal off. */
     void journal(Journal journal, boolean nonVolatile) {
         this.journal = journal;
         this.journalNonVolatile = nonVolatile;

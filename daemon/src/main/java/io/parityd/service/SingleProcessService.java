@@ -11,7 +11,9 @@ import io.parityd.controller.LocalController;
 import io.parityd.controller.RecoveryReport;
 import io.parityd.nvram.Journal;
 import io.parityd.nvram.JournalException;
+import io.parityd.nvram.JournalMode;
 import io.parityd.nvram.JournalOptions;
+import io.parityd.controller.CommandController;
 import io.parityd.front.ListenAddress;
 import io.parityd.front.NbdServer;
 import io.parityd.front.VolumeExport;
@@ -91,17 +93,18 @@ public final class SingleProcessService implements AutoCloseable {
             started.operations.journal(started.journal, settings.journal().nonVolatile());
             started.volume.rebuildRateLimit(settings.rebuildRate());
             if (started.journal != null && !wasClean && !fullResync) {
-                RecoveryReport report = JournalReplay.replay(started.journal, started.volume);
+                RecoveryReport report = JournalReplay.recover(started.journal, started.volume);
                 log.info("array '{}' recovered from journal {}: {}", g.name(), started.journal.path(), report.summary());
                 started.operations.recovered(report);
+            }
+            if (started.journal != null) {
+                switchMode(started.journal, settings.journal(), g.name());
             }
             array.markDirty(started.journal == null ? null : started.journal.uuid());
             // Only now: a rebuild reads parity, which the replay has just made trustworthy.
             started.volume.resumeRebuilds();
             started.operations.reportResumedRebuilds();
-            started.controller = started.journal != null
-                    ? new JournaledController(started.volume, started.journal, settings.ioThreads())
-                    : new LocalController(started.volume, settings.ioThreads());
+            started.controller = controllerFor(started.volume, started.journal, settings);
             VolumeExport export = new VolumeExport(g.name(), description(g), g.volumeSize());
             started.server = NbdServer.start(settings.listen(), export, started.controller, settings.front(),
                     started.metrics == null ? io.parityd.front.RequestObserver.NONE : started.metrics.nbd());
@@ -173,7 +176,7 @@ public final class SingleProcessService implements AutoCloseable {
         if (!journal.enabled()) {
             throw new ArrayException("array '" + name + "' was not shut down cleanly and its last run wrote through"
                     + " journal " + last.get() + ", which holds writes the members may lack",
-                    "start without --no-journal (and with the same --nvram) so it is replayed, or add"
+                    "start without --journal off (and with the same --nvram) so it is recovered, or add"
                     + " --discard-journal to drop it knowingly and resync all parity");
         }
         log.warn("array '{}' was not shut down cleanly: replaying its write journal before serving", name);
@@ -195,10 +198,36 @@ public final class SingleProcessService implements AutoCloseable {
         }
     }
 
-    /** Opens the journal settings ask for, or returns null under {@code --no-journal}. */
+    /**
+     * A start in another mode than the journal holds: what it held was finished above (recovered
+     * and retired), so it now changes mode, durably, and says so.
+     */
+    static void switchMode(Journal journal, JournalSettings settings, String array) throws IOException {
+        JournalMode was = journal.mode();
+        if (was == settings.mode()) {
+            return;
+        }
+        journal.switchMode(settings.mode());
+        log.info("array '{}': journal {} held {} records; finished in that mode, it holds {} from now on",
+                array, journal.path(), was.word(), settings.mode().word());
+    }
+
+    /** The controller for the journal's mode: commands (the default), data, or none. */
+    private static io.parityd.controller.Controller controllerFor(io.parityd.raid.RaidVolume volume, Journal journal,
+                                                                    ServeSettings settings) {
+        if (journal == null) {
+            return new LocalController(volume, settings.ioThreads());
+        }
+        return journal.mode() == JournalMode.COMMANDS
+                ? new CommandController(volume, journal, settings.ioThreads(), settings.journal().regionBytes(),
+                        io.parityd.controller.Replication.NONE)
+                : new JournaledController(volume, journal, settings.ioThreads());
+    }
+
+    /** Opens the journal settings ask for, or returns null under {@code --journal off}. */
     private static Journal openJournal(AssembledArray array, JournalSettings settings) throws ArrayException {
         if (!settings.enabled()) {
-            log.warn("array '{}' runs WITHOUT a write journal (--no-journal): a crash mid-write can leave parity"
+            log.warn("array '{}' runs WITHOUT a write journal (--journal off): a crash mid-write can leave parity"
                     + " lying until a full resync", array.geometry().name());
             return null;
         }
@@ -210,10 +239,13 @@ public final class SingleProcessService implements AutoCloseable {
         }
         UUID expected = array.shutDownCleanly() || settings.discard() ? null : array.journalUuid().orElse(null);
         JournalOptions options = new JournalOptions(path, g.arrayUuid(), g.name(), expected, settings.capacity(),
-                settings.nonVolatile(), settings.discard(), JournalOptions.SyncHook.NONE);
+                settings.nonVolatile(), settings.discard(), JournalOptions.SyncHook.NONE, settings.mode());
         try {
             Journal journal = Journal.open(options);
-            log.info("array '{}' journals writes to {} ({} MiB{})", g.name(), path, settings.capacity() >> 20,
+            log.info("array '{}' journals {} to {} ({}{})", g.name(),
+                    settings.mode() == JournalMode.COMMANDS ? "write commands and dirty "
+                            + (settings.regionBytes() >> 20) + " MiB regions" : "write data", path,
+                    settings.mode() == JournalMode.COMMANDS ? "no data in it" : (settings.capacity() >> 20) + " MiB",
                     settings.nonVolatile() ? ", declared non-volatile: no sync before member writes" : "");
             return journal;
         } catch (JournalException e) {

@@ -7,6 +7,7 @@ import io.parityd.block.CrashSwitch;
 import io.parityd.block.CrashingDevice;
 import io.parityd.block.PowerLossDevice;
 import io.parityd.nvram.Journal;
+import io.parityd.nvram.JournalMode;
 import io.parityd.nvram.JournalOptions;
 import io.parityd.raid.ArrayGeometry;
 import io.parityd.raid.PreimageLog;
@@ -36,6 +37,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  * the interrupted write's range holds its old or its new content (new, in fact: its record was
  * durable), an acknowledged write is intact, nothing else changed, a scrub finds no parity
  * mismatch, and with any one member removed every byte still reads back right.
+ *
+ * <p>Both journal modes: a data journal redoes the interrupted write, so its range holds the new
+ * content; a commands journal (issue 15) only resyncs its stripes, so each sector of the range
+ * holds its old or its new content, and once the client sends the unanswered write again (as the
+ * HA front does, or a reconnecting client) the new.
  *
  * <p>The same sweep without a journal and without a resync must show the hole — proof that the
  * test can fail.
@@ -67,6 +73,18 @@ class CrashPointTest {
      * folds the change into the old parity and so keeps a stale parity stale: only the journal's
      * stripe resync repairs that).
      */
+    /** Every case of {@link #cases()} in each journal mode. */
+    static Stream<Arguments> modeCases() {
+        List<Arguments> all = new ArrayList<>();
+        for (JournalMode m : JournalMode.values()) {
+            cases().forEach(a -> {
+                Object[] c = a.get();
+                all.add(Arguments.of(m, c[0], c[1], c[2]));
+            });
+        }
+        return all.stream();
+    }
+
     static Stream<Arguments> cases() {
         List<Arguments> cases = new ArrayList<>();
         for (int[] shape : new int[][] {{5, 4}, {5, 6}, {6, 5}, {6, 7}}) {
@@ -81,19 +99,23 @@ class CrashPointTest {
         return cases.stream();
     }
 
-    @ParameterizedTest(name = "RAID-{0}, {1} members, {2}")
-    @MethodSource("cases")
-    void shouldLeaveNoHoleAfterACrashAtAnyStepWithTheJournal(int level, int members, Write write) throws Exception {
+    @ParameterizedTest(name = "{0} journal, RAID-{1}, {2} members, {3}")
+    @MethodSource("modeCases")
+    void shouldLeaveNoHoleAfterACrashAtAnyStepWithTheJournal(JournalMode journalMode, int level, int members,
+                                                               Write write) throws Exception {
         int points = 0;
         for (boolean after : new boolean[] {false, true}) {
             for (int k = 1; ; k++) {
-                Outcome o = crashAt(level, members, write, k, after, true);
+                Outcome o = crashAt(journalMode, level, members, write, k, after, Mode.JOURNAL, -1);
                 if (!o.fired) {
                     break;
                 }
                 points++;
-                String at = "RAID-" + level + " of " + members + ", " + write + ", crash " + o.where;
-                assertThat(o.writeRegionNew).as("%s: the journaled write is redone", at).isTrue();
+                String at = journalMode.word() + ", RAID-" + level + " of " + members + ", " + write + ", crash " + o.where;
+                assertThat(o.writeRegionNew).as("%s: the journaled write is redone (data), or resent (commands)", at)
+                        .isTrue();
+                assertThat(o.sectorsNeitherOldNorNew).as("%s: sectors of the write holding neither (before a resend)", at)
+                        .isZero();
                 assertThat(o.wrongBytesOutside).as("%s: bytes outside the write that changed", at).isZero();
                 assertThat(o.scrubMismatches).as("%s: parity mismatches after recovery", at).isZero();
                 assertThat(o.degradedFailures).as("%s: wrong reads with one member removed", at).isEmpty();
@@ -111,7 +133,7 @@ class CrashPointTest {
             int members = (int) a.get()[1];
             Write write = (Write) a.get()[2];
             for (int k = 1; ; k++) {
-                Outcome o = crashAt(level, members, write, k, false, false);
+                Outcome o = crashAt(JournalMode.DATA, level, members, write, k, false, Mode.NO_JOURNAL, -1);
                 if (!o.fired) {
                     break;
                 }
@@ -124,23 +146,25 @@ class CrashPointTest {
         assertThat(holes).as("crash points that leave lying parity when nothing is journaled").isNotEmpty();
     }
 
-    @ParameterizedTest(name = "degraded RAID-{0}, {1} members, {2}")
-    @MethodSource("cases")
-    void shouldLoseNothingOnADegradedArrayAfterACrashAtAnyStep(int level, int members, Write write) throws Exception {
+    @ParameterizedTest(name = "{0} journal, degraded RAID-{1}, {2} members, {3}")
+    @MethodSource("modeCases")
+    void shouldLoseNothingOnADegradedArrayAfterACrashAtAnyStep(JournalMode journalMode, int level, int members,
+                                                               Write write) throws Exception {
         int points = 0;
         long restored = 0;
         for (int failed = 0; failed < members; failed++) {
             for (boolean after : new boolean[] {false, true}) {
                 for (int k = 1; ; k++) {
-                    Outcome o = crashAt(level, members, write, k, after, Mode.JOURNAL, failed);
+                    Outcome o = crashAt(journalMode, level, members, write, k, after, Mode.JOURNAL, failed);
                     if (!o.fired) {
                         break;
                     }
                     points++;
                     restored += o.restoredStripes;
-                    String at = "RAID-" + level + " of " + members + " without slot " + failed + ", " + write
-                            + ", crash " + o.where;
-                    assertThat(o.writeRegionNew).as("%s: the journaled write is redone", at).isTrue();
+                    String at = journalMode.word() + ", RAID-" + level + " of " + members + " without slot " + failed
+                            + ", " + write + ", crash " + o.where;
+                    assertThat(o.writeRegionNew).as("%s: the journaled write is redone, or resent", at).isTrue();
+                    assertThat(o.sectorsNeitherOldNorNew).as("%s: sectors of the write holding neither", at).isZero();
                     assertThat(o.wrongBytesOutside).as("%s: bytes outside the write that changed (the lost chunk"
                             + " included)", at).isZero();
                     assertThat(o.scrubMismatches).as("%s: parity mismatches after recovery", at).isZero();
@@ -164,7 +188,8 @@ class CrashPointTest {
             Write write = (Write) a.get()[2];
             for (int failed = 0; failed < members; failed++) {
                 for (int k = 1; ; k++) {
-                    Outcome o = crashAt(level, members, write, k, true, Mode.JOURNAL_WITHOUT_PREIMAGES, failed);
+                    Outcome o = crashAt(JournalMode.DATA, level, members, write, k, true,
+                            Mode.JOURNAL_WITHOUT_PREIMAGES, failed);
                     if (!o.fired) {
                         break;
                     }
@@ -187,22 +212,21 @@ class CrashPointTest {
         }
     }
 
-    /** What one crash point led to. */
+    /**
+     * What one crash point led to. {@code sectorsNeitherOldNorNew}: sectors of the interrupted
+     * write's range that held neither after recovery (before any resend).
+     */
     private record Outcome(boolean fired, String where, boolean writeRegionNew, long wrongBytesOutside,
-                           long scrubMismatches, List<String> degradedFailures, long restoredStripes) {
-    }
-
-    private Outcome crashAt(int level, int members, Write write, int k, boolean after, boolean journaled)
-            throws Exception {
-        return crashAt(level, members, write, k, after, journaled ? Mode.JOURNAL : Mode.NO_JOURNAL, -1);
+                           long scrubMismatches, List<String> degradedFailures, long restoredStripes,
+                           long sectorsNeitherOldNorNew) {
     }
 
     /**
      * @param failed the slot recorded faulty from the start (the array runs degraded throughout,
      *               and restarts so); -1 for none
      */
-    private Outcome crashAt(int level, int members, Write write, int k, boolean after, Mode mode, int failed)
-            throws Exception {
+    private Outcome crashAt(JournalMode journalMode, int level, int members, Write write, int k, boolean after,
+                            Mode mode, int failed) throws Exception {
         boolean journaled = mode.journaled();
         ArrayGeometry g = new ArrayGeometry(UUID.randomUUID(), "crash", level, CHUNK, members, 0, (long) STRIPES * CHUNK);
         List<PowerLossDevice> raw = new ArrayList<>();
@@ -215,14 +239,16 @@ class CrashPointTest {
         int size = (int) g.volumeSize();
         byte[] model = random(size, 1);
         byte[] fresh = random(write.length(), 2);
-        Path journalFile = dir.resolve("j-" + level + "-" + members + "-" + write.offset() + "-" + k + "-" + after + "-"
-                + mode + "-" + failed);
+        Path journalFile = dir.resolve("j-" + journalMode.word() + "-" + level + "-" + members + "-" + write.offset() + "-"
+                + k + "-" + after + "-" + mode + "-" + failed);
         RaidVolume volume = failed < 0 ? RaidVolumes.open(g, crashing) : Degraded.without(g, crashing, failed);
         // Degraded sweeps try several times more points: their journal skips the sync, which a crash
         // of the process (as opposed to the power) does not need; PowerLossTest covers the sync.
         boolean nonVolatile = failed >= 0;
-        Journal journal = journaled ? openJournal(journalFile, g, null, nonVolatile) : null;
-        Controller controller = journaled ? new JournaledController(volume, journal, 4) : new LocalController(volume, 4);
+        Journal journal = journaled ? openJournal(journalFile, g, null, nonVolatile, journalMode) : null;
+        Controller controller = !journaled ? new LocalController(volume, 4)
+                : journalMode == JournalMode.COMMANDS ? new CommandController(volume, journal, 4, 4096, Replication.NONE)
+                : new JournaledController(volume, journal, 4);
         if (mode == Mode.JOURNAL_WITHOUT_PREIMAGES) {
             volume.logPreimagesTo(PreimageLog.NONE);
         }
@@ -233,6 +259,8 @@ class CrashPointTest {
         if (controller instanceof JournaledController j) {
             j.awaitIdle();
             j.retireNow();
+        } else if (controller instanceof CommandController c) {
+            c.retireNow();
         }
         // An acknowledged write that no FLUSH covered, away from the interrupted one.
         int ackedAt = 10 * (int) g.stripeDataSize() + 512;
@@ -254,15 +282,26 @@ class CrashPointTest {
         boolean fired = crash.fired();
         String where = crash.firing().map(Object::toString).orElse("none");
         if (!fired) {
-            return new Outcome(false, where, true, 0, 0, List.of(), 0);
+            return new Outcome(false, where, true, 0, 0, List.of(), 0, 0);
         }
 
         // Restart on what reached the members, as after kill -9.
         long restoredStripes = 0;
         RaidVolume restarted = failed < 0 ? RaidVolumes.open(g, raw) : Degraded.without(g, raw, failed);
+        long neither = 0;
         if (journaled) {
-            try (Journal reopened = openJournal(journalFile, g, journalUuid, nonVolatile)) {
-                restoredStripes = JournalReplay.replay(reopened, restarted).stripesRestored();
+            try (Journal reopened = openJournal(journalFile, g, journalUuid, nonVolatile, journalMode)) {
+                restoredStripes = JournalReplay.recover(reopened, restarted).stripesRestored();
+            }
+            if (journalMode == JournalMode.COMMANDS) {
+                // Nothing was redone: each sector holds old or new; the client sends the write again.
+                byte[] before = read(restarted, size);
+                for (int s = write.offset(); s < write.offset() + write.length(); s += 512) {
+                    boolean sectorNew = Arrays.equals(before, s, s + 512, fresh, s - write.offset(), s - write.offset() + 512);
+                    boolean sectorOld = Arrays.equals(before, s, s + 512, model, s, s + 512);
+                    neither += sectorNew || sectorOld ? 0 : 1;
+                }
+                restarted.write(ByteBuffer.wrap(fresh), write.offset(), false);
             }
         }
         byte[] now = read(restarted, size);
@@ -288,13 +327,13 @@ class CrashPointTest {
             }
         }
         return new Outcome(true, where, journaled ? isNew : isNew || isOld, wrongOutside, mismatches, degraded,
-                restoredStripes);
+                restoredStripes, neither);
     }
 
-    private static Journal openJournal(Path file, ArrayGeometry g, UUID expected, boolean nonVolatile)
+    private static Journal openJournal(Path file, ArrayGeometry g, UUID expected, boolean nonVolatile, JournalMode mode)
             throws Exception {
         return Journal.open(new JournalOptions(file, g.arrayUuid(), g.name(), expected, 2 << 20, nonVolatile, false,
-                JournalOptions.SyncHook.NONE));
+                JournalOptions.SyncHook.NONE, mode));
     }
 
     /** The process is gone: its threads stop, nothing more reaches the members, the journal is left as it is. */

@@ -43,7 +43,7 @@ class JournalRefusalIT extends DaemonTestBase {
         Parityd.Result refused = serve(members, "--no-journal");
         assertThat(refused.exitCode()).isEqualTo(1);
         assertThat(refused.stderr()).contains("was not shut down cleanly and its last run wrote through journal")
-                .contains("start without --no-journal");
+                .contains("start without --journal off");
         daemon = Arrays.serve(dir.resolve("replay.log"), members);
         assertThat(daemon.log()).contains("recovered from journal");
     }

@@ -67,7 +67,20 @@ class PreimageTest {
         RaidVolume volume = without(g, media, faulty);
         volume.logPreimagesTo(saved);
         volume.write(ByteBuffer.wrap(model), 0, false);
-        assertThat(saved.all).as("full-stripe writes rewrite every chunk: no preimage").isEmpty();
+        // Full-stripe writes: the lost chunk's image is the write's own bytes for it, one per
+        // stripe whose lost member held data (not parity).
+        long dataLost = 0;
+        for (long s = 0; s < g.stripes(); s++) {
+            dataLost += layout.parityMember(s) != faulty ? 1 : 0;
+        }
+        assertThat(saved.all).as("images of full-stripe writes").hasSize((int) dataLost);
+        for (Preimage full : saved.all) {
+            int role = Long.numberOfTrailingZeros(full.lostData());
+            int from = (int) (full.stripe() * g.stripeDataSize()) + role * CHUNK;
+            assertThat(full.column()).isZero();
+            assertThat(bytes(full.images())).isEqualTo(Arrays.copyOfRange(model, from, from + CHUNK));
+        }
+        saved.all.clear();
 
         long stripe = stripeWhere(layout, s -> layout.parityMember(s) != faulty);
         int lostRole = roleOf(layout, stripe, faulty);
@@ -88,6 +101,12 @@ class PreimageTest {
         long parityStripe = stripeWhere(layout, s -> layout.parityMember(s) == faulty);
         volume.write(ByteBuffer.wrap(random(1024, 3)), parityStripe * g.stripeDataSize() + 512, false);
         assertThat(saved.all).as("only parity lost: recovery recomputes it from the data").hasSize(1);
+
+        // A write to the lost chunk itself: its image is the chunk after the write, the new bytes.
+        byte[] intoLost = random(1024, 5);
+        volume.write(ByteBuffer.wrap(intoLost), lostAt, false);
+        assertThat(saved.all).hasSize(2);
+        assertThat(bytes(saved.all.get(1).images())).as("the lost chunk once the write is done").isEqualTo(intoLost);
     }
 
     @Test

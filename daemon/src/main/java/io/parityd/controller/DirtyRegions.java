@@ -1,0 +1,273 @@
+package io.parityd.controller;
+
+import io.parityd.nvram.Journal;
+import io.parityd.nvram.JournalFormat;
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The durable dirty-region marks of a commands journal (DESIGN.md "NVRAM", issue 15), kept the way
+ * md keeps its write-intent bitmap: the volume is cut into regions of {@code regionBytes}; before
+ * a write touches a member, every region it covers is marked in the journal and the mark is
+ * durable; a region already marked costs nothing more, so a write almost never waits for a sync.
+ * A mark is cleared only lazily: once a member sync covered every write to its region and the
+ * region then stayed idle for a whole retire cycle. Recovery resyncs every marked region, which is
+ * what makes a power loss safe for writes that were answered but not yet synced on the members.
+ *
+ * <p>Marking ahead: a write that reaches the last part of its region marks the next region too,
+ * without waiting for it, so a sequential writer finds each region durable by the time it gets
+ * there.
+ *
+ * <p>The journal holds at most {@link JournalFormat#MAX_MARKS} marks; a write that needs a new mark
+ * while that many are held waits (FIFO) until a retire cycle clears some, and asks for one.
+ *
+ * <p>{@code seq} here is whatever orders the caller's writes and its retirement: the journal's
+ * sequence numbers on a primary, the front's on a standby. Thread-safe.
+ */
+final class DirtyRegions {
+
+    private static final Logger log = LoggerFactory.getLogger(DirtyRegions.class);
+
+    /**
+     * 4 MiB: small enough that a crash resyncs little (the default at most {@link
+     * JournalFormat#MAX_MARKS} regions, 16 GiB, in practice the few written in the last second or
+     * two), large enough that random 4 KiB writes over a few GiB keep their regions marked and
+     * never wait, and that a sequential writer needs a new mark only every 4 MiB.
+     */
+    static final long DEFAULT_REGION_BYTES = 4L << 20;
+
+    /** Writes this large or larger mark the region after them ahead (a sequential writer's next). */
+    private static final long MARK_AHEAD_MIN = 64 << 10;
+
+    private final Journal journal;
+    private final long regionBytes;
+    private final long volumeBytes;
+    private final int maxMarks;
+    private final Runnable pressure;
+    private final Map<Long, Region> regions = new HashMap<>();
+    private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
+    private final LongAdder writes = new LongAdder();
+    private final LongAdder writesThatWaited = new LongAdder();
+    private final LongAdder marksWritten = new LongAdder();
+
+    private static final class Region {
+        CompletableFuture<Void> durable;
+        int inFlight;
+        long lastSeq;
+        /** No write began since the last clean: one more idle clean and the mark goes. */
+        boolean idleSinceLastClean;
+    }
+
+    /** A write's hold on its regions: {@link #durable} once they are all marked durably. */
+    final class Hold {
+        private final long first;
+        private final long last;
+        final CompletableFuture<Void> durable;
+
+        private Hold(long first, long last, CompletableFuture<Void> durable) {
+            this.first = first;
+            this.last = last;
+            this.durable = durable;
+        }
+
+        /** The write is done with its regions (written, or failed); its seq orders it for cleaning. */
+        void end(long seq) {
+            synchronized (DirtyRegions.this) {
+                for (long r = first; r <= last; r++) {
+                    Region x = regions.get(r);
+                    x.inFlight--;
+                    x.lastSeq = Math.max(x.lastSeq, seq);
+                }
+            }
+        }
+    }
+
+    private record Waiting(long first, long last, long ahead, CompletableFuture<Void> durable) {
+    }
+
+    /**
+     * @param pressure asks for a retire cycle now: a write waits for marks to clear
+     */
+    DirtyRegions(Journal journal, long regionBytes, long volumeBytes, Runnable pressure) {
+        this(journal, regionBytes, volumeBytes, JournalFormat.MAX_MARKS, pressure);
+    }
+
+    DirtyRegions(Journal journal, long regionBytes, long volumeBytes, int maxMarks, Runnable pressure) {
+        if (regionBytes <= 0 || Long.bitCount(regionBytes) != 1) {
+            throw new IllegalArgumentException("a region must be a power of two bytes, not " + regionBytes);
+        }
+        this.journal = journal;
+        this.regionBytes = regionBytes;
+        this.volumeBytes = volumeBytes;
+        this.maxMarks = maxMarks;
+        this.pressure = pressure;
+    }
+
+    long regionBytes() {
+        return regionBytes;
+    }
+
+    /**
+     * Holds the regions of [offset, offset + length) for a write, marking those not marked yet.
+     * The write may touch the members once {@link Hold#durable} completes, and must
+     * {@link Hold#end} whatever happens.
+     */
+    Hold begin(long offset, long length) {
+        long first = offset / regionBytes;
+        long last = (offset + Math.max(length, 1) - 1) / regionBytes;
+        long end = offset + length;
+        long ahead = length >= MARK_AHEAD_MIN && end < volumeBytes ? end / regionBytes : -1;
+        writes.increment();
+        CompletableFuture<Void> durable = new CompletableFuture<>();
+        boolean full;
+        synchronized (this) {
+            full = !waiting.isEmpty() || newMarks(first, last) > maxMarks - regions.size();
+            if (full) {
+                waiting.add(new Waiting(first, last, ahead, durable));
+            } else {
+                take(first, last, ahead, durable);
+            }
+        }
+        if (full) {
+            writesThatWaited.increment();
+            pressure.run();
+        }
+        return new Hold(first, last, durable);
+    }
+
+    /** Regions of [first, last] not marked yet. Under the lock. */
+    private int newMarks(long first, long last) {
+        int n = 0;
+        for (long r = first; r <= last; r++) {
+            if (!regions.containsKey(r)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Marks what is missing of [first, last] (and {@code ahead} if room is left), then counts the write in. */
+    private void take(long first, long last, long ahead, CompletableFuture<Void> result) {
+        List<CompletableFuture<Void>> pending = new ArrayList<>();
+        for (long r = first; r <= last; r++) {
+            Region x = regions.computeIfAbsent(r, this::mark);
+            x.inFlight++;
+            x.idleSinceLastClean = false;
+            if (!x.durable.isDone() || x.durable.isCompletedExceptionally()) {
+                pending.add(x.durable);
+            }
+        }
+        if (ahead > last && !regions.containsKey(ahead) && regions.size() < maxMarks - 1) {
+            regions.put(ahead, mark(ahead));
+        }
+        if (pending.isEmpty()) {
+            result.complete(null);
+        } else {
+            if (pending.stream().anyMatch(f -> !f.isDone())) {
+                writesThatWaited.increment();
+            }
+            CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).whenComplete((v, err) -> {
+                if (err != null) {
+                    result.completeExceptionally(err);
+                } else {
+                    result.complete(null);
+                }
+            });
+        }
+    }
+
+    /** A new region's mark, written now; its future completes once it is durable. Under the lock. */
+    private Region mark(long region) {
+        Region x = new Region();
+        long offset = region * regionBytes;
+        x.durable = journal.mark(region, offset, Math.min(regionBytes, volumeBytes - offset));
+        marksWritten.increment();
+        return x;
+    }
+
+    /**
+     * After a member sync that covered every write with a seq up to {@code syncedThrough}: a
+     * region none of whose writes is in flight or newer becomes a candidate, and a candidate that
+     * stayed idle since the last clean loses its mark. Then writes waiting for room get it.
+     */
+    void clean(long syncedThrough) throws IOException {
+        List<Runnable> admitted = new ArrayList<>();
+        synchronized (this) {
+            List<Long> clear = new ArrayList<>();
+            for (Map.Entry<Long, Region> e : regions.entrySet()) {
+                Region x = e.getValue();
+                boolean quiet = x.inFlight == 0 && x.lastSeq <= syncedThrough && x.durable.isDone()
+                        && !x.durable.isCompletedExceptionally();
+                if (!quiet) {
+                    x.idleSinceLastClean = false;
+                } else if (x.idleSinceLastClean || !waiting.isEmpty()) {
+                    clear.add(e.getKey()); // idle a whole cycle; or at once when writes wait for room
+                } else {
+                    x.idleSinceLastClean = true;
+                }
+            }
+            for (long r : clear) {
+                journal.unmark(r);
+                regions.remove(r);
+            }
+            while (!waiting.isEmpty()) {
+                Waiting w = waiting.peek();
+                if (newMarks(w.first(), w.last()) > maxMarks - regions.size()) {
+                    break;
+                }
+                waiting.poll();
+                admitted.add(() -> { });
+                take(w.first(), w.last(), w.ahead(), w.durable());
+            }
+        }
+        if (!admitted.isEmpty()) {
+            log.debug("{} writes got the marks they waited for", admitted.size());
+        }
+    }
+
+    /**
+     * Clears every mark whose region has nothing in flight, for a clean stop or the end of a
+     * recovery, once the members were synced. Returns how many are left (none when idle).
+     */
+    synchronized int clearIdle(long syncedThrough) throws IOException {
+        List<Long> clear = new ArrayList<>();
+        regions.forEach((r, x) -> {
+            if (x.inFlight == 0 && x.lastSeq <= syncedThrough && x.durable.isDone()) {
+                clear.add(r);
+            }
+        });
+        for (long r : clear) {
+            journal.unmark(r);
+            regions.remove(r);
+        }
+        return regions.size();
+    }
+
+    /** Marks held now. */
+    synchronized int marked() {
+        return regions.size();
+    }
+
+    /** Writes that asked for regions, since the start. */
+    long writes() {
+        return writes.sum();
+    }
+
+    /** Of those, how many had to wait for a mark's sync (or for room for marks). */
+    long writesThatWaited() {
+        return writesThatWaited.sum();
+    }
+
+    /** Marks written, since the start. */
+    long marksWritten() {
+        return marksWritten.sum();
+    }
+}
