@@ -154,8 +154,8 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
         String name = option.data().toString(StandardCharsets.UTF_8);
         Optional<ExportInfo> found = catalog.find(name);
         if (found.isEmpty()) {
-            LOG.warn("{}: NBD_OPT_EXPORT_NAME names unknown export '{}'; closing, as the spec requires",
-                    ctx.channel().remoteAddress(), name);
+            LOG.warn("{}: NBD_OPT_EXPORT_NAME names unknown export {}; closing, as the spec requires",
+                    ctx.channel().remoteAddress(), ClientText.quote(name));
             hangUp(ctx);
             return;
         }
@@ -205,7 +205,7 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
         InfoRequest request = parsed.request();
         Optional<ExportInfo> found = catalog.find(request.name());
         if (found.isEmpty()) {
-            replyError(ctx, option, OptionReplyType.ERR_UNKNOWN, "no export named '" + request.name() + "'");
+            replyError(ctx, option, OptionReplyType.ERR_UNKNOWN, "no export named " + ClientText.quote(request.name()));
             return null;
         }
         ExportInfo export = found.get();
@@ -252,8 +252,8 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     private void enterTransmission(ChannelHandlerContext ctx, Session session) {
         // One line per client at INFO: what a client negotiated is the first thing to know when
         // it misbehaves (the kernel's client, for one, never asks for structured replies).
-        LOG.info("{}: attached to export '{}' (structured replies: {}, block size constraints agreed: {}, flags 0x{})",
-                ctx.channel().remoteAddress(), session.export().name(), session.structuredReplies() ? "yes" : "no",
+        LOG.info("{}: attached to export {} (structured replies: {}, block size constraints agreed: {}, flags 0x{})",
+                ctx.channel().remoteAddress(), ClientText.quote(session.export().name()), session.structuredReplies() ? "yes" : "no",
                 session.blockSizesAgreed() ? "yes" : "no", Integer.toHexString(session.transmissionFlags()));
         NbdServerPipeline.enterTransmission(ctx, session, factory);
     }
