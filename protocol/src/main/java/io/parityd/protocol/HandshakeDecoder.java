@@ -18,6 +18,10 @@ import java.util.List;
  * remove this decoder after the final option and the bytes behind it stay in the cumulation, which
  * {@link ByteToMessageDecoder#handlerRemoved} hands to the transmission decoder.
  *
+ * <p>No option is decoded while the channel is not writable: its replies would only pile up
+ * behind the ones the client is not reading. The bytes wait here until {@link HandshakeGuard}
+ * sees the replies drain. Once the connection is closed, whatever the client pipelined is skipped.
+ *
  * <p>A broken stream closes the connection: unknown client flags (the spec says the server MUST
  * drop the connection), a missing {@code IHAVEOPT}, or option data longer than
  * {@value #MAX_OPTION_LENGTH} bytes (no option this server understands needs more; buffering more
@@ -38,9 +42,17 @@ final class HandshakeDecoder extends ByteToMessageDecoder {
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        if (!ctx.channel().isActive()) {
+            in.skipBytes(in.readableBytes());
+            return;
+        }
         switch (state) {
             case CLIENT_FLAGS -> decodeClientFlags(ctx, in, out);
-            case OPTION_HEADER -> decodeOptionHeader(ctx, in, out);
+            case OPTION_HEADER -> {
+                if (ctx.channel().isWritable()) {
+                    decodeOptionHeader(ctx, in, out);
+                }
+            }
             case OPTION_DATA -> decodeOptionData(in, out);
             case BROKEN -> in.skipBytes(in.readableBytes());
         }

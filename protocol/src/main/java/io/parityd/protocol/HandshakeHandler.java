@@ -14,6 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -35,9 +36,18 @@ import java.util.Optional;
  *       second time, so refusing it would only break a sloppy client.</li>
  *   <li>STARTTLS, metadata contexts, extended headers and unknown options get {@code NBD_REP_ERR_UNSUP};
  *       the decoder has already skipped their data, so negotiation goes on (NOTLS mode).</li>
+ *   <li>A client may send {@value #MAX_OPTIONS} options before it chooses an export, plus as many
+ *       again per export its first {@code NBD_OPT_LIST} named (for an INFO round per export), as
+ *       nbdkit allows. nbdkit grants the extra round on every LIST, which lets a LIST flood go on
+ *       for ever; once is enough for what it is for. The option past the limit gets
+ *       {@code NBD_REP_ERR_POLICY} and the connection is closed: the spec allows a hard disconnect
+ *       when a client's behaviour amounts to denial of service.</li>
  * </ul>
  */
 final class HandshakeHandler extends ChannelInboundHandlerAdapter {
+
+    /** Options a client may send before it chooses an export, as nbdkit allows (MAX_NR_OPTIONS). */
+    static final int MAX_OPTIONS = 32;
 
     private static final Logger LOG = LoggerFactory.getLogger(HandshakeHandler.class);
 
@@ -50,6 +60,10 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     private boolean closing;
     private boolean noZeroes;
     private boolean structuredReplies;
+    /** Options this client may still send; {@link #MAX_OPTIONS} more once, after its first NBD_OPT_LIST. */
+    private int optionsLeft = MAX_OPTIONS;
+    private int optionsSent;
+    private boolean listed;
 
     HandshakeHandler(ExportCatalog catalog, TransmissionHandlerFactory factory, HandshakeConfig config) {
         this.catalog = catalog;
@@ -120,6 +134,11 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
             return; // already hanging up on this client; what it pipelined behind is moot
         }
         LOG.debug("{}: option {}", ctx.channel().remoteAddress(), option);
+        optionsSent++;
+        if (--optionsLeft < 0 && option.option() != OptionType.ABORT) {
+            refuseTooManyOptions(ctx, option);
+            return;
+        }
         if (catalog.shuttingDown() && option.option() != OptionType.ABORT) {
             refuseForShutdown(ctx, option);
             return;
@@ -147,6 +166,18 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         replyError(ctx, option, OptionReplyType.ERR_SHUTDOWN, "server is shutting down");
+    }
+
+    /** The option past the limit: ERR_POLICY if the option can take an error at all, then a hard disconnect. */
+    private void refuseTooManyOptions(ChannelHandlerContext ctx, OptionRequest option) {
+        LOG.warn("{}: {} options without choosing an export (the limit is {}); closing",
+                ctx.channel().remoteAddress(), optionsSent, optionsSent - 1);
+        if (option.option() != OptionType.EXPORT_NAME) {
+            ctx.writeAndFlush(new HandshakeReply.Error(option.code(), OptionReplyType.ERR_POLICY,
+                    "too many options (" + (optionsSent - 1) + ") without choosing an export; closing"));
+        }
+        // Not waiting for the reply to leave: a client that floods options may well not be reading.
+        hangUp(ctx);
     }
 
     /** NBD_OPT_EXPORT_NAME cannot carry an error: an unknown export MUST end the session. */
@@ -177,10 +208,15 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
                     "NBD_OPT_LIST takes no data, got " + option.data().readableBytes() + " bytes");
             return;
         }
-        for (ExportInfo export : catalog.list()) {
+        List<ExportInfo> exports = catalog.list();
+        for (ExportInfo export : exports) {
             ctx.write(new HandshakeReply.Server(option.code(), export.name(), export.description()));
         }
         ctx.writeAndFlush(new Ack(option.code()));
+        if (!listed) {
+            listed = true;
+            optionsLeft += MAX_OPTIONS * exports.size();
+        }
     }
 
     private void onInfo(ChannelHandlerContext ctx, OptionRequest option) {

@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
  * Builds a connection's pipeline for both NBD phases (proto.md "Protocol phases"). A freshly
  * accepted channel gets the handshake:
  * <pre>
- *   nbd-handshake-timeout → nbd-handshake-encoder → nbd-handshake-decoder → nbd-handshake
+ *   nbd-handshake-guard → nbd-handshake-timeout → nbd-handshake-encoder → nbd-handshake-decoder → nbd-handshake
  * </pre>
  * When the client chooses an export ({@code NBD_OPT_GO} acknowledged, or {@code NBD_OPT_EXPORT_NAME}
  * answered) the handshake handlers leave and the transmission phase takes their place:
@@ -27,6 +27,7 @@ public final class NbdServerPipeline {
     /** The channel's payload receiver, created with its read allocator at accept time. */
     static final AttributeKey<PayloadReceiver> RECEIVER = AttributeKey.valueOf(NbdServerPipeline.class, "payload-receiver");
 
+    static final String HANDSHAKE_GUARD = "nbd-handshake-guard";
     static final String HANDSHAKE_TIMEOUT = "nbd-handshake-timeout";
     static final String HANDSHAKE_ENCODER = "nbd-handshake-encoder";
     static final String HANDSHAKE_DECODER = "nbd-handshake-decoder";
@@ -52,6 +53,7 @@ public final class NbdServerPipeline {
         ChannelConfig channelConfig = pipeline.channel().config();
         channelConfig.setRecvByteBufAllocator(receiver.wrap(channelConfig.getRecvByteBufAllocator()));
         pipeline.channel().attr(RECEIVER).set(receiver);
+        pipeline.addLast(HANDSHAKE_GUARD, new HandshakeGuard());
         pipeline.addLast(HANDSHAKE_TIMEOUT,
                 new ReadTimeoutHandler(config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
         pipeline.addLast(HANDSHAKE_ENCODER, new HandshakeEncoder());
@@ -75,6 +77,7 @@ public final class NbdServerPipeline {
         pipeline.addAfter(HANDSHAKE_DECODER, REQUEST_DECODER, requests);
         pipeline.addBefore(REQUEST_DECODER, REPLY_ENCODER, new ReplyEncoder(session));
         pipeline.addAfter(REQUEST_DECODER, TRANSMISSION_HANDLER, transmission);
+        pipeline.remove(HANDSHAKE_GUARD);
         pipeline.remove(HANDSHAKE_TIMEOUT);
         pipeline.remove(HANDSHAKE_ENCODER);
         pipeline.remove(HANDSHAKE_HANDLER);
