@@ -1,6 +1,8 @@
 package io.parityd.front;
 
+import io.parityd.protocol.HandshakeConfig;
 import java.time.Duration;
+import java.util.Objects;
 
 /**
  * Settings of the NBD front, validated once when built.
@@ -8,8 +10,9 @@ import java.time.Duration;
  * @param eventLoops    threads serving sockets; they only decode, dispatch and encode, so few are needed
  * @param limits        per-connection in-flight bounds (backpressure)
  * @param shutdownGrace how long a stop waits for in-flight requests before closing connections anyway
+ * @param handshake     the handshake's settings: how long a client may take to choose an export
  */
-public record FrontConfig(int eventLoops, FrontLimits limits, Duration shutdownGrace) {
+public record FrontConfig(int eventLoops, FrontLimits limits, Duration shutdownGrace, HandshakeConfig handshake) {
 
     /**
      * Two event loops: decoding and encoding cost little next to disk I/O, and two let one
@@ -25,5 +28,15 @@ public record FrontConfig(int eventLoops, FrontLimits limits, Duration shutdownG
         if (shutdownGrace.isNegative()) {
             throw new IllegalArgumentException("shutdownGrace must not be negative");
         }
+        Objects.requireNonNull(handshake, "handshake");
+    }
+
+    /** With the default handshake settings. */
+    public FrontConfig(int eventLoops, FrontLimits limits, Duration shutdownGrace) {
+        this(eventLoops, limits, shutdownGrace, HandshakeConfig.defaults());
+    }
+
+    public FrontConfig withHandshake(HandshakeConfig handshake) {
+        return new FrontConfig(eventLoops, limits, shutdownGrace, handshake);
     }
 }

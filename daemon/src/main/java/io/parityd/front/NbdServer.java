@@ -106,7 +106,7 @@ public final class NbdServer implements AutoCloseable {
                             public PayloadMemory payloadMemory() {
                                 return budget;
                             }
-                        });
+                        }, config.handshake());
                     }
                 });
         // Pooled, never zero-filled buffers, and socket reads of up to 1 MiB: a WRITE payload of

@@ -3,20 +3,73 @@ package io.parityd.protocol;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Heads a handshake pipeline and keeps one client from making the server hold its replies without
- * bound (issue 14, defect 1): while the channel is not writable, which in the handshake means the
- * client is not reading what it was sent, the connection reads nothing from its socket and the
- * {@link HandshakeDecoder} decodes no further option from what it already holds. When the
- * replies drain, both resume. Removed with the rest of the handshake; the transmission phase has
- * its own read switch.
+ * Heads a handshake pipeline and bounds what one client can hold (issue 14): its time and the
+ * server's memory. Removed with the rest of the handshake; the transmission phase has its own
+ * read switch.
  *
- * <p>Turning {@code autoRead} off alone would not do: {@code ByteToMessageDecoder} asks for one
- * more read whenever a read produced nothing and {@code autoRead} is off, so this handler also
- * drops {@code read()} calls while the channel is not writable. Event loop only.
+ * <ul>
+ *   <li>Time: a connection still in the handshake when {@link HandshakeConfig#timeout()} has passed
+ *       since it was accepted is closed, however busy it kept itself.</li>
+ *   <li>Memory: while the channel is not writable, which in the handshake means the client is not
+ *       reading what it was sent, the connection reads nothing from its socket and the
+ *       {@link HandshakeDecoder} decodes no further option from what it holds. When the replies
+ *       drain, both resume. Turning {@code autoRead} off alone would not do:
+ *       {@code ByteToMessageDecoder} asks for one more read whenever a read produced nothing and
+ *       {@code autoRead} is off, so {@code read()} calls are dropped too.</li>
+ * </ul>
+ * Event loop only.
  */
 final class HandshakeGuard extends ChannelDuplexHandler {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HandshakeGuard.class);
+
+    private final Duration timeout;
+    private ScheduledFuture<?> deadline;
+
+    HandshakeGuard(HandshakeConfig config) {
+        this.timeout = config.timeout();
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        if (ctx.channel().isActive()) {
+            startClock(ctx);
+        }
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        startClock(ctx);
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        if (deadline != null) {
+            deadline.cancel(false);
+        }
+    }
+
+    private void startClock(ChannelHandlerContext ctx) {
+        if (deadline == null) {
+            deadline = ctx.executor().schedule(() -> expire(ctx), timeout.toNanos(), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void expire(ChannelHandlerContext ctx) {
+        if (!ctx.isRemoved() && ctx.channel().isActive()) {
+            LOG.warn("{}: handshake not finished within {} s; closing", ctx.channel().remoteAddress(),
+                    timeout.toMillis() / 1000.0);
+            ctx.close();
+        }
+    }
 
     @Override
     public void read(ChannelHandlerContext ctx) {

@@ -3,7 +3,6 @@ package io.parityd.protocol;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.timeout.ReadTimeoutException;
 import io.parityd.protocol.HandshakeReply.Ack;
 import io.parityd.protocol.Nbd.ClientFlag;
 import io.parityd.protocol.Nbd.HandshakeFlag;
@@ -55,7 +54,6 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
 
     private final ExportCatalog catalog;
     private final TransmissionHandlerFactory factory;
-    private final HandshakeConfig config;
     private boolean greeted;
     private boolean closing;
     private boolean noZeroes;
@@ -65,10 +63,9 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     private int optionsSent;
     private boolean listed;
 
-    HandshakeHandler(ExportCatalog catalog, TransmissionHandlerFactory factory, HandshakeConfig config) {
+    HandshakeHandler(ExportCatalog catalog, TransmissionHandlerFactory factory) {
         this.catalog = catalog;
         this.factory = factory;
-        this.config = config;
     }
 
     /** Transmission flags for an export: HAS_FLAGS always, DF exactly when structured replies were negotiated. */
@@ -296,12 +293,7 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof ReadTimeoutException) {
-            LOG.warn("{}: no handshake traffic for {} s; closing", ctx.channel().remoteAddress(),
-                    config.idleTimeout().toMillis() / 1000.0);
-        } else {
-            LOG.warn("{}: handshake failed; closing", ctx.channel().remoteAddress(), cause);
-        }
+        LOG.warn("{}: handshake failed; closing", ctx.channel().remoteAddress(), cause);
         hangUp(ctx);
     }
 }

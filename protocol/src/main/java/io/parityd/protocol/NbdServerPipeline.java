@@ -5,15 +5,12 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelPipeline;
 import io.netty.util.AttributeKey;
-import io.netty.handler.timeout.ReadTimeoutHandler;
-
-import java.util.concurrent.TimeUnit;
 
 /**
  * Builds a connection's pipeline for both NBD phases (proto.md "Protocol phases"). A freshly
  * accepted channel gets the handshake:
  * <pre>
- *   nbd-handshake-guard → nbd-handshake-timeout → nbd-handshake-encoder → nbd-handshake-decoder → nbd-handshake
+ *   nbd-handshake-guard → nbd-handshake-encoder → nbd-handshake-decoder → nbd-handshake
  * </pre>
  * When the client chooses an export ({@code NBD_OPT_GO} acknowledged, or {@code NBD_OPT_EXPORT_NAME}
  * answered) the handshake handlers leave and the transmission phase takes their place:
@@ -28,7 +25,6 @@ public final class NbdServerPipeline {
     static final AttributeKey<PayloadReceiver> RECEIVER = AttributeKey.valueOf(NbdServerPipeline.class, "payload-receiver");
 
     static final String HANDSHAKE_GUARD = "nbd-handshake-guard";
-    static final String HANDSHAKE_TIMEOUT = "nbd-handshake-timeout";
     static final String HANDSHAKE_ENCODER = "nbd-handshake-encoder";
     static final String HANDSHAKE_DECODER = "nbd-handshake-decoder";
     static final String HANDSHAKE_HANDLER = "nbd-handshake";
@@ -53,12 +49,10 @@ public final class NbdServerPipeline {
         ChannelConfig channelConfig = pipeline.channel().config();
         channelConfig.setRecvByteBufAllocator(receiver.wrap(channelConfig.getRecvByteBufAllocator()));
         pipeline.channel().attr(RECEIVER).set(receiver);
-        pipeline.addLast(HANDSHAKE_GUARD, new HandshakeGuard());
-        pipeline.addLast(HANDSHAKE_TIMEOUT,
-                new ReadTimeoutHandler(config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
+        pipeline.addLast(HANDSHAKE_GUARD, new HandshakeGuard(config));
         pipeline.addLast(HANDSHAKE_ENCODER, new HandshakeEncoder());
         pipeline.addLast(HANDSHAKE_DECODER, new HandshakeDecoder());
-        pipeline.addLast(HANDSHAKE_HANDLER, new HandshakeHandler(catalog, factory, config));
+        pipeline.addLast(HANDSHAKE_HANDLER, new HandshakeHandler(catalog, factory));
     }
 
     /**
@@ -78,7 +72,6 @@ public final class NbdServerPipeline {
         pipeline.addBefore(REQUEST_DECODER, REPLY_ENCODER, new ReplyEncoder(session));
         pipeline.addAfter(REQUEST_DECODER, TRANSMISSION_HANDLER, transmission);
         pipeline.remove(HANDSHAKE_GUARD);
-        pipeline.remove(HANDSHAKE_TIMEOUT);
         pipeline.remove(HANDSHAKE_ENCODER);
         pipeline.remove(HANDSHAKE_HANDLER);
         pipeline.remove(HANDSHAKE_DECODER);

@@ -10,8 +10,10 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.parityd.protocol.Nbd.OptionReplyType;
 import io.parityd.protocol.Nbd.OptionType;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,13 +33,17 @@ class HandshakeLimitsTest {
     private final List<Session> sessions = new ArrayList<>();
 
     private EmbeddedChannel connect() {
+        return connect(HandshakeConfig.defaults());
+    }
+
+    private EmbeddedChannel connect(HandshakeConfig config) {
         EmbeddedChannel channel = new EmbeddedChannel(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
                 NbdServerPipeline.install(ch.pipeline(), catalog, session -> {
                     sessions.add(session);
                     return new ChannelInboundHandlerAdapter();
-                });
+                }, config);
             }
         });
         Wire.outbound(channel); // the greeting
@@ -124,5 +130,46 @@ class HandshakeLimitsTest {
         replies = Wire.optionReplies(Wire.outbound(channel));
         assertThat(replies).as("the three LISTs, answered once writable").filteredOn(r -> r.type() == ACK).hasSize(3);
         assertFalse(channel.finish());
+    }
+
+    @Test
+    void shouldCloseAHandshakeThatTricklesPastItsDeadline() {
+        EmbeddedChannel channel = connect(new HandshakeConfig(Duration.ofSeconds(5)));
+        byte[] bytes = Wire.concat(FLAGS, Wire.option(GO, Wire.infoData("disk")));
+        // One byte every 2 s: never idle for long, never done.
+        for (int i = 0; i < 2; i++) {
+            channel.writeInbound(Unpooled.wrappedBuffer(bytes, i, 1));
+            channel.advanceTimeBy(2, TimeUnit.SECONDS);
+            channel.runScheduledPendingTasks();
+        }
+        assertThat(channel.isOpen()).isTrue();
+        channel.writeInbound(Unpooled.wrappedBuffer(bytes, 2, 1));
+        channel.advanceTimeBy(1100, TimeUnit.MILLISECONDS);
+        channel.runScheduledPendingTasks();
+        assertThat(channel.isOpen()).as("open 5.1 s after accept, still in the handshake").isFalse();
+        assertFalse(channel.finish());
+    }
+
+    @Test
+    void shouldLiftTheDeadlineOnceTheClientChoseAnExport() {
+        EmbeddedChannel channel = connect(new HandshakeConfig(Duration.ofSeconds(5)));
+        send(channel, FLAGS, Wire.option(GO, Wire.infoData("disk")));
+        channel.advanceTimeBy(1, TimeUnit.HOURS);
+        channel.runScheduledPendingTasks();
+        assertThat(channel.isOpen()).isTrue();
+        assertThat(sessions).hasSize(1);
+        assertFalse(channel.finish());
+    }
+
+    @Test
+    void shouldLogAClosedHandshakeOnce() {
+        try (CapturedLog log = CapturedLog.of(HandshakeGuard.class, ch.qos.logback.classic.Level.INFO)) {
+            EmbeddedChannel channel = connect(new HandshakeConfig(Duration.ofMillis(1500)));
+            channel.advanceTimeBy(2, TimeUnit.SECONDS);
+            channel.runScheduledPendingTasks();
+            assertThat(channel.isOpen()).isFalse();
+            assertThat(log.lines()).singleElement().asString().contains("handshake not finished within 1.5 s; closing");
+            assertFalse(channel.finish());
+        }
     }
 }

@@ -1,0 +1,161 @@
+package io.parityd.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 14 against the real daemon: hostile or careless traffic never wedges it, fills its memory
+ * or its log, or fools it. Each test abuses one way while a witness connection (and nbdinfo, where
+ * installed) keeps being served, and no byte of the volume changes.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class HostileTrafficIT {
+
+    private static final int MIB = 1 << 20;
+    private static final long PATTERN_AT = 8L * MIB;
+    private static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(2);
+
+    @TempDir
+    static Path dir;
+
+    private List<Path> members;
+    private DaemonProcess daemon;
+    private RawNbdClient witness;
+    private byte[] pattern;
+
+    @BeforeAll
+    void startDaemonAndWritePattern() throws Exception {
+        members = Arrays.members(dir, 3);
+        Arrays.create("hostile", "65M", members);
+        daemon = Arrays.serve(dir.resolve("parityd.log"), members,
+                "--handshake-timeout", HANDSHAKE_TIMEOUT.toMillis() + "ms");
+        witness = RawNbdClient.open(daemon.uri(), "hostile", false);
+        pattern = new byte[MIB];
+        new Random(14).nextBytes(pattern);
+        witness.write(PATTERN_AT, pattern);
+    }
+
+    @AfterAll
+    void verifyNothingChangedAndStop() throws Exception {
+        try {
+            assertThat(witness.read(PATTERN_AT, pattern.length)).as("pattern after all the abuse").isEqualTo(pattern);
+            witness.close();
+            assertThat(daemon.terminate(Duration.ofSeconds(60))).isZero();
+            Arrays.assertParityClean(members);
+        } finally {
+            daemon.close();
+        }
+    }
+
+    @Test
+    void shouldCloseAHandshakeThatTricklesPastTheTimeout() throws Exception {
+        long started;
+        boolean closed = false;
+        try (RawNbdClient c = RawNbdClient.connect(daemon.uri())) {
+            c.greeting();
+            started = System.nanoTime();
+            byte[] go = ByteBuffer.allocate(4 + 8 + 4 + 4 + 12).putInt(3).putLong(RawNbdClient.IHAVEOPT)
+                    .putInt(RawNbdClient.OPT_GO).putInt(12).putInt(6).put("nowhere".getBytes(StandardCharsets.UTF_8), 0, 6)
+                    .putShort((short) 0).array();
+            // One byte every 250 ms: never idle, never done.
+            for (int i = 0; i < go.length && !closed; i++) {
+                try {
+                    c.out.write(go[i]);
+                    c.out.flush();
+                } catch (IOException reset) {
+                    closed = true;
+                    break;
+                }
+                closed = c.closedByServer(Duration.ofMillis(250));
+            }
+        }
+        long ms = (System.nanoTime() - started) / 1_000_000;
+        assertThat(closed).as("closed by the server").isTrue();
+        assertThat(ms).as("ms from greeting to close").isBetween(HANDSHAKE_TIMEOUT.toMillis() - 500, HANDSHAKE_TIMEOUT.toMillis() + 3000);
+        assertThat(linesWith("handshake not finished within 2.0 s")).isNotEmpty();
+        assertWitnessWorks();
+    }
+
+    @Test
+    void shouldKeepMemoryBoundedUnderAListFloodAndServeOthers() throws Exception {
+        long rssBefore = rssBytes();
+        List<Thread> flooders = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            Thread t = new Thread(this::floodList, "list-flood-" + i);
+            t.start();
+            flooders.add(t);
+        }
+        long maxRss = rssBefore;
+        long witnessMs = -1;
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (flooders.stream().anyMatch(Thread::isAlive) && System.nanoTime() < deadline) {
+            maxRss = Math.max(maxRss, rssBytes());
+            if (witnessMs < 0) {
+                long t0 = System.nanoTime();
+                assertWitnessWorks();
+                witnessMs = (System.nanoTime() - t0) / 1_000_000;
+            }
+            Thread.sleep(20);
+        }
+        maxRss = Math.max(maxRss, rssBytes());
+        System.out.printf("LIST flood: RSS %d MiB before, at most %d MiB during; witness served in %d ms%n",
+                rssBefore >> 20, maxRss >> 20, witnessMs);
+        assertThat(flooders).as("flooders cut off").noneMatch(Thread::isAlive);
+        assertThat(maxRss - rssBefore).as("RSS growth under the flood").isLessThan(64L * MIB);
+        assertThat(witnessMs).as("ms to serve the witness during the flood").isLessThan(2000);
+        assertThat(linesWith("without choosing an export")).isNotEmpty();
+        assertWitnessWorks();
+    }
+
+    /** The issue's reproduction: flags 3, then NBD_OPT_LIST 65,536 times per write, 40 times, never reading. */
+    private void floodList() {
+        ByteBuffer chunk = ByteBuffer.allocate(65536 * 16);
+        while (chunk.hasRemaining()) {
+            chunk.putLong(RawNbdClient.IHAVEOPT).putInt(RawNbdClient.OPT_LIST).putInt(0);
+        }
+        try (RawNbdClient c = RawNbdClient.connect(daemon.uri())) {
+            c.greeting();
+            OutputStream out = c.out;
+            out.write(new byte[] {0, 0, 0, 3});
+            for (int i = 0; i < 40; i++) {
+                out.write(chunk.array());
+            }
+            out.flush();
+            c.closedByServer(Duration.ofSeconds(30));
+        } catch (IOException hungUp) {
+            // the server hung up on the flood: what it should do
+        }
+    }
+
+    private long rssBytes() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(daemon.pid()), "status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        }
+        throw new IOException("no VmRSS for pid " + daemon.pid());
+    }
+
+    private List<String> linesWith(String text) throws IOException {
+        return daemon.log().lines().filter(l -> l.contains(text)).toList();
+    }
+
+    private void assertWitnessWorks() throws IOException {
+        assertThat(witness.read(PATTERN_AT, 4096)).isEqualTo(java.util.Arrays.copyOf(pattern, 4096));
+    }
+}
