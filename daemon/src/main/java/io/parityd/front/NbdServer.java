@@ -23,8 +23,11 @@ import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.internal.PlatformDependent;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.parityd.controller.Admission;
 import io.parityd.controller.Controller;
+import io.parityd.protocol.ConnectionLogs;
+import io.parityd.protocol.LogThrottle;
 import io.parityd.protocol.NbdServerPipeline;
 import io.parityd.protocol.PayloadBudget;
 import io.parityd.protocol.PayloadMemory;
@@ -66,6 +69,9 @@ public final class NbdServer implements AutoCloseable {
     private boolean admitting = true;
     private final Channel serverChannel;
     private final ListenAddress address;
+    /** What this server's clients can make it log, throttled across all its connections. */
+    private final ConnectionLogs logs = ConnectionLogs.create();
+    private final ScheduledFuture<?> logFlush;
     /** Written under the server's lock; volatile for the admission listener, which runs on any thread. */
     private volatile boolean stopped;
 
@@ -106,7 +112,7 @@ public final class NbdServer implements AutoCloseable {
                             public PayloadMemory payloadMemory() {
                                 return budget;
                             }
-                        }, config.handshake());
+                        }, config.handshake(), logs);
                     }
                 });
         // Pooled, never zero-filled buffers, and socket reads of up to 1 MiB: a WRITE payload of
@@ -127,6 +133,9 @@ public final class NbdServer implements AutoCloseable {
                     + (address instanceof ListenAddress.Tcp ? "; is another server using the port? choose another with --listen" : ""), e);
         }
         this.address = actualAddress(address, serverChannel);
+        // Suppressed lines are counted in the next line of their kind, or here once their window is over.
+        long window = LogThrottle.DEFAULT_WINDOW.toMillis();
+        this.logFlush = acceptor.scheduleAtFixedRate(logs::flush, window, window, TimeUnit.MILLISECONDS);
     }
 
     /** Binds and starts serving {@code exports} through {@code controller}. */
@@ -176,6 +185,7 @@ public final class NbdServer implements AutoCloseable {
             return;
         }
         stopped = true;
+        logFlush.cancel(false);
         exports.beginShutdown();
         serverChannel.close().syncUninterruptibly();
         for (Channel ch : connections) {

@@ -5,8 +5,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.parityd.protocol.Nbd.ClientFlag;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.util.List;
 
@@ -32,13 +30,16 @@ final class HandshakeDecoder extends ByteToMessageDecoder {
     /** Longest option data accepted; longer closes the connection. */
     static final int MAX_OPTION_LENGTH = 64 * 1024;
 
-    private static final Logger LOG = LoggerFactory.getLogger(HandshakeDecoder.class);
-
     private enum State { CLIENT_FLAGS, OPTION_HEADER, OPTION_DATA, BROKEN }
 
+    private final ConnectionLogs logs;
     private State state = State.CLIENT_FLAGS;
     private int optionCode;
     private int optionLength;
+
+    HandshakeDecoder(ConnectionLogs logs) {
+        this.logs = logs;
+    }
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
@@ -105,7 +106,7 @@ final class HandshakeDecoder extends ByteToMessageDecoder {
 
     /** The stream cannot be followed any more: say why, drop what is buffered, hang up. */
     private void fail(ChannelHandlerContext ctx, ByteBuf in, String why) {
-        LOG.warn("{}: handshake protocol violation, closing: {}", ctx.channel().remoteAddress(), why);
+        logs.handshakes().log("{}: handshake protocol violation, closing: {}", ctx.channel().remoteAddress(), why);
         state = State.BROKEN;
         in.skipBytes(in.readableBytes());
         ctx.close();

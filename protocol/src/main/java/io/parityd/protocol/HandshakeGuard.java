@@ -6,8 +6,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Heads a handshake pipeline and bounds what one client can hold (issue 14): its time and the
@@ -28,13 +26,13 @@ import org.slf4j.LoggerFactory;
  */
 final class HandshakeGuard extends ChannelDuplexHandler {
 
-    private static final Logger LOG = LoggerFactory.getLogger(HandshakeGuard.class);
-
     private final Duration timeout;
+    private final ConnectionLogs logs;
     private ScheduledFuture<?> deadline;
 
-    HandshakeGuard(HandshakeConfig config) {
+    HandshakeGuard(HandshakeConfig config, ConnectionLogs logs) {
         this.timeout = config.timeout();
+        this.logs = logs;
     }
 
     @Override
@@ -65,7 +63,7 @@ final class HandshakeGuard extends ChannelDuplexHandler {
 
     private void expire(ChannelHandlerContext ctx) {
         if (!ctx.isRemoved() && ctx.channel().isActive()) {
-            LOG.warn("{}: handshake not finished within {} s; closing", ctx.channel().remoteAddress(),
+            logs.handshakes().log("{}: handshake not finished within {} s; closing", ctx.channel().remoteAddress(),
                     timeout.toMillis() / 1000.0);
             ctx.close();
         }

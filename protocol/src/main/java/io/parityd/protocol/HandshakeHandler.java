@@ -54,6 +54,7 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
 
     private final ExportCatalog catalog;
     private final TransmissionHandlerFactory factory;
+    private final ConnectionLogs logs;
     private boolean greeted;
     private boolean closing;
     private boolean noZeroes;
@@ -63,9 +64,10 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     private int optionsSent;
     private boolean listed;
 
-    HandshakeHandler(ExportCatalog catalog, TransmissionHandlerFactory factory) {
+    HandshakeHandler(ExportCatalog catalog, TransmissionHandlerFactory factory, ConnectionLogs logs) {
         this.catalog = catalog;
         this.factory = factory;
+        this.logs = logs;
     }
 
     /** Transmission flags for an export: HAS_FLAGS always, DF exactly when structured replies were negotiated. */
@@ -167,7 +169,7 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
 
     /** The option past the limit: ERR_POLICY if the option can take an error at all, then a hard disconnect. */
     private void refuseTooManyOptions(ChannelHandlerContext ctx, OptionRequest option) {
-        LOG.warn("{}: {} options without choosing an export (the limit is {}); closing",
+        logs.handshakes().log("{}: {} options without choosing an export (the limit is {}); closing",
                 ctx.channel().remoteAddress(), optionsSent, optionsSent - 1);
         if (option.option() != OptionType.EXPORT_NAME) {
             ctx.writeAndFlush(new HandshakeReply.Error(option.code(), OptionReplyType.ERR_POLICY,
@@ -182,7 +184,7 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
         String name = option.data().toString(StandardCharsets.UTF_8);
         Optional<ExportInfo> found = catalog.find(name);
         if (found.isEmpty()) {
-            LOG.warn("{}: NBD_OPT_EXPORT_NAME names unknown export {}; closing, as the spec requires",
+            logs.handshakes().log("{}: NBD_OPT_EXPORT_NAME names unknown export {}; closing, as the spec requires",
                     ctx.channel().remoteAddress(), ClientText.quote(name));
             hangUp(ctx);
             return;
@@ -285,7 +287,7 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     private void enterTransmission(ChannelHandlerContext ctx, Session session) {
         // One line per client at INFO: what a client negotiated is the first thing to know when
         // it misbehaves (the kernel's client, for one, never asks for structured replies).
-        LOG.info("{}: attached to export {} (structured replies: {}, block size constraints agreed: {}, flags 0x{})",
+        logs.sessions().log("{}: attached to export {} (structured replies: {}, block size constraints agreed: {}, flags 0x{})",
                 ctx.channel().remoteAddress(), ClientText.quote(session.export().name()), session.structuredReplies() ? "yes" : "no",
                 session.blockSizesAgreed() ? "yes" : "no", Integer.toHexString(session.transmissionFlags()));
         NbdServerPipeline.enterTransmission(ctx, session, factory);
@@ -293,7 +295,7 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        LOG.warn("{}: handshake failed; closing", ctx.channel().remoteAddress(), cause);
+        logs.handshakes().log("{}: handshake failed; closing", ctx.channel().remoteAddress(), cause);
         hangUp(ctx);
     }
 }

@@ -43,16 +43,26 @@ public final class NbdServerPipeline {
     /** As {@link #install(ChannelPipeline, ExportCatalog, TransmissionHandlerFactory)}, with explicit handshake settings. */
     public static void install(ChannelPipeline pipeline, ExportCatalog catalog, TransmissionHandlerFactory factory,
                                HandshakeConfig config) {
+        install(pipeline, catalog, factory, config, ConnectionLogs.create());
+    }
+
+    /**
+     * As {@link #install(ChannelPipeline, ExportCatalog, TransmissionHandlerFactory, HandshakeConfig)},
+     * logging through {@code logs}: a server passes the same set to all its connections, so what
+     * they make it log is throttled as a whole.
+     */
+    public static void install(ChannelPipeline pipeline, ExportCatalog catalog, TransmissionHandlerFactory factory,
+                               HandshakeConfig config, ConnectionLogs logs) {
         // The read allocator must be in place before the first read: channels create their
         // allocator handle then and keep it (see PayloadReceiver).
         PayloadReceiver receiver = new PayloadReceiver();
         ChannelConfig channelConfig = pipeline.channel().config();
         channelConfig.setRecvByteBufAllocator(receiver.wrap(channelConfig.getRecvByteBufAllocator()));
         pipeline.channel().attr(RECEIVER).set(receiver);
-        pipeline.addLast(HANDSHAKE_GUARD, new HandshakeGuard(config));
+        pipeline.addLast(HANDSHAKE_GUARD, new HandshakeGuard(config, logs));
         pipeline.addLast(HANDSHAKE_ENCODER, new HandshakeEncoder());
-        pipeline.addLast(HANDSHAKE_DECODER, new HandshakeDecoder());
-        pipeline.addLast(HANDSHAKE_HANDLER, new HandshakeHandler(catalog, factory));
+        pipeline.addLast(HANDSHAKE_DECODER, new HandshakeDecoder(logs));
+        pipeline.addLast(HANDSHAKE_HANDLER, new HandshakeHandler(catalog, factory, logs));
     }
 
     /**

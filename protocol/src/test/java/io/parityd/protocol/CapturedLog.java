@@ -23,8 +23,8 @@ final class CapturedLog implements AutoCloseable {
     private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
     private final PatternLayout layout = new PatternLayout();
 
-    private CapturedLog(Class<?> source, Level level) {
-        logger = (Logger) LoggerFactory.getLogger(source);
+    private CapturedLog(String name, Level level) {
+        logger = (Logger) LoggerFactory.getLogger(name);
         previous = logger.getLevel();
         layout.setContext(logger.getLoggerContext());
         layout.setPattern(PATTERN);
@@ -37,7 +37,12 @@ final class CapturedLog implements AutoCloseable {
 
     /** Captures what {@code source} logs at {@code level} and above. */
     static CapturedLog of(Class<?> source, Level level) {
-        return new CapturedLog(source, level);
+        return new CapturedLog(source.getName(), level);
+    }
+
+    /** Captures what the logger named {@code name} logs at {@code level} and above. */
+    static CapturedLog of(String name, Level level) {
+        return new CapturedLog(name, level);
     }
 
     /** Every line written so far, as the log file would hold them (a message with a newline makes two). */
