@@ -16,6 +16,12 @@ final class NbdServerOptions {
                     + " clients need milliseconds, and a client that trickles bytes holds a file descriptor)")
     private String handshakeTimeout;
 
+    @Option(names = "--max-connections", paramLabel = "N", defaultValue = "" + FrontConfig.DEFAULT_MAX_CONNECTIONS,
+            description = "Serve at most N connections at once; one more is told why (NBD_REP_ERR_POLICY), then"
+                    + " closed (default: ${DEFAULT-VALUE}, qemu's default: 25 clients with nbdcopy's 4 connections"
+                    + " each; the server may hold twice N sockets, so raise LimitNOFILE with it)")
+    private int maxConnections;
+
     /** {@link FrontConfig#DEFAULT} with these options applied; a bad value is a usage error. */
     FrontConfig frontConfig(CommandSpec spec) {
         try {
@@ -23,7 +29,10 @@ final class NbdServerOptions {
             if (timeout.isNegative() || timeout.isZero()) {
                 throw new IllegalArgumentException("--handshake-timeout must be more than 0, got '" + handshakeTimeout + "'");
             }
-            return FrontConfig.DEFAULT.withHandshake(new HandshakeConfig(timeout));
+            if (maxConnections < 1) {
+                throw new IllegalArgumentException("--max-connections must be at least 1, got " + maxConnections);
+            }
+            return FrontConfig.DEFAULT.withHandshake(new HandshakeConfig(timeout)).withMaxConnections(maxConnections);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }

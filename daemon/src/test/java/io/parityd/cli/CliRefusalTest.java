@@ -173,4 +173,11 @@ class CliRefusalTest {
         assertThat(junk.status()).isEqualTo(2);
         assertThat(junk.err()).contains("--handshake-timeout 'soon' is not a duration");
     }
+
+    @Test
+    void shouldRejectAConnectionLimitBelowOneAsAUsageError() {
+        CliRun r = run("serve", "--max-connections", "0", p("a"), p("b"), p("c"));
+        assertThat(r.status()).isEqualTo(2);
+        assertThat(r.err()).contains("--max-connections must be at least 1, got 0");
+    }
 }

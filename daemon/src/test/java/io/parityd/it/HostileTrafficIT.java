@@ -29,6 +29,9 @@ class HostileTrafficIT {
     private static final int MIB = 1 << 20;
     private static final long PATTERN_AT = 8L * MIB;
     private static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(2);
+    private static final int MAX_CONNECTIONS = 8;
+    private static final int REP_ERR_POLICY = 0x80000002;
+    private static final Duration CLOSE_WAIT = Duration.ofSeconds(10);
 
     @TempDir
     static Path dir;
@@ -43,7 +46,8 @@ class HostileTrafficIT {
         members = Arrays.members(dir, 3);
         Arrays.create("hostile", "65M", members);
         daemon = Arrays.serve(dir.resolve("parityd.log"), members,
-                "--handshake-timeout", HANDSHAKE_TIMEOUT.toMillis() + "ms");
+                "--handshake-timeout", HANDSHAKE_TIMEOUT.toMillis() + "ms",
+                "--max-connections", Integer.toString(MAX_CONNECTIONS));
         witness = RawNbdClient.open(daemon.uri(), "hostile", false);
         pattern = new byte[MIB];
         new Random(14).nextBytes(pattern);
@@ -120,6 +124,78 @@ class HostileTrafficIT {
         assertThat(witnessMs).as("ms to serve the witness during the flood").isLessThan(2000);
         assertThat(linesWith("without choosing an export")).isNotEmpty();
         assertWitnessWorks();
+    }
+
+    @Test
+    void shouldRefuseTheConnectionPastTheLimitAndServeTheOthers() throws Exception {
+        List<RawNbdClient> held = new ArrayList<>();
+        try {
+            while (held.size() < MAX_CONNECTIONS - 1) { // the witness holds one
+                held.add(openServed());
+            }
+            try (RawNbdClient extra = RawNbdClient.connect(daemon.uri())) {
+                extra.greeting();
+                extra.out.writeInt(3);
+                extra.option(RawNbdClient.OPT_GO, goData("hostile"));
+                RawNbdClient.OptionReply reply = extra.optionReply();
+                assertThat(reply.type()).as("reply to GO past the limit").isEqualTo(REP_ERR_POLICY);
+                assertThat(reply.text()).contains("too many connections").contains("at most " + MAX_CONNECTIONS);
+                extra.option(RawNbdClient.OPT_ABORT, new byte[0]);
+                assertThat(extra.optionReply().type()).as("ABORT of a refused connection").isEqualTo(RawNbdClient.REP_ACK);
+                assertThat(extra.closedByServer(CLOSE_WAIT)).as("then closed").isTrue();
+            }
+            if (Tools.onPath("nbdinfo")) {
+                // libnbd says the server refused GO; its debug output carries the server's reason.
+                Parityd.Result info = Parityd.exec(List.of("env", "LIBNBD_DEBUG=1", "nbdinfo", daemon.uri()),
+                        Duration.ofSeconds(30));
+                assertThat(info.exitCode()).as("nbdinfo past the limit: %s", info.all()).isNotZero();
+                assertThat(info.stderr()).contains("server replied with error to opt_go request")
+                        .contains("too many connections: this server serves at most " + MAX_CONNECTIONS);
+            }
+            System.out.printf("%d connections served: the daemon holds %d file descriptors%n", MAX_CONNECTIONS,
+                    Files.list(Path.of("/proc", Long.toString(daemon.pid()), "fd")).count());
+            for (RawNbdClient c : held) {
+                assertThat(c.read(PATTERN_AT, 4096)).isEqualTo(java.util.Arrays.copyOf(pattern, 4096));
+            }
+            assertWitnessWorks();
+            held.remove(0).close();
+            held.add(openServed());
+            assertThat(linesWith("refusing connection")).isNotEmpty();
+        } finally {
+            for (RawNbdClient c : held) {
+                c.close();
+            }
+        }
+    }
+
+    /**
+     * A connection in transmission, retried for a while if refused: connections an earlier test
+     * closed are counted out only once the daemon has seen them close.
+     */
+    private RawNbdClient openServed() throws Exception {
+        long deadline = System.nanoTime() + CLOSE_WAIT.toNanos();
+        while (true) {
+            RawNbdClient c = RawNbdClient.connect(daemon.uri());
+            c.greeting();
+            c.out.writeInt(3);
+            c.option(RawNbdClient.OPT_GO, goData("hostile"));
+            RawNbdClient.OptionReply reply = c.optionReply();
+            if (reply.type() != REP_ERR_POLICY) {
+                while (reply.type() != RawNbdClient.REP_ACK) {
+                    assertThat(reply.type()).as("GO: %s", reply.text()).isEqualTo(RawNbdClient.REP_INFO);
+                    reply = c.optionReply();
+                }
+                return c;
+            }
+            c.close();
+            assertThat(System.nanoTime()).as("a free connection within %s", CLOSE_WAIT).isLessThan(deadline);
+            Thread.sleep(100);
+        }
+    }
+
+    private static byte[] goData(String name) {
+        byte[] n = name.getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(4 + n.length + 2).putInt(n.length).put(n).putShort((short) 0).array();
     }
 
     /** The reproduction: flags 3, then NBD_OPT_LIST 65,536 times per write, 40 times, never reading. */

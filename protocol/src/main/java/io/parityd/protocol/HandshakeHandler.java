@@ -41,6 +41,11 @@ import java.util.Optional;
  *       for ever; once is enough for what it is for. The option past the limit gets
  *       {@code NBD_REP_ERR_POLICY} and the connection is closed: the spec allows a hard disconnect
  *       when a client's behaviour amounts to denial of service.</li>
+ *   <li>A connection the server will not serve (too many open, see
+ *       {@link NbdServerPipeline#installRefusal}) is greeted and every option but ABORT is answered
+ *       with {@code NBD_REP_ERR_POLICY} and the reason, which is how proto.md has a server tell a
+ *       client it is unwelcome (clients such as libnbd show the reason for GO); the handshake's time
+ *       limit closes it if the client never gives up.</li>
  * </ul>
  */
 final class HandshakeHandler extends ChannelInboundHandlerAdapter {
@@ -55,6 +60,8 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     private final ExportCatalog catalog;
     private final TransmissionHandlerFactory factory;
     private final ConnectionLogs logs;
+    /** Why this connection is refused, or null when it is served. */
+    private final String refusal;
     private boolean greeted;
     private boolean closing;
     private boolean noZeroes;
@@ -65,9 +72,14 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     private boolean listed;
 
     HandshakeHandler(ExportCatalog catalog, TransmissionHandlerFactory factory, ConnectionLogs logs) {
+        this(catalog, factory, logs, null);
+    }
+
+    HandshakeHandler(ExportCatalog catalog, TransmissionHandlerFactory factory, ConnectionLogs logs, String refusal) {
         this.catalog = catalog;
         this.factory = factory;
         this.logs = logs;
+        this.refusal = refusal;
     }
 
     /** Transmission flags for an export: HAS_FLAGS always, DF exactly when structured replies were negotiated. */
@@ -138,6 +150,10 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
             refuseTooManyOptions(ctx, option);
             return;
         }
+        if (refusal != null && option.option() != OptionType.ABORT) {
+            refuseConnection(ctx, option);
+            return;
+        }
         if (catalog.shuttingDown() && option.option() != OptionType.ABORT) {
             refuseForShutdown(ctx, option);
             return;
@@ -177,6 +193,19 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
         }
         // Not waiting for the reply to leave: a client that floods options may well not be reading.
         hangUp(ctx);
+    }
+
+    /**
+     * A connection the server will not serve: every option but ABORT is answered with ERR_POLICY and
+     * the reason until the client gives up, as proto.md has a server do with a client it will not
+     * serve; the handshake's time limit ends a client that never does.
+     */
+    private void refuseConnection(ChannelHandlerContext ctx, OptionRequest option) {
+        if (option.option() == OptionType.EXPORT_NAME) {
+            hangUp(ctx); // its answer has no room for an error
+            return;
+        }
+        replyError(ctx, option, OptionReplyType.ERR_POLICY, refusal);
     }
 
     /** NBD_OPT_EXPORT_NAME cannot carry an error: an unknown export MUST end the session. */

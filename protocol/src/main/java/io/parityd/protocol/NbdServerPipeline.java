@@ -5,6 +5,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelPipeline;
 import io.netty.util.AttributeKey;
+import java.util.List;
+import java.util.Optional;
 
 /**
  * Builds a connection's pipeline for both NBD phases (proto.md "Protocol phases"). A freshly
@@ -31,6 +33,19 @@ public final class NbdServerPipeline {
     static final String REPLY_ENCODER = "nbd-reply-encoder";
     static final String REQUEST_DECODER = "nbd-request-decoder";
     static final String TRANSMISSION_HANDLER = "nbd-transmission";
+
+    /** The catalog of a refused connection. */
+    private static final ExportCatalog NO_EXPORTS = new ExportCatalog() {
+        @Override
+        public Optional<ExportInfo> find(String name) {
+            return Optional.empty();
+        }
+
+        @Override
+        public List<ExportInfo> list() {
+            return List.of();
+        }
+    };
 
     private NbdServerPipeline() {
     }
@@ -63,6 +78,22 @@ public final class NbdServerPipeline {
         pipeline.addLast(HANDSHAKE_ENCODER, new HandshakeEncoder());
         pipeline.addLast(HANDSHAKE_DECODER, new HandshakeDecoder(logs));
         pipeline.addLast(HANDSHAKE_HANDLER, new HandshakeHandler(catalog, factory, logs));
+    }
+
+    /**
+     * Installs a handshake that serves nothing on a freshly accepted channel: the client is greeted
+     * and every option is answered with {@code NBD_REP_ERR_POLICY} and {@code why}
+     * ({@code NBD_OPT_ABORT} is acknowledged, {@code NBD_OPT_EXPORT_NAME} hung up on), until the
+     * client leaves or the handshake's time limit closes it. For a server that is full: the client
+     * learns why instead of seeing a bare reset.
+     */
+    public static void installRefusal(ChannelPipeline pipeline, HandshakeConfig config, ConnectionLogs logs, String why) {
+        pipeline.addLast(HANDSHAKE_GUARD, new HandshakeGuard(config, logs));
+        pipeline.addLast(HANDSHAKE_ENCODER, new HandshakeEncoder());
+        pipeline.addLast(HANDSHAKE_DECODER, new HandshakeDecoder(logs));
+        pipeline.addLast(HANDSHAKE_HANDLER, new HandshakeHandler(NO_EXPORTS, session -> {
+            throw new IllegalStateException("a refused connection never reaches transmission");
+        }, logs, why));
     }
 
     /**

@@ -172,4 +172,50 @@ class HandshakeLimitsTest {
             assertFalse(channel.finish());
         }
     }
+
+    private static EmbeddedChannel connectRefused(String why) {
+        EmbeddedChannel channel = new EmbeddedChannel(new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                NbdServerPipeline.installRefusal(ch.pipeline(), HandshakeConfig.defaults(), ConnectionLogs.create(), why);
+            }
+        });
+        assertThat(Wire.outbound(channel)).as("greeting").hasSize(18);
+        return channel;
+    }
+
+    @Test
+    void shouldAnswerEveryOptionOfARefusedConnectionWithWhyUntilTheTimeLimit() {
+        EmbeddedChannel channel = connectRefused("too many connections (2 open; the limit is 2)");
+        List<Wire.OptionReply> replies = send(channel, FLAGS, Wire.option(STRUCTURED_REPLY, new byte[0]),
+                Wire.option(GO, Wire.infoData("disk")));
+        assertThat(replies).hasSize(2).allSatisfy(r -> {
+            assertThat(r.type()).isEqualTo(OptionReplyType.ERR_POLICY.code());
+            assertThat(r.text()).isEqualTo("too many connections (2 open; the limit is 2)");
+        });
+        assertThat(replies).extracting(Wire.OptionReply::option).containsExactly(STRUCTURED_REPLY, GO);
+        assertThat(channel.isOpen()).as("the client may still ABORT").isTrue();
+        channel.advanceTimeBy(HandshakeConfig.DEFAULT_TIMEOUT.toMillis() + 1, TimeUnit.MILLISECONDS);
+        channel.runScheduledPendingTasks();
+        assertThat(channel.isOpen()).as("closed by the handshake's time limit").isFalse();
+        assertFalse(channel.finish());
+    }
+
+    @Test
+    void shouldAckAnAbortOnARefusedConnection() {
+        EmbeddedChannel channel = connectRefused("full");
+        List<Wire.OptionReply> replies = send(channel, FLAGS, Wire.option(OptionType.ABORT.code(), new byte[0]));
+        assertThat(replies).singleElement().extracting(Wire.OptionReply::type).isEqualTo(ACK);
+        assertThat(channel.isOpen()).isFalse();
+        assertFalse(channel.finish());
+    }
+
+    @Test
+    void shouldHangUpOnExportNameOnARefusedConnectionSinceItsReplyCannotCarryAnError() {
+        EmbeddedChannel channel = connectRefused("full");
+        List<Wire.OptionReply> replies = send(channel, FLAGS, Wire.option(OptionType.EXPORT_NAME.code(), Wire.utf8("disk")));
+        assertThat(replies).isEmpty();
+        assertThat(channel.isOpen()).isFalse();
+        assertFalse(channel.finish());
+    }
 }
