@@ -162,7 +162,7 @@ public final class NbdServer implements AutoCloseable {
             public ChannelHandler newTransmissionHandler(Session session) {
                 // Joins before its handler reads admission, so no change falls in between.
                 transmitting.add(ch);
-                return new TransmissionHandler(session, controller, config.limits(), observer, budget);
+                return new TransmissionHandler(session, controller, config.limits(), observer, budget, logs);
             }
 
             @Override

@@ -198,6 +198,58 @@ class HostileTrafficIT {
         return ByteBuffer.allocate(4 + n.length + 2).putInt(n.length).put(n).putShort((short) 0).array();
     }
 
+    @Test
+    void shouldLogAFewOf10000RefusedRequestsAndSayHowManyMore() throws Exception {
+        int before = daemon.log().length();
+        try (RawNbdClient c = RawNbdClient.open(daemon.uri(), "hostile", false)) {
+            for (int batch = 0; batch < 10; batch++) {
+                for (int i = 0; i < 1000; i++) { // reads past the end: EINVAL, each one
+                    c.out.writeInt(RawNbdClient.REQUEST_MAGIC);
+                    c.out.writeShort(0);
+                    c.out.writeShort(RawNbdClient.CMD_READ);
+                    c.out.writeLong(batch * 1000L + i);
+                    c.out.writeLong(c.exportSize);
+                    c.out.writeInt(4096);
+                }
+                c.out.flush();
+                for (int i = 0; i < 1000; i++) {
+                    assertThat(c.reply(0).error()).isEqualTo(RawNbdClient.EINVAL);
+                }
+            }
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(25).toNanos();
+        while (!daemon.log().substring(before).contains("more refusals suppressed") && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+        }
+        List<String> lines = daemon.log().substring(before).lines().toList();
+        long logged = lines.stream().filter(l -> l.contains("refused READ")).count();
+        long suppressed = lines.stream().filter(l -> l.contains("more refusals suppressed"))
+                .mapToLong(l -> Long.parseLong(l.replaceAll(".*\\.\\.\\. and ([0-9,]+) more.*", "$1").replace(",", ""))).sum();
+        System.out.printf("10,000 refused requests: %d log lines, %d suppressed, %d log lines in all%n", logged,
+                suppressed, lines.size());
+        assertThat(logged).as("refusal lines logged").isBetween(1L, 20L);
+        assertThat(logged + suppressed).as("logged and counted as suppressed").isGreaterThanOrEqualTo(10_000);
+        assertWitnessWorks();
+    }
+
+    @Test
+    void shouldLogAHostileExportNameOnOneLineEscaped() throws Exception {
+        int before = daemon.log().length();
+        String hostile = "x\n2026-12-07 06:00:00.000 ERROR [main] Main: disk on fire\u001b[2J\u0007";
+        try (RawNbdClient c = RawNbdClient.connect(daemon.uri())) {
+            c.greeting();
+            c.out.writeInt(3);
+            c.option(RawNbdClient.OPT_EXPORT_NAME, hostile.getBytes(StandardCharsets.UTF_8));
+            assertThat(c.closedByServer(CLOSE_WAIT)).as("unknown export: hard disconnect").isTrue();
+        }
+        List<String> lines = daemon.log().substring(before).lines().toList();
+        assertThat(lines.stream().filter(l -> l.contains("unknown export"))).singleElement().asString()
+                .contains("'x\\n2026-12-07 06:00:00.000 ERROR [main] Main: disk on fire\\x1b[2J\\x07'");
+        assertThat(lines).noneMatch(l -> l.startsWith("2026-12-07 06:00:00.000"))
+                .noneMatch(l -> l.contains("\u001b") || l.contains("\u0007"));
+        assertWitnessWorks();
+    }
+
     /** The reproduction: flags 3, then NBD_OPT_LIST 65,536 times per write, 40 times, never reading. */
     private void floodList() {
         ByteBuffer chunk = ByteBuffer.allocate(65536 * 16);

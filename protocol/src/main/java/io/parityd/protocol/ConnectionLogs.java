@@ -7,17 +7,17 @@ import org.slf4j.event.Level;
 /**
  * What one server's clients can make it log, throttled: one {@link LogThrottle} per kind of line,
  * shared by all of the server's connections. No static state: two servers in one JVM keep their
- * own. The loggers are named by kind ({@code io.parityd.nbd.handshake}, {@code .session},
+ * own. The loggers are named by kind ({@code io.parityd.nbd.problem}, {@code .session},
  * {@code .refusal}), so an operator can quieten one kind with the logging configuration.
  *
- * @param handshakes what goes wrong in handshakes (WARN): protocol violations, time-outs, unknown
- *                   export names, too many options
+ * @param problems   what clients get wrong (WARN): protocol violations in either phase, handshake
+ *                   time-outs, unknown export names, too many options
  * @param sessions   clients attaching to an export and detaching from it (INFO)
  * @param refusals   requests refused before they reach storage, and connections refused (INFO)
  */
-public record ConnectionLogs(LogThrottle handshakes, LogThrottle sessions, LogThrottle refusals) {
+public record ConnectionLogs(LogThrottle problems, LogThrottle sessions, LogThrottle refusals) {
 
-    public static final String HANDSHAKE_LOGGER = "io.parityd.nbd.handshake";
+    public static final String PROBLEM_LOGGER = "io.parityd.nbd.problem";
     public static final String SESSION_LOGGER = "io.parityd.nbd.session";
     public static final String REFUSAL_LOGGER = "io.parityd.nbd.refusal";
 
@@ -26,7 +26,7 @@ public record ConnectionLogs(LogThrottle handshakes, LogThrottle sessions, LogTh
      * see every client of an ordinary day (a kernel client attaching with four connections, a
      * restart that brings a dozen back), at most a few kilobytes a second whatever a flood does.
      */
-    private static final int HANDSHAKE_BURST = 10;
+    private static final int PROBLEM_BURST = 10;
     private static final int SESSION_BURST = 30;
     private static final int REFUSAL_BURST = 10;
 
@@ -38,14 +38,14 @@ public record ConnectionLogs(LogThrottle handshakes, LogThrottle sessions, LogTh
     /** A fresh set on {@code clock} (nanoseconds). */
     public static ConnectionLogs create(LongSupplier clock) {
         return new ConnectionLogs(
-                throttle(HANDSHAKE_LOGGER, Level.WARN, "handshake problems", HANDSHAKE_BURST, clock),
+                throttle(PROBLEM_LOGGER, Level.WARN, "protocol problems", PROBLEM_BURST, clock),
                 throttle(SESSION_LOGGER, Level.INFO, "attach and detach lines", SESSION_BURST, clock),
                 throttle(REFUSAL_LOGGER, Level.INFO, "refusals", REFUSAL_BURST, clock));
     }
 
     /** Reports what each throttle suppressed in a window that is over; a server calls this every window. */
     public void flush() {
-        handshakes.flush();
+        problems.flush();
         sessions.flush();
         refusals.flush();
     }

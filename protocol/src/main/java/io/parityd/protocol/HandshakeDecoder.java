@@ -106,7 +106,7 @@ final class HandshakeDecoder extends ByteToMessageDecoder {
 
     /** The stream cannot be followed any more: say why, drop what is buffered, hang up. */
     private void fail(ChannelHandlerContext ctx, ByteBuf in, String why) {
-        logs.handshakes().log("{}: handshake protocol violation, closing: {}", ctx.channel().remoteAddress(), why);
+        logs.problems().log("{}: handshake protocol violation, closing: {}", ctx.channel().remoteAddress(), why);
         state = State.BROKEN;
         in.skipBytes(in.readableBytes());
         ctx.close();

@@ -63,7 +63,7 @@ final class HandshakeGuard extends ChannelDuplexHandler {
 
     private void expire(ChannelHandlerContext ctx) {
         if (!ctx.isRemoved() && ctx.channel().isActive()) {
-            logs.handshakes().log("{}: handshake not finished within {} s; closing", ctx.channel().remoteAddress(),
+            logs.problems().log("{}: handshake not finished within {} s; closing", ctx.channel().remoteAddress(),
                     timeout.toMillis() / 1000.0);
             ctx.close();
         }

@@ -185,7 +185,7 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
 
     /** The option past the limit: ERR_POLICY if the option can take an error at all, then a hard disconnect. */
     private void refuseTooManyOptions(ChannelHandlerContext ctx, OptionRequest option) {
-        logs.handshakes().log("{}: {} options without choosing an export (the limit is {}); closing",
+        logs.problems().log("{}: {} options without choosing an export (the limit is {}); closing",
                 ctx.channel().remoteAddress(), optionsSent, optionsSent - 1);
         if (option.option() != OptionType.EXPORT_NAME) {
             ctx.writeAndFlush(new HandshakeReply.Error(option.code(), OptionReplyType.ERR_POLICY,
@@ -213,7 +213,7 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
         String name = option.data().toString(StandardCharsets.UTF_8);
         Optional<ExportInfo> found = catalog.find(name);
         if (found.isEmpty()) {
-            logs.handshakes().log("{}: NBD_OPT_EXPORT_NAME names unknown export {}; closing, as the spec requires",
+            logs.problems().log("{}: NBD_OPT_EXPORT_NAME names unknown export {}; closing, as the spec requires",
                     ctx.channel().remoteAddress(), ClientText.quote(name));
             hangUp(ctx);
             return;
@@ -319,12 +319,12 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
         logs.sessions().log("{}: attached to export {} (structured replies: {}, block size constraints agreed: {}, flags 0x{})",
                 ctx.channel().remoteAddress(), ClientText.quote(session.export().name()), session.structuredReplies() ? "yes" : "no",
                 session.blockSizesAgreed() ? "yes" : "no", Integer.toHexString(session.transmissionFlags()));
-        NbdServerPipeline.enterTransmission(ctx, session, factory);
+        NbdServerPipeline.enterTransmission(ctx, session, factory, logs);
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        logs.handshakes().log("{}: handshake failed; closing", ctx.channel().remoteAddress(), cause);
+        logs.problems().log("{}: handshake failed; closing", ctx.channel().remoteAddress(), cause);
         hangUp(ctx);
     }
 }

@@ -102,13 +102,14 @@ public final class NbdServerPipeline {
      * decoder and handler are in place before the handshake decoder leaves, because on removal it
      * forwards whatever it still buffers to the next inbound handler — the client's first requests.
      */
-    static void enterTransmission(ChannelHandlerContext handshake, Session session, TransmissionHandlerFactory factory) {
+    static void enterTransmission(ChannelHandlerContext handshake, Session session, TransmissionHandlerFactory factory,
+                                  ConnectionLogs logs) {
         // First, so that a factory that throws leaves the handshake pipeline as it was.
         ChannelHandler transmission = factory.newTransmissionHandler(session);
         ChannelPipeline pipeline = handshake.pipeline();
         PayloadReceiver receiver = handshake.channel().attr(RECEIVER).get();
         RequestDecoder requests = new RequestDecoder(session.export().blockSizes().maximum(),
-                receiver != null ? receiver : new PayloadReceiver(), factory.payloadMemory());
+                receiver != null ? receiver : new PayloadReceiver(), factory.payloadMemory(), logs);
         pipeline.addAfter(HANDSHAKE_DECODER, REQUEST_DECODER, requests);
         pipeline.addBefore(REQUEST_DECODER, REPLY_ENCODER, new ReplyEncoder(session));
         pipeline.addAfter(REQUEST_DECODER, TRANSMISSION_HANDLER, transmission);

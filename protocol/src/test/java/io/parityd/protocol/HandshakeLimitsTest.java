@@ -163,7 +163,7 @@ class HandshakeLimitsTest {
 
     @Test
     void shouldLogAClosedHandshakeOnce() {
-        try (CapturedLog log = CapturedLog.of(ConnectionLogs.HANDSHAKE_LOGGER, ch.qos.logback.classic.Level.INFO)) {
+        try (CapturedLog log = CapturedLog.of(ConnectionLogs.PROBLEM_LOGGER, ch.qos.logback.classic.Level.INFO)) {
             EmbeddedChannel channel = connect(new HandshakeConfig(Duration.ofMillis(1500)));
             channel.advanceTimeBy(2, TimeUnit.SECONDS);
             channel.runScheduledPendingTasks();

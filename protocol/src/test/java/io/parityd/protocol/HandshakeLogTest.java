@@ -43,7 +43,7 @@ class HandshakeLogTest {
 
     @Test
     void shouldLogAHostileExportNameOnOneLineEscaped() {
-        try (CapturedLog log = CapturedLog.of(ConnectionLogs.HANDSHAKE_LOGGER, Level.INFO)) {
+        try (CapturedLog log = CapturedLog.of(ConnectionLogs.PROBLEM_LOGGER, Level.INFO)) {
             EmbeddedChannel channel = connect();
             channel.writeInbound(Unpooled.wrappedBuffer(Wire.concat(Wire.clientFlags(3),
                     Wire.option(OptionType.EXPORT_NAME.code(), Wire.utf8(HOSTILE)))));
@@ -73,7 +73,7 @@ class HandshakeLogTest {
 
     @Test
     void shouldThrottleHandshakeProblemsAcrossConnectionsAndSayHowManyWereLeftOut() {
-        try (CapturedLog log = CapturedLog.of(ConnectionLogs.HANDSHAKE_LOGGER, Level.INFO)) {
+        try (CapturedLog log = CapturedLog.of(ConnectionLogs.PROBLEM_LOGGER, Level.INFO)) {
             for (int i = 0; i < 1000; i++) {
                 EmbeddedChannel channel = connect();
                 channel.writeInbound(Unpooled.wrappedBuffer(Wire.clientFlags(0x80)));
@@ -84,7 +84,7 @@ class HandshakeLogTest {
             now.addAndGet(TimeUnit.SECONDS.toNanos(10));
             logs.flush();
             assertThat(log.lines()).hasSize(11).last().asString()
-                    .endsWith("... and 990 more handshake problems suppressed in the last 10 s");
+                    .endsWith("... and 990 more protocol problems suppressed in the last 10 s");
         }
     }
 
