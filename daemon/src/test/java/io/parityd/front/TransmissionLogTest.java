@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.parityd.LeakCheck;
 import io.parityd.protocol.CommandType;
 import io.parityd.protocol.ConnectionLogs;
 import io.parityd.protocol.ErrorReply;
@@ -15,12 +16,14 @@ import io.parityd.protocol.TransmissionFlag;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * What the transmission phase makes the daemon log when clients misbehave or come and go in
  * numbers (issue 14): refusals and detaches are throttled across connections, and every refusal
  * is still counted for the metrics.
  */
+@ExtendWith(LeakCheck.class)
 class TransmissionLogTest {
 
     private static final long SIZE = 1L << 30;

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -45,9 +46,15 @@ class HostileTrafficIT {
     void startDaemonAndWritePattern() throws Exception {
         members = Arrays.members(dir, 3);
         Arrays.create("hostile", "65M", members);
-        daemon = Arrays.serve(dir.resolve("parityd.log"), members,
+        Path log = dir.resolve("parityd.log");
+        List<String> args = new ArrayList<>(List.of("serve", "--listen", "127.0.0.1:0",
+                "--admin-socket", Arrays.adminSocket(log).toString(),
                 "--handshake-timeout", HANDSHAKE_TIMEOUT.toMillis() + "ms",
-                "--max-connections", Integer.toString(MAX_CONNECTIONS));
+                "--max-connections", Integer.toString(MAX_CONNECTIONS)));
+        args.addAll(Arrays.paths(members));
+        // Every buffer the abuse makes the daemon allocate is tracked; a leak fails the class.
+        daemon = DaemonProcess.start(log, DaemonProcess.SERVING, new DaemonProcess.Launch(
+                Map.of("PARITYD_JAVA_OPTS", "-Dio.netty.leakDetection.level=paranoid"), false), args.toArray(String[]::new));
         witness = RawNbdClient.open(daemon.uri(), "hostile", false);
         pattern = new byte[MIB];
         new Random(14).nextBytes(pattern);
@@ -60,6 +67,7 @@ class HostileTrafficIT {
             assertThat(witness.read(PATTERN_AT, pattern.length)).as("pattern after all the abuse").isEqualTo(pattern);
             witness.close();
             assertThat(daemon.terminate(Duration.ofSeconds(60))).isZero();
+            assertThat(daemon.log()).doesNotContain("LEAK:").doesNotContain("IllegalReferenceCountException");
             Arrays.assertParityClean(members);
         } finally {
             daemon.close();
