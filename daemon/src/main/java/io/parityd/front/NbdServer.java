@@ -183,7 +183,8 @@ public final class NbdServer implements AutoCloseable {
                                   RequestObserver observer)
             throws IOException {
         NbdServer server = new NbdServer(address, exports, controller, config, observer);
-        log.info("serving '{}' ({} bytes) at {}; {} MiB of memory for requests in flight", exports.info().name(),
+        // The URI ends at a space: tests and operators copy it from this line (DaemonProcess.SERVING).
+        log.info("serving '{}' ({} bytes) at {} ({} MiB of memory for requests in flight)", exports.info().name(),
                 exports.info().size(), server.uri(), server.budget.capacity() >> 20);
         server.admission.onChange(server::admissionChanged);
         server.admissionChanged(); // logs if it was closed before we listened
