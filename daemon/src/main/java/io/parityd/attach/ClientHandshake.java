@@ -1,5 +1,6 @@
 package io.parityd.attach;
 
+import io.parityd.protocol.ClientText;
 import io.parityd.protocol.Nbd;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -61,8 +62,9 @@ final class ClientHandshake {
             if ((type & 0x80000000) != 0) {
                 byte[] message = new byte[data.remaining()];
                 data.get(message);
+                // The server's text reaches our log: escaped, like any text a peer chose.
                 throw new IOException("the server refused export '" + exportName + "': " + reply + " "
-                        + new String(message, StandardCharsets.UTF_8));
+                        + ClientText.quote(new String(message, StandardCharsets.UTF_8)));
             }
             if (reply == Nbd.OptionReplyType.INFO && length >= 12 && (data.getShort(0) & 0xffff) == Nbd.InfoType.EXPORT.code()) {
                 size = data.getLong(2);

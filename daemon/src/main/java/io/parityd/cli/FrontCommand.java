@@ -18,6 +18,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -45,6 +46,9 @@ final class FrontCommand implements Callable<Integer> {
 
     @ArgGroup(exclusive = true, multiplicity = "0..1")
     private ServeCommand.Endpoint endpoint;
+
+    @Mixin
+    private NbdServerOptions nbd;
 
     @Option(names = "--controller", required = true, paramLabel = "ID=HOST:PORT",
             description = "A controller of the pair: its --id and its --listen (or --advertise) address; give it twice")
@@ -80,6 +84,7 @@ final class FrontCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        FrontConfig front = nbd.frontConfig(spec); // usage errors before any file is read
         FrontSettings settings;
         try {
             Map<String, InetSocketAddress> pair = new LinkedHashMap<>();
@@ -93,7 +98,7 @@ final class FrontCommand implements Callable<Integer> {
                 }
             }
             settings = new FrontSettings(ServeCommand.listenAddress(endpoint, spec), pair, LinkSecret.load(secretFile),
-                    parseDuration(lease, "--lease"), fenceCommand, arrayUuid, FrontConfig.DEFAULT,
+                    parseDuration(lease, "--lease"), fenceCommand, arrayUuid, front,
                     adminSocket == null ? null : adminSocket.toAbsolutePath(),
                     metrics == null ? null : Links.parse(metrics, "--metrics"));
         } catch (IllegalArgumentException e) {

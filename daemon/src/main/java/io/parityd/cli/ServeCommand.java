@@ -1,7 +1,6 @@
 package io.parityd.cli;
 
 import io.parityd.block.FaultSpec;
-import io.parityd.front.FrontConfig;
 import io.parityd.front.ListenAddress;
 import io.parityd.nvram.JournalMode;
 import io.parityd.nvram.JournalOptions;
@@ -16,6 +15,7 @@ import java.util.function.Consumer;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -51,6 +51,9 @@ final class ServeCommand implements Callable<Integer> {
         @Option(names = "--socket", paramLabel = "PATH", description = "Listen on a Unix domain socket instead of TCP")
         Path socket;
     }
+
+    @Mixin
+    private NbdServerOptions nbd;
 
     @Option(names = "--io-threads", paramLabel = "N", defaultValue = "" + ServeSettings.DEFAULT_IO_THREADS,
             description = "Threads doing member I/O (default: ${DEFAULT-VALUE})")
@@ -162,7 +165,7 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ServeSettings settings = new ServeSettings(members, listenAddress(endpoint, spec), ioThreads, FrontConfig.DEFAULT,
+        ServeSettings settings = new ServeSettings(members, listenAddress(endpoint, spec), ioThreads, nbd.frontConfig(spec),
                 adminSocket == null ? null : adminSocket.toAbsolutePath(), force, faultSpecs(faults, spec), rebuildRate,
                 journalSettings(journal, spec),
                 metricsAddress(metrics, spec));

@@ -1,6 +1,8 @@
 package io.parityd.front;
 
+import io.parityd.protocol.HandshakeConfig;
 import java.time.Duration;
+import java.util.Objects;
 
 /**
  * Settings of the NBD front, validated once when built.
@@ -8,8 +10,19 @@ import java.time.Duration;
  * @param eventLoops    threads serving sockets; they only decode, dispatch and encode, so few are needed
  * @param limits        per-connection in-flight bounds (backpressure)
  * @param shutdownGrace how long a stop waits for in-flight requests before closing connections anyway
+ * @param handshake     the handshake's settings: how long a client may take to choose an export
+ * @param maxConnections connections served at once; one more is told why and closed
  */
-public record FrontConfig(int eventLoops, FrontLimits limits, Duration shutdownGrace) {
+public record FrontConfig(int eventLoops, FrontLimits limits, Duration shutdownGrace, HandshakeConfig handshake,
+                          int maxConnections) {
+
+    /**
+     * qemu's default since CVE-2024-7409 (nbd-server-start's max-connections): room for 25 clients
+     * that each open nbdcopy's four connections, or the kernel client's {@code -C 4}, and few
+     * enough that the descriptors (twice this, see {@link ConnectionLimit}) and per-connection
+     * buffers stay small. The units' LimitNOFILE is sized from it.
+     */
+    public static final int DEFAULT_MAX_CONNECTIONS = 100;
 
     /**
      * Two event loops: decoding and encoding cost little next to disk I/O, and two let one
@@ -25,5 +38,22 @@ public record FrontConfig(int eventLoops, FrontLimits limits, Duration shutdownG
         if (shutdownGrace.isNegative()) {
             throw new IllegalArgumentException("shutdownGrace must not be negative");
         }
+        Objects.requireNonNull(handshake, "handshake");
+        if (maxConnections < 1) {
+            throw new IllegalArgumentException("maxConnections must be at least 1: " + maxConnections);
+        }
+    }
+
+    /** With the default handshake settings and connection limit. */
+    public FrontConfig(int eventLoops, FrontLimits limits, Duration shutdownGrace) {
+        this(eventLoops, limits, shutdownGrace, HandshakeConfig.defaults(), DEFAULT_MAX_CONNECTIONS);
+    }
+
+    public FrontConfig withHandshake(HandshakeConfig handshake) {
+        return new FrontConfig(eventLoops, limits, shutdownGrace, handshake, maxConnections);
+    }
+
+    public FrontConfig withMaxConnections(int maxConnections) {
+        return new FrontConfig(eventLoops, limits, shutdownGrace, handshake, maxConnections);
     }
 }

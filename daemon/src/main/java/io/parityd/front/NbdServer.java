@@ -23,8 +23,11 @@ import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.internal.PlatformDependent;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.parityd.controller.Admission;
 import io.parityd.controller.Controller;
+import io.parityd.protocol.ConnectionLogs;
+import io.parityd.protocol.LogThrottle;
 import io.parityd.protocol.NbdServerPipeline;
 import io.parityd.protocol.PayloadBudget;
 import io.parityd.protocol.PayloadMemory;
@@ -66,6 +69,10 @@ public final class NbdServer implements AutoCloseable {
     private boolean admitting = true;
     private final Channel serverChannel;
     private final ListenAddress address;
+    /** What this server's clients can make it log, throttled across all its connections. */
+    private final ConnectionLogs logs = ConnectionLogs.create();
+    private final ConnectionLimit limit;
+    private final ScheduledFuture<?> logFlush;
     /** Written under the server's lock; volatile for the admission listener, which runs on any thread. */
     private volatile boolean stopped;
 
@@ -83,6 +90,7 @@ public final class NbdServer implements AutoCloseable {
         this.exports = exports;
         this.config = config;
         this.admission = controller.admission();
+        this.limit = new ConnectionLimit(config.maxConnections());
         IoHandlerFactory io = Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.acceptor = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("parityd-accept", true), io);
         this.workers = new MultiThreadIoEventLoopGroup(config.eventLoops(), new DefaultThreadFactory("parityd-nbd", true), io);
@@ -92,21 +100,7 @@ public final class NbdServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        connections.add(ch);
-                        NbdServerPipeline.install(ch.pipeline(), exports, new TransmissionHandlerFactory() {
-                            @Override
-                            public ChannelHandler newTransmissionHandler(Session session) {
-                                // Joins before its handler reads admission, so no change falls in between.
-                                transmitting.add(ch);
-                                return new TransmissionHandler(session, controller, config.limits(), observer,
-                                        budget);
-                            }
-
-                            @Override
-                            public PayloadMemory payloadMemory() {
-                                return budget;
-                            }
-                        });
+                        admit(ch, controller, observer);
                     }
                 });
         // Pooled, never zero-filled buffers, and socket reads of up to 1 MiB: a WRITE payload of
@@ -127,6 +121,55 @@ public final class NbdServer implements AutoCloseable {
                     + (address instanceof ListenAddress.Tcp ? "; is another server using the port? choose another with --listen" : ""), e);
         }
         this.address = actualAddress(address, serverChannel);
+        // Suppressed lines are counted in the next line of their kind, or here once their window is over.
+        long window = LogThrottle.DEFAULT_WINDOW.toMillis();
+        this.logFlush = acceptor.scheduleAtFixedRate(logs::flush, window, window, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Gives an accepted connection its handshake, or tells it why not: past
+     * {@link FrontConfig#maxConnections()} it is refused (told why on every option until it leaves or
+     * its handshake time runs out), and past as many refusals under way it is closed at once. Its
+     * event loop.
+     */
+    private void admit(Channel ch, Controller controller, RequestObserver observer) {
+        connections.add(ch);
+        ConnectionLimit.Verdict verdict = limit.admit();
+        ch.closeFuture().addListener(closed -> limit.release(verdict));
+        switch (verdict) {
+            case SERVE -> NbdServerPipeline.install(ch.pipeline(), exports, transmission(ch, controller, observer),
+                    config.handshake(), logs);
+            case REFUSE -> {
+                observer.connectionRefused();
+                logs.refusals().log("{}: refusing connection: {} open, the most --max-connections allows",
+                        ch.remoteAddress(), limit.max());
+                NbdServerPipeline.installRefusal(ch.pipeline(), config.handshake(), logs, "too many connections:"
+                        + " this server serves at most " + limit.max() + " at once; try again later");
+            }
+            case DROP -> {
+                observer.connectionRefused();
+                logs.refusals().log("{}: closing connection at once: {} open and as many being refused",
+                        ch.remoteAddress(), limit.max());
+                ch.close();
+            }
+        }
+    }
+
+    /** The transmission phase of a served connection, drawing on the server's memory budget. */
+    private TransmissionHandlerFactory transmission(Channel ch, Controller controller, RequestObserver observer) {
+        return new TransmissionHandlerFactory() {
+            @Override
+            public ChannelHandler newTransmissionHandler(Session session) {
+                // Joins before its handler reads admission, so no change falls in between.
+                transmitting.add(ch);
+                return new TransmissionHandler(session, controller, config.limits(), observer, budget, logs);
+            }
+
+            @Override
+            public PayloadMemory payloadMemory() {
+                return budget;
+            }
+        };
     }
 
     /** Binds and starts serving {@code exports} through {@code controller}. */
@@ -140,7 +183,8 @@ public final class NbdServer implements AutoCloseable {
                                   RequestObserver observer)
             throws IOException {
         NbdServer server = new NbdServer(address, exports, controller, config, observer);
-        log.info("serving '{}' ({} bytes) at {}; {} MiB of memory for requests in flight", exports.info().name(),
+        // The URI ends at a space: tests and operators copy it from this line (DaemonProcess.SERVING).
+        log.info("serving '{}' ({} bytes) at {} ({} MiB of memory for requests in flight)", exports.info().name(),
                 exports.info().size(), server.uri(), server.budget.capacity() >> 20);
         server.admission.onChange(server::admissionChanged);
         server.admissionChanged(); // logs if it was closed before we listened
@@ -176,6 +220,7 @@ public final class NbdServer implements AutoCloseable {
             return;
         }
         stopped = true;
+        logFlush.cancel(false);
         exports.beginShutdown();
         serverChannel.close().syncUninterruptibly();
         for (Channel ch : connections) {

@@ -36,6 +36,10 @@ public interface RequestObserver {
     default void refused(CommandType command, NbdError error) {
     }
 
+    /** A connection was refused because the server serves as many as it may ({@code --max-connections}). */
+    default void connectionRefused() {
+    }
+
     /** A client connected (past the handshake) or went away. */
     default void connected() {
     }

@@ -9,8 +9,10 @@ import io.netty.util.ReferenceCountUtil;
 import io.parityd.controller.Admission;
 import io.parityd.controller.Controller;
 import io.parityd.controller.RequestFailedException;
+import io.parityd.protocol.ClientText;
 import io.parityd.protocol.CommandFlag;
 import io.parityd.protocol.CommandType;
+import io.parityd.protocol.ConnectionLogs;
 import io.parityd.protocol.DoneReply;
 import io.parityd.protocol.ErrorReply;
 import io.parityd.protocol.NbdError;
@@ -71,6 +73,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     private final Admission admission;
     private final FrontLimits limits;
     private final ReadSwitch readSwitch = new ReadSwitch();
+    private final ConnectionLogs logs;
 
     private int inflightRequests;
     private final RequestObserver observer;
@@ -96,7 +99,14 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     /** @param memory where the decoder reserved each request's memory: given back here once it is answered */
     TransmissionHandler(Session session, Controller controller, FrontLimits limits, RequestObserver observer,
                         PayloadMemory memory) {
+        this(session, controller, limits, observer, memory, ConnectionLogs.create());
+    }
+
+    /** As the others, logging refusals and detaches through {@code logs}: the server's, shared by its connections. */
+    TransmissionHandler(Session session, Controller controller, FrontLimits limits, RequestObserver observer,
+                        PayloadMemory memory, ConnectionLogs logs) {
         this.memory = memory;
+        this.logs = logs;
         this.observer = observer;
         this.session = session;
         this.controller = controller;
@@ -152,7 +162,8 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void refuse(ChannelHandlerContext ctx, NbdRequest r, Refusal refusal) {
-        log.info("refused {} from {}: {} ({})", r, ctx.channel().remoteAddress(), refusal.reason(), refusal.error());
+        logs.refusals().log("refused {} from {}: {} ({})", r, ctx.channel().remoteAddress(), refusal.reason(),
+                refusal.error());
         observer.refused(r.type(), refusal.error());
         reply(ctx, new ErrorReply(r.cookie(), refusal.error(), refusal.reason()));
         free(r);
@@ -369,10 +380,11 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         observer.disconnected();
-        log.info("{}: detached from export '{}' ({})", ctx.channel().remoteAddress(), session.export().name(),
+        logs.sessions().log("{}: detached from export {} ({})", ctx.channel().remoteAddress(),
+                ClientText.quote(session.export().name()),
                 disconnecting ? "NBD_CMD_DISC" : draining ? "server stopping" : "connection closed without NBD_CMD_DISC");
         if (inflightRequests > 0) {
-            log.info("{} went away with {} requests in flight; they complete, their replies are dropped",
+            logs.sessions().log("{} went away with {} requests in flight; they complete, their replies are dropped",
                     ctx.channel().remoteAddress(), inflightRequests);
         }
         ctx.fireChannelInactive();

@@ -26,6 +26,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * parityd_nbd_request_duration_seconds{command}       histogram: handed over until answered
  * parityd_nbd_request_size_bytes{command}             histogram: the length each request asked for
  * parityd_nbd_connections                             clients past the handshake
+ * parityd_nbd_connections_refused_total               connections refused: --max-connections reached
  * parityd_nbd_requests_in_flight                      handed over, not answered yet
  * </pre>
  */
@@ -44,6 +45,7 @@ public final class NbdMetrics implements RequestObserver {
     private final Map<CommandType, Map<NbdError, Counter>> errors = new EnumMap<>(CommandType.class);
     private final AtomicLong connections = new AtomicLong();
     private final AtomicLong inFlight = new AtomicLong();
+    private final Counter refusedConnections;
 
     public NbdMetrics(MeterRegistry registry) {
         for (CommandType c : CommandType.values()) {
@@ -76,6 +78,8 @@ public final class NbdMetrics implements RequestObserver {
         }
         Gauge.builder("parityd.nbd.connections", connections, AtomicLong::get)
                 .description("NBD clients connected (past the handshake)").register(registry);
+        refusedConnections = Counter.builder("parityd.nbd.connections.refused")
+                .description("NBD connections refused because --max-connections were open").register(registry);
         Gauge.builder("parityd.nbd.requests.in.flight", inFlight, AtomicLong::get)
                 .description("NBD requests handed to the controller and not answered yet").register(registry);
     }
@@ -112,6 +116,11 @@ public final class NbdMetrics implements RequestObserver {
     @Override
     public void refused(CommandType command, NbdError error) {
         errors.get(command).get(error).increment();
+    }
+
+    @Override
+    public void connectionRefused() {
+        refusedConnections.increment();
     }
 
     @Override

@@ -162,4 +162,22 @@ class CliRefusalTest {
         assertThat(both.status()).isEqualTo(2);
         assertThat(both.err()).contains("mutually exclusive");
     }
+
+    @Test
+    void shouldRejectABadHandshakeTimeoutAsAUsageError() {
+        CliRun zero = run("serve", "--handshake-timeout", "0s", p("a"), p("b"), p("c"));
+        assertThat(zero.status()).isEqualTo(2);
+        assertThat(zero.err()).contains("--handshake-timeout must be more than 0");
+        CliRun junk = run("front", "--handshake-timeout", "soon", "--controller", "a=127.0.0.1:1",
+                "--controller", "b=127.0.0.1:2", "--secret-file", p("secret"));
+        assertThat(junk.status()).isEqualTo(2);
+        assertThat(junk.err()).contains("--handshake-timeout 'soon' is not a duration");
+    }
+
+    @Test
+    void shouldRejectAConnectionLimitBelowOneAsAUsageError() {
+        CliRun r = run("serve", "--max-connections", "0", p("a"), p("b"), p("c"));
+        assertThat(r.status()).isEqualTo(2);
+        assertThat(r.err()).contains("--max-connections must be at least 1, got 0");
+    }
 }

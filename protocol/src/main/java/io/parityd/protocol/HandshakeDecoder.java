@@ -5,8 +5,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.parityd.protocol.Nbd.ClientFlag;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.util.List;
 
@@ -18,6 +16,10 @@ import java.util.List;
  * remove this decoder after the final option and the bytes behind it stay in the cumulation, which
  * {@link ByteToMessageDecoder#handlerRemoved} hands to the transmission decoder.
  *
+ * <p>No option is decoded while the channel is not writable: its replies would only pile up
+ * behind the ones the client is not reading. The bytes wait here until {@link HandshakeGuard}
+ * sees the replies drain. Once the connection is closed, whatever the client pipelined is skipped.
+ *
  * <p>A broken stream closes the connection: unknown client flags (the spec says the server MUST
  * drop the connection), a missing {@code IHAVEOPT}, or option data longer than
  * {@value #MAX_OPTION_LENGTH} bytes (no option this server understands needs more; buffering more
@@ -28,19 +30,30 @@ final class HandshakeDecoder extends ByteToMessageDecoder {
     /** Longest option data accepted; longer closes the connection. */
     static final int MAX_OPTION_LENGTH = 64 * 1024;
 
-    private static final Logger LOG = LoggerFactory.getLogger(HandshakeDecoder.class);
-
     private enum State { CLIENT_FLAGS, OPTION_HEADER, OPTION_DATA, BROKEN }
 
+    private final ConnectionLogs logs;
     private State state = State.CLIENT_FLAGS;
     private int optionCode;
     private int optionLength;
 
+    HandshakeDecoder(ConnectionLogs logs) {
+        this.logs = logs;
+    }
+
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        if (!ctx.channel().isActive()) {
+            in.skipBytes(in.readableBytes());
+            return;
+        }
         switch (state) {
             case CLIENT_FLAGS -> decodeClientFlags(ctx, in, out);
-            case OPTION_HEADER -> decodeOptionHeader(ctx, in, out);
+            case OPTION_HEADER -> {
+                if (ctx.channel().isWritable()) {
+                    decodeOptionHeader(ctx, in, out);
+                }
+            }
             case OPTION_DATA -> decodeOptionData(in, out);
             case BROKEN -> in.skipBytes(in.readableBytes());
         }
@@ -93,7 +106,7 @@ final class HandshakeDecoder extends ByteToMessageDecoder {
 
     /** The stream cannot be followed any more: say why, drop what is buffered, hang up. */
     private void fail(ChannelHandlerContext ctx, ByteBuf in, String why) {
-        LOG.warn("{}: handshake protocol violation, closing: {}", ctx.channel().remoteAddress(), why);
+        logs.problems().log("{}: handshake protocol violation, closing: {}", ctx.channel().remoteAddress(), why);
         state = State.BROKEN;
         in.skipBytes(in.readableBytes());
         ctx.close();

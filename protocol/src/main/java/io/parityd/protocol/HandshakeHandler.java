@@ -3,7 +3,6 @@ package io.parityd.protocol;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.timeout.ReadTimeoutException;
 import io.parityd.protocol.HandshakeReply.Ack;
 import io.parityd.protocol.Nbd.ClientFlag;
 import io.parityd.protocol.Nbd.HandshakeFlag;
@@ -14,6 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -35,9 +35,23 @@ import java.util.Optional;
  *       second time, so refusing it would only break a sloppy client.</li>
  *   <li>STARTTLS, metadata contexts, extended headers and unknown options get {@code NBD_REP_ERR_UNSUP};
  *       the decoder has already skipped their data, so negotiation goes on (NOTLS mode).</li>
+ *   <li>A client may send {@value #MAX_OPTIONS} options before it chooses an export, plus as many
+ *       again per export its first {@code NBD_OPT_LIST} named (for an INFO round per export), as
+ *       nbdkit allows. nbdkit grants the extra round on every LIST, which lets a LIST flood go on
+ *       for ever; once is enough for what it is for. The option past the limit gets
+ *       {@code NBD_REP_ERR_POLICY} and the connection is closed: the spec allows a hard disconnect
+ *       when a client's behaviour amounts to denial of service.</li>
+ *   <li>A connection the server will not serve (too many open, see
+ *       {@link NbdServerPipeline#installRefusal}) is greeted and every option but ABORT is answered
+ *       with {@code NBD_REP_ERR_POLICY} and the reason, which is how proto.md has a server tell a
+ *       client it is unwelcome (clients such as libnbd show the reason for GO); the handshake's time
+ *       limit closes it if the client never gives up.</li>
  * </ul>
  */
 final class HandshakeHandler extends ChannelInboundHandlerAdapter {
+
+    /** Options a client may send before it chooses an export, as nbdkit allows (MAX_NR_OPTIONS). */
+    static final int MAX_OPTIONS = 32;
 
     private static final Logger LOG = LoggerFactory.getLogger(HandshakeHandler.class);
 
@@ -45,16 +59,27 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
 
     private final ExportCatalog catalog;
     private final TransmissionHandlerFactory factory;
-    private final HandshakeConfig config;
+    private final ConnectionLogs logs;
+    /** Why this connection is refused, or null when it is served. */
+    private final String refusal;
     private boolean greeted;
     private boolean closing;
     private boolean noZeroes;
     private boolean structuredReplies;
+    /** Options this client may still send; {@link #MAX_OPTIONS} more once, after its first NBD_OPT_LIST. */
+    private int optionsLeft = MAX_OPTIONS;
+    private int optionsSent;
+    private boolean listed;
 
-    HandshakeHandler(ExportCatalog catalog, TransmissionHandlerFactory factory, HandshakeConfig config) {
+    HandshakeHandler(ExportCatalog catalog, TransmissionHandlerFactory factory, ConnectionLogs logs) {
+        this(catalog, factory, logs, null);
+    }
+
+    HandshakeHandler(ExportCatalog catalog, TransmissionHandlerFactory factory, ConnectionLogs logs, String refusal) {
         this.catalog = catalog;
         this.factory = factory;
-        this.config = config;
+        this.logs = logs;
+        this.refusal = refusal;
     }
 
     /** Transmission flags for an export: HAS_FLAGS always, DF exactly when structured replies were negotiated. */
@@ -120,6 +145,15 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
             return; // already hanging up on this client; what it pipelined behind is moot
         }
         LOG.debug("{}: option {}", ctx.channel().remoteAddress(), option);
+        optionsSent++;
+        if (--optionsLeft < 0 && option.option() != OptionType.ABORT) {
+            refuseTooManyOptions(ctx, option);
+            return;
+        }
+        if (refusal != null && option.option() != OptionType.ABORT) {
+            refuseConnection(ctx, option);
+            return;
+        }
         if (catalog.shuttingDown() && option.option() != OptionType.ABORT) {
             refuseForShutdown(ctx, option);
             return;
@@ -149,13 +183,38 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
         replyError(ctx, option, OptionReplyType.ERR_SHUTDOWN, "server is shutting down");
     }
 
+    /** The option past the limit: ERR_POLICY if the option can take an error at all, then a hard disconnect. */
+    private void refuseTooManyOptions(ChannelHandlerContext ctx, OptionRequest option) {
+        logs.problems().log("{}: {} options without choosing an export (the limit is {}); closing",
+                ctx.channel().remoteAddress(), optionsSent, optionsSent - 1);
+        if (option.option() != OptionType.EXPORT_NAME) {
+            ctx.writeAndFlush(new HandshakeReply.Error(option.code(), OptionReplyType.ERR_POLICY,
+                    "too many options (" + (optionsSent - 1) + ") without choosing an export; closing"));
+        }
+        // Not waiting for the reply to leave: a client that floods options may well not be reading.
+        hangUp(ctx);
+    }
+
+    /**
+     * A connection the server will not serve: every option but ABORT is answered with ERR_POLICY and
+     * the reason until the client gives up, as proto.md has a server do with a client it will not
+     * serve; the handshake's time limit ends a client that never does.
+     */
+    private void refuseConnection(ChannelHandlerContext ctx, OptionRequest option) {
+        if (option.option() == OptionType.EXPORT_NAME) {
+            hangUp(ctx); // its answer has no room for an error
+            return;
+        }
+        replyError(ctx, option, OptionReplyType.ERR_POLICY, refusal);
+    }
+
     /** NBD_OPT_EXPORT_NAME cannot carry an error: an unknown export MUST end the session. */
     private void onExportName(ChannelHandlerContext ctx, OptionRequest option) {
         String name = option.data().toString(StandardCharsets.UTF_8);
         Optional<ExportInfo> found = catalog.find(name);
         if (found.isEmpty()) {
-            LOG.warn("{}: NBD_OPT_EXPORT_NAME names unknown export '{}'; closing, as the spec requires",
-                    ctx.channel().remoteAddress(), name);
+            logs.problems().log("{}: NBD_OPT_EXPORT_NAME names unknown export {}; closing, as the spec requires",
+                    ctx.channel().remoteAddress(), ClientText.quote(name));
             hangUp(ctx);
             return;
         }
@@ -177,10 +236,15 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
                     "NBD_OPT_LIST takes no data, got " + option.data().readableBytes() + " bytes");
             return;
         }
-        for (ExportInfo export : catalog.list()) {
+        List<ExportInfo> exports = catalog.list();
+        for (ExportInfo export : exports) {
             ctx.write(new HandshakeReply.Server(option.code(), export.name(), export.description()));
         }
         ctx.writeAndFlush(new Ack(option.code()));
+        if (!listed) {
+            listed = true;
+            optionsLeft += MAX_OPTIONS * exports.size();
+        }
     }
 
     private void onInfo(ChannelHandlerContext ctx, OptionRequest option) {
@@ -205,7 +269,7 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
         InfoRequest request = parsed.request();
         Optional<ExportInfo> found = catalog.find(request.name());
         if (found.isEmpty()) {
-            replyError(ctx, option, OptionReplyType.ERR_UNKNOWN, "no export named '" + request.name() + "'");
+            replyError(ctx, option, OptionReplyType.ERR_UNKNOWN, "no export named " + ClientText.quote(request.name()));
             return null;
         }
         ExportInfo export = found.get();
@@ -252,20 +316,15 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     private void enterTransmission(ChannelHandlerContext ctx, Session session) {
         // One line per client at INFO: what a client negotiated is the first thing to know when
         // it misbehaves (the kernel's client, for one, never asks for structured replies).
-        LOG.info("{}: attached to export '{}' (structured replies: {}, block size constraints agreed: {}, flags 0x{})",
-                ctx.channel().remoteAddress(), session.export().name(), session.structuredReplies() ? "yes" : "no",
+        logs.sessions().log("{}: attached to export {} (structured replies: {}, block size constraints agreed: {}, flags 0x{})",
+                ctx.channel().remoteAddress(), ClientText.quote(session.export().name()), session.structuredReplies() ? "yes" : "no",
                 session.blockSizesAgreed() ? "yes" : "no", Integer.toHexString(session.transmissionFlags()));
-        NbdServerPipeline.enterTransmission(ctx, session, factory);
+        NbdServerPipeline.enterTransmission(ctx, session, factory, logs);
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof ReadTimeoutException) {
-            LOG.warn("{}: no handshake traffic for {} s; closing", ctx.channel().remoteAddress(),
-                    config.idleTimeout().toMillis() / 1000.0);
-        } else {
-            LOG.warn("{}: handshake failed; closing", ctx.channel().remoteAddress(), cause);
-        }
+        logs.problems().log("{}: handshake failed; closing", ctx.channel().remoteAddress(), cause);
         hangUp(ctx);
     }
 }

@@ -4,8 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.util.List;
 
@@ -49,7 +47,6 @@ public final class RequestDecoder extends ByteToMessageDecoder {
     /** Lengths below this are never an attack (proto.md "Block size constraints"). */
     public static final long MIN_DRAIN_LIMIT = 1L << 25;
 
-    private static final Logger LOG = LoggerFactory.getLogger(RequestDecoder.class);
 
     private enum State { HEADER, WAIT_MEMORY, PAYLOAD, FILL, DRAIN, BROKEN }
 
@@ -70,6 +67,7 @@ public final class RequestDecoder extends ByteToMessageDecoder {
     /** In state FILL: the payload buffer being filled, owned here until emitted. */
     private ByteBuf payload;
     private final PayloadReceiver receiver;
+    private final ConnectionLogs logs;
 
     /** @param maxPayload the largest WRITE payload accepted: the export's {@link BlockSizes#maximum()} */
     public RequestDecoder(int maxPayload) {
@@ -87,8 +85,14 @@ public final class RequestDecoder extends ByteToMessageDecoder {
      * first read, so it cannot be swapped in here).
      */
     RequestDecoder(int maxPayload, PayloadReceiver receiver, PayloadMemory memory) {
+        this(maxPayload, receiver, memory, ConnectionLogs.create());
+    }
+
+    /** As above, logging a broken stream through the server's {@code logs}. */
+    RequestDecoder(int maxPayload, PayloadReceiver receiver, PayloadMemory memory, ConnectionLogs logs) {
         this.receiver = receiver;
         this.memory = memory;
+        this.logs = logs;
         if (maxPayload <= 0) {
             throw new IllegalArgumentException("maximum payload must be positive: " + maxPayload);
         }
@@ -289,7 +293,7 @@ public final class RequestDecoder extends ByteToMessageDecoder {
 
     /** The stream cannot be followed any more: say why, drop what is buffered, hang up. */
     private void fail(ChannelHandlerContext ctx, ByteBuf in, String why) {
-        LOG.warn("{}: transmission protocol violation, closing: {}", ctx.channel().remoteAddress(), why);
+        logs.problems().log("{}: transmission protocol violation, closing: {}", ctx.channel().remoteAddress(), why);
         state = State.BROKEN;
         in.skipBytes(in.readableBytes());
         ctx.close();

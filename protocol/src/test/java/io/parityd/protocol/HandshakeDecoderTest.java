@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 class HandshakeDecoderTest {
 
     private static EmbeddedChannel channel() {
-        return new EmbeddedChannel(new HandshakeDecoder());
+        return new EmbeddedChannel(new HandshakeDecoder(ConnectionLogs.create()));
     }
 
     @Test

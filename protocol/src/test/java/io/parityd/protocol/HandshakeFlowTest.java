@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
 import static io.parityd.protocol.NbdServerPipeline.HANDSHAKE_DECODER;
 import static io.parityd.protocol.NbdServerPipeline.HANDSHAKE_ENCODER;
 import static io.parityd.protocol.NbdServerPipeline.HANDSHAKE_HANDLER;
-import static io.parityd.protocol.NbdServerPipeline.HANDSHAKE_TIMEOUT;
+import static io.parityd.protocol.NbdServerPipeline.HANDSHAKE_GUARD;
 import static io.parityd.protocol.NbdServerPipeline.REPLY_ENCODER;
 import static io.parityd.protocol.NbdServerPipeline.REQUEST_DECODER;
 import static io.parityd.protocol.NbdServerPipeline.TRANSMISSION_HANDLER;
@@ -75,7 +75,7 @@ class HandshakeFlowTest {
         assertThat(channel.isOpen()).isTrue();
         assertThat(channel.pipeline().names())
                 .containsSubsequence(REPLY_ENCODER, REQUEST_DECODER, TRANSMISSION_HANDLER)
-                .doesNotContain(HANDSHAKE_TIMEOUT, HANDSHAKE_ENCODER, HANDSHAKE_DECODER, HANDSHAKE_HANDLER);
+                .doesNotContain(HANDSHAKE_GUARD, HANDSHAKE_ENCODER, HANDSHAKE_DECODER, HANDSHAKE_HANDLER);
     }
 
     private static Wire.OptionReply ack(int option) {

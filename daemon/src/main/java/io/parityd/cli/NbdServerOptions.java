@@ -1,0 +1,40 @@
+package io.parityd.cli;
+
+import io.parityd.front.FrontConfig;
+import io.parityd.protocol.HandshakeConfig;
+import java.time.Duration;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+
+/** The options of the NBD server that {@code serve} and {@code front} share: what one client may hold. */
+final class NbdServerOptions {
+
+    @Option(names = "--handshake-timeout", paramLabel = "DURATION", defaultValue = "10s",
+            description = "Close a connection that has not chosen an export this long after it was accepted,"
+                    + " e.g. 10s, 500ms (default: ${DEFAULT-VALUE}, qemu-nbd's default handshake limit; real"
+                    + " clients need milliseconds, and a client that trickles bytes holds a file descriptor)")
+    private String handshakeTimeout;
+
+    @Option(names = "--max-connections", paramLabel = "N", defaultValue = "" + FrontConfig.DEFAULT_MAX_CONNECTIONS,
+            description = "Serve at most N connections at once; one more is told why (NBD_REP_ERR_POLICY), then"
+                    + " closed (default: ${DEFAULT-VALUE}, qemu's default: 25 clients with nbdcopy's 4 connections"
+                    + " each; the server may hold twice N sockets, so raise LimitNOFILE with it)")
+    private int maxConnections;
+
+    /** {@link FrontConfig#DEFAULT} with these options applied; a bad value is a usage error. */
+    FrontConfig frontConfig(CommandSpec spec) {
+        try {
+            Duration timeout = FrontCommand.parseDuration(handshakeTimeout, "--handshake-timeout");
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("--handshake-timeout must be more than 0, got '" + handshakeTimeout + "'");
+            }
+            if (maxConnections < 1) {
+                throw new IllegalArgumentException("--max-connections must be at least 1, got " + maxConnections);
+            }
+            return FrontConfig.DEFAULT.withHandshake(new HandshakeConfig(timeout)).withMaxConnections(maxConnections);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+    }
+}
