@@ -65,6 +65,17 @@ final class ControllerCommand implements Callable<Integer> {
             description = "Declare the journal's placement non-volatile (DAX/pmem, or tmpfs on a UPS-backed host)")
     private boolean nonVolatile;
 
+    @Option(names = "--journal", paramLabel = "MODE", defaultValue = "commands",
+            description = "What the journals hold: commands (the default: each write's range and dirty-region marks;"
+                    + " the standby gets only those from the primary) or data (each write's bytes too, sent to the"
+                    + " standby as well). Both controllers of a pair must use the same.")
+    private String journalMode;
+
+    @Option(names = "--journal-region", paramLabel = "SIZE", converter = Sizes.class,
+            defaultValue = "" + JournalSettings.DEFAULT_REGION_BYTES,
+            description = "Size of a dirty region in commands mode, a power of two (default: 4M)")
+    private long region;
+
     @Option(names = "--admin-socket", paramLabel = "PATH",
             description = "Unix socket for parityd status (default: /run/parityd/NAME-ID.sock as root, else under"
                     + " $XDG_RUNTIME_DIR or /tmp)")
@@ -99,7 +110,12 @@ final class ControllerCommand implements Callable<Integer> {
             if (advertise != null) {
                 Links.parse(advertise, "--advertise");
             }
-            JournalSettings journal = new JournalSettings(true, nvram.toAbsolutePath(), nvramSize, nonVolatile, false);
+            if (journalMode.equals("off")) {
+                throw new IllegalArgumentException("--journal off is for serve: a controller of an HA pair always"
+                        + " journals (its standby could not take over otherwise)");
+            }
+            JournalSettings journal = new JournalSettings(true, nvram.toAbsolutePath(), nvramSize, nonVolatile, false,
+                    ServeCommand.journalMode(journalMode), region);
             settings = new ControllerSettings(id, address, advertise, absolute(members), journal,
                     LinkSecret.load(secretFile), ioThreads, ControllerSettings.DEFAULT_PROMOTE_WAIT,
                     adminSocket == null ? null : adminSocket.toAbsolutePath(),

@@ -46,7 +46,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * <b>FUA</b> writes go through to their members before the answer. Reads go straight to the
  * volume: a write is answered only once the volume has it.
  */
-public final class CommandController implements Controller {
+public final class CommandController implements NumberedController {
 
     private final BlockDevice volume;
     private final Journal journal;
@@ -119,6 +119,11 @@ public final class CommandController implements Controller {
         return write(0, offset, Payloads.nio(data), fua);
     }
 
+    @Override
+    public CompletableFuture<Void> write(long seq, long offset, ByteBuf data, boolean fua) {
+        return write(seq, offset, Payloads.nio(data), fua);
+    }
+
     /**
      * A WRITE the front numbered {@code seq} (HA; 0 in single-process mode). {@code data} is the
      * front's buffer: it stays valid and unchanged until the future completes, so nothing copies it.
@@ -135,6 +140,7 @@ public final class CommandController implements Controller {
     }
 
     /** As {@link #write(long, long, ByteBuffer, boolean)}, for WRITE_ZEROES. */
+    @Override
     public CompletableFuture<Void> writeZeroes(long seq, long offset, long length, boolean mayDeallocate,
                                                boolean fastOnly, boolean fua) {
         int flags = (fua ? JournalFormat.FLAG_FUA : 0) | (mayDeallocate ? JournalFormat.FLAG_MAY_DEALLOCATE : 0);
@@ -157,6 +163,7 @@ public final class CommandController implements Controller {
     }
 
     /** As {@link #write(long, long, ByteBuffer, boolean)}, for TRIM. */
+    @Override
     public CompletableFuture<Void> trim(long seq, long offset, long length, boolean fua) {
         return run(seq, RecordKind.TRIM, offset, length, fua ? JournalFormat.FLAG_FUA : 0,
                 () -> volume.trim(offset, length, fua), "trim");
@@ -189,6 +196,7 @@ public final class CommandController implements Controller {
     }
 
     /** Completes once every request submitted before this call is appended (HA: a standby copies from there). */
+    @Override
     public CompletableFuture<Void> journaledSoFar() {
         return journal.afterEarlierReservations();
     }
@@ -349,8 +357,10 @@ public final class CommandController implements Controller {
                     return;
                 }
             }
-            CompletableFuture<Void> standby = replication.command(seq, kind, offset, length, flags);
-            CompletableFuture.allOf(hold.durable, standby, replication.mayApply(seq)).whenComplete((v, err) -> {
+            if (seq > 0) {
+                replication.record(seq, kind, offset, length, flags, null);
+            }
+            CompletableFuture.allOf(hold.durable, replication.mayApply(seq)).whenComplete((v, err) -> {
                 if (err != null) {
                     finish(err); // a mark could not be made durable, or the standby or lease says no
                 } else {

@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * <p>{@code seq} here is whatever orders the caller's writes and its retirement: the journal's
  * sequence numbers on a primary, the front's on a standby. Thread-safe.
  */
-final class DirtyRegions {
+public final class DirtyRegions {
 
     private static final Logger log = LoggerFactory.getLogger(DirtyRegions.class);
 
@@ -67,10 +67,10 @@ final class DirtyRegions {
     }
 
     /** A write's hold on its regions: {@link #durable} once they are all marked durably. */
-    final class Hold {
+    public final class Hold {
         private final long first;
         private final long last;
-        final CompletableFuture<Void> durable;
+        public final CompletableFuture<Void> durable;
 
         private Hold(long first, long last, CompletableFuture<Void> durable) {
             this.first = first;
@@ -79,7 +79,7 @@ final class DirtyRegions {
         }
 
         /** The write is done with its regions (written, or failed); its seq orders it for cleaning. */
-        void end(long seq) {
+        public void end(long seq) {
             synchronized (DirtyRegions.this) {
                 for (long r = first; r <= last; r++) {
                     Region x = regions.get(r);
@@ -96,7 +96,7 @@ final class DirtyRegions {
     /**
      * @param pressure asks for a retire cycle now: a write waits for marks to clear
      */
-    DirtyRegions(Journal journal, long regionBytes, long volumeBytes, Runnable pressure) {
+    public DirtyRegions(Journal journal, long regionBytes, long volumeBytes, Runnable pressure) {
         this(journal, regionBytes, volumeBytes, JournalFormat.MAX_MARKS, pressure);
     }
 
@@ -120,7 +120,7 @@ final class DirtyRegions {
      * The write may touch the members once {@link Hold#durable} completes, and must
      * {@link Hold#end} whatever happens.
      */
-    Hold begin(long offset, long length) {
+    public Hold begin(long offset, long length) {
         long first = offset / regionBytes;
         long last = (offset + Math.max(length, 1) - 1) / regionBytes;
         long end = offset + length;
@@ -198,7 +198,7 @@ final class DirtyRegions {
      * region none of whose writes is in flight or newer becomes a candidate, and a candidate that
      * stayed idle since the last clean loses its mark. Then writes waiting for room get it.
      */
-    void clean(long syncedThrough) throws IOException {
+    public void clean(long syncedThrough) throws IOException {
         List<Runnable> admitted = new ArrayList<>();
         synchronized (this) {
             List<Long> clear = new ArrayList<>();
@@ -252,7 +252,7 @@ final class DirtyRegions {
     }
 
     /** Marks held now. */
-    synchronized int marked() {
+    public synchronized int marked() {
         return regions.size();
     }
 

@@ -1,7 +1,6 @@
 package io.parityd.controller;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.parityd.block.BlockDevice;
 import io.parityd.nvram.Journal;
 import io.parityd.nvram.JournalFormat;
@@ -55,7 +54,7 @@ import org.slf4j.LoggerFactory;
  * background ({@link Retirer}, which also closes the front's admission while the journal is
  * full), and at close.
  */
-public final class JournaledController implements Controller {
+public final class JournaledController implements NumberedController {
 
     private static final Logger log = LoggerFactory.getLogger(JournaledController.class);
 
@@ -186,7 +185,7 @@ public final class JournaledController implements Controller {
 
     @Override
     public CompletableFuture<Void> write(long offset, ByteBuf data, boolean fua) {
-        return write(0, offset, Payloads.nio(data), fua);
+        return write(0, offset, data, fua);
     }
 
     @Override
@@ -207,13 +206,17 @@ public final class JournaledController implements Controller {
      * order they get room, which is the order they arrive (room is granted first come, first
      * served), so both controllers of a pair redo overlapping writes in the same order.
      */
-    public CompletableFuture<Void> write(long seq, long offset, ByteBuffer data, boolean fua) {
-        int length = data.remaining();
-        return journaled(seq, RecordKind.WRITE, offset, length, fua ? JournalFormat.FLAG_FUA : 0, data,
-                copy -> volume.write(copy, offset, false), "write");
+    @Override
+    public CompletableFuture<Void> write(long seq, long offset, ByteBuf data, boolean fua) {
+        int length = data.readableBytes();
+        // A reference of our own, not a copy: the write is answered once journaled and the front
+        // then lets go of the buffer, but it stays valid until the volume has it (issue 15).
+        return journaled(seq, RecordKind.WRITE, offset, length, fua ? JournalFormat.FLAG_FUA : 0,
+                data.retainedDuplicate(), bytes -> volume.write(bytes, offset, false), "write");
     }
 
-    /** As {@link #write(long, long, ByteBuffer, boolean)}, for WRITE_ZEROES. */
+    /** As {@link #write(long, long, ByteBuf, boolean)}, for WRITE_ZEROES. */
+    @Override
     public CompletableFuture<Void> writeZeroes(long seq, long offset, long length, boolean mayDeallocate,
                                                boolean fastOnly, boolean fua) {
         int flags = (fua ? JournalFormat.FLAG_FUA : 0) | (mayDeallocate ? JournalFormat.FLAG_MAY_DEALLOCATE : 0);
@@ -231,7 +234,8 @@ public final class JournaledController implements Controller {
                 journaled(seq, RecordKind.WRITE_ZEROES, offset, length, flags, null, apply, "write-zeroes"));
     }
 
-    /** As {@link #write(long, long, ByteBuffer, boolean)}, for TRIM. */
+    /** As {@link #write(long, long, ByteBuf, boolean)}, for TRIM. */
+    @Override
     public CompletableFuture<Void> trim(long seq, long offset, long length, boolean fua) {
         return journaled(seq, RecordKind.TRIM, offset, length, fua ? JournalFormat.FLAG_FUA : 0, null,
                 none -> volume.trim(offset, length, false), "trim");
@@ -278,6 +282,7 @@ public final class JournaledController implements Controller {
      * first served, and each request is numbered as its room is granted, so once every earlier
      * reservation was granted, they are all numbered.
      */
+    @Override
     public CompletableFuture<Void> journaledSoFar() {
         return journal.afterEarlierReservations()
                 .thenComposeAsync(v -> {
@@ -373,7 +378,7 @@ public final class JournaledController implements Controller {
         }
     }
 
-    /** What a request does to the volume once its record is durable: given its own copy of the data. */
+    /** What a request does to the volume once its record is durable: given a view of the data it holds. */
     @FunctionalInterface
     private interface Apply {
         void run(ByteBuffer data) throws IOException;
@@ -389,26 +394,28 @@ public final class JournaledController implements Controller {
         final long offset;
         final long length;
         final int flags;
+        /** The request's own reference to its payload (null for none), released when it leaves. */
+        final ByteBuf payload;
+        /** A view of {@link #payload}'s bytes. */
         final ByteBuffer data;
         final Apply apply;
         final String what;
         final CompletableFuture<Void> done = new CompletableFuture<>();
         Ticket ticket;
         RangeGate.Entry entry;
-        /** The controller's own copy of the payload: the front reuses its buffer once we reply. */
-        ByteBuf copy;
 
         /** The front's number for this request (HA), else 0. */
         final long seq;
 
-        Request(long seq, RecordKind kind, long offset, long length, int flags, ByteBuffer data, Apply apply,
+        Request(long seq, RecordKind kind, long offset, long length, int flags, ByteBuf payload, Apply apply,
                 String what) {
             this.seq = seq;
             this.kind = kind;
             this.offset = offset;
             this.length = length;
             this.flags = flags;
-            this.data = data;
+            this.payload = payload;
+            this.data = payload == null ? null : Payloads.nio(payload);
             this.apply = apply;
             this.what = what;
         }
@@ -442,9 +449,9 @@ public final class JournaledController implements Controller {
             }
             try {
                 journal.append(ticket, kind, offset, length, flags, seq, data == null ? null : data.duplicate());
-                if (data != null) {
-                    copy = PooledByteBufAllocator.DEFAULT.directBuffer(bytes, bytes);
-                    copy.writeBytes(data.duplicate());
+                if (seq > 0) {
+                    replication.record(seq, kind, offset, length, flags,
+                            payload == null ? null : payload.retainedDuplicate());
                 }
             } catch (IOException | RuntimeException | OutOfMemoryError e) {
                 fail(e);
@@ -487,7 +494,7 @@ public final class JournaledController implements Controller {
             applying.set(this);
             Throwable failed = null;
             try {
-                apply.run(copy == null ? null : copy.nioBuffer());
+                apply.run(data == null ? null : data.duplicate());
             } catch (Throwable e) {
                 failed = e;
             } finally {
@@ -549,20 +556,23 @@ public final class JournaledController implements Controller {
             if (entry != null) {
                 gate.release(entry);
             }
-            if (copy != null) {
-                copy.release();
-                copy = null;
+            if (payload != null) {
+                payload.release();
             }
             exit();
         }
     }
 
+    /** Takes ownership of {@code payload} (null for none). */
     private CompletableFuture<Void> journaled(long seq, RecordKind kind, long offset, long length, int flags,
-                                              ByteBuffer data, Apply apply, String what) {
+                                              ByteBuf payload, Apply apply, String what) {
         if (!enter()) {
+            if (payload != null) {
+                payload.release();
+            }
             return CompletableFuture.failedFuture(IoPool.shuttingDown());
         }
-        Request r = new Request(seq, kind, offset, length, flags, data, apply, what);
+        Request r = new Request(seq, kind, offset, length, flags, payload, apply, what);
         r.start();
         return r.done;
     }

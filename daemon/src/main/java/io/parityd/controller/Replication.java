@@ -55,12 +55,15 @@ public interface Replication {
     }
 
     /**
-     * A commands journal's record of the write the front numbered {@code seq}, appended here: the
-     * standby must hold it too before the members are touched ({@link #mayApply} waits for that).
-     * By default (no standby) nothing to send.
+     * The journal record of the write the front numbered {@code seq}, appended here: the standby
+     * must hold it too before the members are touched ({@link #mayApply} waits for that). {@code
+     * data} is the write's bytes for a data journal (this call takes ownership of it and releases
+     * it), null for a commands journal's record. By default (no standby) nothing to send.
      */
-    default CompletableFuture<Void> command(long seq, io.parityd.nvram.RecordKind kind, long offset, long length,
-                                            int flags) {
-        return CompletableFuture.completedFuture(null);
+    default void record(long seq, io.parityd.nvram.RecordKind kind, long offset, long length, int flags,
+                        io.netty.buffer.ByteBuf data) {
+        if (data != null) {
+            data.release();
+        }
     }
 }

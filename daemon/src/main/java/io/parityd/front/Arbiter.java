@@ -4,7 +4,6 @@ import io.parityd.controller.Role;
 import io.parityd.link.ArrayInfo;
 import io.parityd.link.Assign;
 import io.parityd.link.Assigned;
-import io.parityd.link.CatchUpRequest;
 import io.parityd.link.Heartbeat;
 import io.parityd.link.Hello;
 import io.parityd.link.LinkMessage;
@@ -228,7 +227,6 @@ final class Arbiter implements ControllerLink.Listener, AutoCloseable {
         } else if (was == State.SYNCING) {
             // It recorded itself behind before copying: never promotable, so no epoch to raise.
             log.warn("front: lost controller {} while it was joining as standby ({})", s.id(), why);
-            cluster.noStandby();
         }
     }
 
@@ -259,7 +257,6 @@ final class Arbiter implements ControllerLink.Listener, AutoCloseable {
         if (!a.detail().isEmpty()) {
             log.error("front: controller {} could not take its role: {}", s.id(), a.detail());
             if (s.state == State.SYNCING) {
-                cluster.noStandby();
             }
             if (s.state == State.PROMOTING || s.state == State.SYNCING) {
                 s.state = State.UP;
@@ -329,7 +326,6 @@ final class Arbiter implements ControllerLink.Listener, AutoCloseable {
                 log.error("front: controller {} did not finish becoming {} within {} s; asking again", s.id(),
                         s.state == State.PROMOTING ? "primary" : "standby", ROLE_TIMEOUT.toSeconds());
                 if (s.state == State.SYNCING) {
-                    cluster.noStandby();
                 }
                 s.state = State.UP;
             }
@@ -403,21 +399,14 @@ final class Arbiter implements ControllerLink.Listener, AutoCloseable {
             }
             s.state = State.SYNCING;
             s.since = now;
-            String primaryAddress = primary.hello.address();
-            ControllerLink primaryLink = primary.link;
-            // Under the cluster's lock: the standby's assignment precedes every image numbered from
-            // seq on its link, and the marker on the primary's link follows every request numbered
-            // before seq, so the primary knows when it holds all it must copy.
-            long from = cluster.standbyIs(s.link, seq -> {
-                s.link.tell(new Assign(epoch, Role.STANDBY.code(), primaryAddress, seq));
-                primaryLink.tell(new CatchUpRequest(epoch, seq));
-            });
-            log.info("front: controller {} joins primary {} as standby from seq {}", s.id(), primary.id(), from);
+            // The standby copies the primary's journal and gets every record the primary journals
+            // from then on, straight from the primary: the front sends it nothing.
+            s.link.tell(new Assign(epoch, Role.STANDBY.code(), primary.hello.address(), 0));
+            log.info("front: controller {} joins primary {} as standby", s.id(), primary.id());
         }
     }
 
     private void standbyLost(Slot s) {
-        cluster.noStandby();
         if (primary != null && primary.link.connected()) {
             goAlone();
         }
@@ -428,7 +417,6 @@ final class Arbiter implements ControllerLink.Listener, AutoCloseable {
             return;
         }
         goingAlone = true;
-        cluster.noStandby();
         primary.link.tell(new Assign(epoch + 1, Role.PRIMARY.code(), "", 0));
     }
 

@@ -22,15 +22,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The front's controller in HA mode (DESIGN.md "The write path (HA mode)", steps 1 and 5): numbers
- * each request, sends write images (WRITE, TRIM, WRITE_ZEROES) to the primary and to the standby,
- * reads and FLUSH to the primary only, and completes the request when the primary answers. It
+ * each request, sends it to the primary alone (which passes its journal record on to the standby),
+ * and completes the request when the primary answers. It
  * keeps every request, payload included (the NBD handler holds the buffer until then), until
  * that answer: when a new primary takes over, every unanswered request is sent to it again in
  * order, so clients see a stall, not an error. While there is no primary, the front stops reading
  * from clients ({@link #admission()}).
  *
- * <p>Order: numbering and sending happen under one lock, so each link carries requests in the
- * front's order, which is the order both controllers journal them in.
+ * <p>Order: numbering and sending happen under one lock, so the primary's link carries requests in
+ * the front's order, which is the order both controllers journal them in.
  */
 public final class ClusterController implements Controller {
 
@@ -53,11 +53,6 @@ public final class ClusterController implements Controller {
      */
     private record Outstanding(long seq, Command command, int flags, long offset, long length, ByteBuf data,
                                ByteBuffer readInto, CompletableFuture<Void> done) {
-        boolean isImage() {
-            return command == Command.WRITE || command == Command.TRIM
-                    || (command == Command.WRITE_ZEROES && (flags & LinkFormat.FLAG_FAST_ONLY) == 0);
-        }
-
         /** A request for one link, which owns it (and its reference to the payload). */
         Request request() {
             ByteBuf payload = data == null ? Unpooled.EMPTY_BUFFER : data.retainedDuplicate();
@@ -78,7 +73,6 @@ public final class ClusterController implements Controller {
     private final AdmissionGate admission = new AdmissionGate();
     private long nextSeq;
     private Target primary;
-    private Target standby;
 
     /**
      * @param size     the volume's size in bytes
@@ -129,11 +123,6 @@ public final class ClusterController implements Controller {
         return submit(Command.FLUSH, 0, 0, 0, null, null);
     }
 
-    /**
-     * A fast zero is asked of the primary alone: it may be refused (NOT_FAST) before anything is
-     * journaled, and the standby must not hold an image the primary then refuses. It is journaled
-     * on the primary only; should the primary die before applying it, it is resent, unanswered.
-     */
     private CompletableFuture<Void> submit(Command command, int flags, long offset, long length, ByteBuf data,
                                            ByteBuffer readInto) {
         CompletableFuture<Void> done = new CompletableFuture<>();
@@ -144,9 +133,6 @@ public final class ClusterController implements Controller {
             outstanding.put(seq, o);
             if (primary != null) {
                 primary.send(o.request());
-            }
-            if (standby != null && o.isImage()) {
-                standby.send(o.request());
             }
         }
         return done;
@@ -225,29 +211,8 @@ public final class ClusterController implements Controller {
     public void noPrimary(String why) {
         synchronized (lock) {
             primary = null;
-            standby = null;
         }
         admission.pause(why);
-    }
-
-    /**
-     * {@code s} holds write images from now on; returns the first seq it gets from the front
-     * (the primary copies it what it holds below that). {@code assign} runs under the lock with
-     * that seq, so the assignment reaches {@code s} before any image numbered from it.
-     */
-    public long standbyIs(Target s, java.util.function.LongConsumer assign) {
-        synchronized (lock) {
-            standby = s;
-            assign.accept(nextSeq);
-            return nextSeq;
-        }
-    }
-
-    /** The standby is gone: write images go to the primary alone. */
-    public void noStandby() {
-        synchronized (lock) {
-            standby = null;
-        }
     }
 
     /** The next seq this front gives. */
@@ -270,7 +235,6 @@ public final class ClusterController implements Controller {
             left = new ArrayList<>(outstanding.values());
             outstanding.clear();
             primary = null;
-            standby = null;
         }
         RequestFailedException stopping = new RequestFailedException(RequestFailedException.Reason.SHUTTING_DOWN,
                 "the front is stopping");

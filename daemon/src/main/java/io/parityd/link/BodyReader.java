@@ -41,7 +41,7 @@ final class BodyReader {
             case RETIRED -> new Retired(r.i64("throughSeq"));
             case CATCH_UP_RECORD -> r.catchUpRecord();
             case CATCH_UP_END -> new CatchUpEnd(r.i64("throughSeq"));
-            case CATCH_UP_REQUEST -> new CatchUpRequest(r.i64("epoch"), r.i64("fromSeq"));
+            case CATCH_UP_REQUEST -> new CatchUpRequest(r.i64("epoch"), r.u8("journalMode"));
             case PREIMAGE -> r.preimage();
             case PREIMAGE_HELD -> new PreimageHeld(r.i64("id"));
             case PEER_LOST -> new PeerLost(r.i64("epoch"), r.string("detail"));
@@ -94,7 +94,7 @@ final class BodyReader {
         int flags = i32("flags");
         long offset = i64("offset");
         long length = i64("length");
-        ByteBuf data = data(command, length);
+        ByteBuf data = data(command, (flags & LinkFormat.FLAG_COMMAND_ONLY) != 0, length);
         return new CatchUpRecord(seq, command, flags, offset, length, data);
     }
 
@@ -112,11 +112,18 @@ final class BodyReader {
 
     /** The rest of the body as a request's data, checked first so that nothing is retained for an error. */
     private ByteBuf data(Command command, long length) {
+        return data(command, false, length);
+    }
+
+    /** {@code commandOnly}: a commands journal's record, which carries no data whatever its command. */
+    private ByteBuf data(Command command, boolean commandOnly, long length) {
         int bytes = body.readableBytes();
-        if (!command.carriesData() && bytes != 0) {
-            throw error(command + " request carries " + bytes + " bytes of data (trailing bytes); only WRITE may");
+        boolean carries = command.carriesData() && !commandOnly;
+        if (!carries && bytes != 0) {
+            throw error(command + (commandOnly ? " command" : " request") + " carries " + bytes
+                    + " bytes of data (trailing bytes); only a WRITE with its data may");
         }
-        if (command.carriesData() && bytes != length) {
+        if (carries && bytes != length) {
             throw error("WRITE of length " + length + " carries " + bytes + " bytes of data");
         }
         checkDataLimit(bytes);

@@ -37,7 +37,7 @@ final class BodyWriter {
             case PREIMAGE_HELD -> out.writeLong(((PreimageHeld) message).id());
             case CATCH_UP_REQUEST -> {
                 out.writeLong(((CatchUpRequest) message).epoch());
-                out.writeLong(((CatchUpRequest) message).fromSeq());
+                out.writeByte(((CatchUpRequest) message).journalMode());
             }
             case PEER_LOST -> {
                 out.writeLong(((PeerLost) message).epoch());

@@ -8,8 +8,10 @@ import io.netty.buffer.Unpooled;
 import java.util.Objects;
 
 /**
- * One journaled request replayed to a controller that is catching up; the same fields and data rules
- * as {@link Request}. Whoever holds one releases it.
+ * A record of the primary's journal that its standby must hold: copied when the standby joins,
+ * or journaled since (the primary streams each one as it appends it). The same fields and data
+ * rules as {@link Request}, except that with {@link LinkFormat#FLAG_COMMAND_ONLY} (a commands
+ * journal) a WRITE carries no data. Whoever holds one releases it.
  */
 public record CatchUpRecord(long seq, Command command, int flags, long offset, long length, ByteBuf data)
         implements LinkMessage, ByteBufHolder {
@@ -21,7 +23,7 @@ public record CatchUpRecord(long seq, Command command, int flags, long offset, l
     public CatchUpRecord {
         Objects.requireNonNull(command, "command");
         Objects.requireNonNull(data, "data (Unpooled.EMPTY_BUFFER for none)");
-        Request.checkData(command, length, data);
+        Request.checkData(command, flags, length, data);
     }
 
     /** Without data: anything but a WRITE, or a WRITE of length 0. */

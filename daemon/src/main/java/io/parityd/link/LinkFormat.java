@@ -35,8 +35,10 @@ import java.nio.charset.StandardCharsets;
  *   RECEIVED (30)        seq i64
  *   RETIRED (31)         throughSeq i64
  *   CATCH_UP_RECORD (40) seq i64 | command u8 | flags i32 | offset i64 | length i64 | data
+ *                        primary → standby: a record the standby must hold, copied at its join
+ *                        or journaled since; with FLAG_COMMAND_ONLY a WRITE names its range only
  *   CATCH_UP_END (41)    throughSeq i64
- *   CATCH_UP_REQUEST (42) epoch i64 | fromSeq i64       a joining standby asks its primary
+ *   CATCH_UP_REQUEST (42) epoch i64 | journalMode u8    a joining standby asks its primary
  *   PREIMAGE (43)        id i64 | ownerSeq i64 | offset i64 | data     primary → standby, before a degraded stripe
  *   PREIMAGE_HELD (44)   id i64                           standby → primary, once durable
  *   PEER_LOST (50)       epoch i64 | detail str          the primary tells the front its standby is silent
@@ -81,6 +83,11 @@ public final class LinkFormat {
     public static final int FLAG_FUA = 1;
     public static final int FLAG_MAY_DEALLOCATE = 2;
     public static final int FLAG_FAST_ONLY = 4;
+    /**
+     * A record of a commands journal: a WRITE that names its range and carries no data (the
+     * front holds the data; the standby needs only where the primary may be writing).
+     */
+    public static final int FLAG_COMMAND_ONLY = 8;
 
     /** Reply status of success; every other value is defined by the caller. */
     public static final int STATUS_OK = 0;

@@ -32,8 +32,13 @@ public record Request(long seq, Command command, int flags, long offset, long le
 
     /** The rule {@link Request} and {@link CatchUpRecord} share. */
     static void checkData(Command command, long length, ByteBuf data) {
+        checkData(command, 0, length, data);
+    }
+
+    /** As {@link #checkData(Command, long, ByteBuf)}; with {@link LinkFormat#FLAG_COMMAND_ONLY} nothing carries data. */
+    static void checkData(Command command, int flags, long length, ByteBuf data) {
         int bytes = data.readableBytes();
-        if (!command.carriesData()) {
+        if (!command.carriesData() || (flags & LinkFormat.FLAG_COMMAND_ONLY) != 0) {
             if (bytes != 0) {
                 throw new IllegalArgumentException(command + " carries no data, got " + bytes + " bytes");
             }

@@ -44,6 +44,36 @@ public final class PeerCheckpoints implements Replication {
     public interface PreimageSender {
         boolean send(long id, long ownerSeq, long offset, java.nio.ByteBuffer encoded);
     }
+
+    /** Sends a journal record to the standby, if one is linked; takes ownership of {@code data} (null for none). */
+    @FunctionalInterface
+    public interface RecordSender {
+        void send(long seq, io.parityd.nvram.RecordKind kind, long offset, long length, int flags,
+                  io.netty.buffer.ByteBuf data);
+    }
+
+    private RecordSender sendRecord = (seq, kind, offset, length, flags, data) -> {
+        if (data != null) {
+            data.release();
+        }
+    };
+
+    /** Where {@link #record} sends (set once, before the first request). */
+    public void sendRecordsWith(RecordSender sender) {
+        this.sendRecord = sender;
+    }
+
+    /**
+     * Every record this primary journals goes to the standby (DESIGN.md "The write path (HA
+     * mode)", step 2): it holds it durably and acknowledges, and {@link #mayApply} waits for that
+     * once the standby is in sync. A standby still copying gets it too, so that it holds every
+     * record from its join on.
+     */
+    @Override
+    public void record(long seq, io.parityd.nvram.RecordKind kind, long offset, long length, int flags,
+                       io.netty.buffer.ByteBuf data) {
+        sendRecord.send(seq, kind, offset, length, flags, data);
+    }
     private final TreeMap<Long, CompletableFuture<Void>> waiting = new TreeMap<>();
     private final List<CompletableFuture<Void>> leaseWaiting = new ArrayList<>();
     private boolean standbyInSync;

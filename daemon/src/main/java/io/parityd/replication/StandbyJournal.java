@@ -1,11 +1,15 @@
 package io.parityd.replication;
 
+import io.parityd.controller.DirtyRegions;
 import io.parityd.nvram.Journal;
+import io.parityd.nvram.JournalMode;
 import io.parityd.nvram.PendingRequest;
 import io.parityd.nvram.RecordKind;
+import io.parityd.nvram.RecoveryPlan;
 import io.parityd.nvram.Ticket;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -18,27 +22,34 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The standby's half of the write path (DESIGN.md "The write path (HA mode)", steps 2, 3 and 6):
- * every write image the front sends goes into this controller's journal, and once it is durable
- * the primary hears that the standby holds it; when the primary says records retired (they are on
- * the members, synced), they leave here too. Nothing here touches a member.
+ * every record the primary journals comes here too (copied when the standby joins, streamed
+ * since), goes into this controller's journal, and once it is durable the primary hears that the
+ * standby holds it; when the primary says records retired (they are on the members, synced),
+ * they leave here too. Nothing here touches a member.
  *
- * <p><b>Order.</b> Images are held in the order {@link #hold} is called, which must be the
- * front's order (catch-up records first, then the front's stream, all from one thread): journal
- * sequence numbers then follow the front's, so "durable through journal seq S" means "holds every
- * write the front numbered up to the front seq of S", and the acknowledgement sent is cumulative.
+ * <p>Both journal modes, as the primary's: a data journal holds each write's bytes; a commands
+ * journal holds each write's range and marks its dirty regions ({@link DirtyRegions}), and a
+ * record counts as held once its regions' marks are durable. The primary's marks come as records
+ * of their regions when the standby joins.
+ *
+ * <p><b>Order.</b> Records are held in the order {@link #hold} is called, which is the order the
+ * primary sent them (one link, one thread); "durable through" is reported only for a prefix of
+ * that order, so the acknowledgement is cumulative even though marks become durable in their own
+ * order.
  */
 public final class StandbyJournal implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(StandbyJournal.class);
 
     private final Journal journal;
+    private final DirtyRegions regions;
     private final LongConsumer durableThrough;
-    /** Front seq → the ticket holding it, for requests held here and not yet retired. */
+    /** Front seq → the ticket holding it, for records held here and not yet retired. */
     private final ConcurrentSkipListMap<Long, Ticket> held = new ConcurrentSkipListMap<>();
     private final Object order = new Object();
+    /** Records not yet durable, in the order they were given, each with its front seq. Guarded by {@code order}. */
+    private final ArrayDeque<Pending> pending = new ArrayDeque<>();
     private volatile long highestHeld;
-    /** The journal seq of the last image begun; guarded by {@code order}. */
-    private long lastBegun = -1;
     private long highestDurable;
     /** Retiring syncs the journal: never on the link's event loop. */
     private final ExecutorService retirer = Executors.newSingleThreadExecutor(r -> {
@@ -47,23 +58,48 @@ public final class StandbyJournal implements AutoCloseable {
         return t;
     });
 
+    private static final class Pending {
+        final long seq;
+        final long index;
+        boolean durable;
+
+        Pending(long seq, long index) {
+            this.seq = seq;
+            this.index = index;
+        }
+    }
+
+    /** Records given so far, numbered in arrival order. Guarded by {@code order}. */
+    private long given;
+    /** Every record given up to this arrival number is durable. Guarded by {@code order}. */
+    private long durablePrefix;
+    /** {@link #heldSoFar} callers, by the arrival number they wait for. Guarded by {@code order}. */
+    private final java.util.TreeMap<Long, java.util.List<CompletableFuture<Void>>> prefixWaiters =
+            new java.util.TreeMap<>();
+
     /**
      * @param journal        this controller's journal, already emptied of anything from before
-     *                       ({@link #dropAll})
+     *                       ({@link #dropAll}) and in the primary's mode
+     * @param regionBytes    a dirty region's size, for a commands journal
+     * @param volumeBytes    the volume's size
      * @param durableThrough told (on any thread, never lower than before) the highest front seq
-     *                       through which every image held here is durable
+     *                       through which every record held here is durable
      */
-    public StandbyJournal(Journal journal, LongConsumer durableThrough) {
+    public StandbyJournal(Journal journal, long regionBytes, long volumeBytes, LongConsumer durableThrough) {
         this.journal = journal;
+        // Marks clear when the primary says its writes are synced (retiredThrough); nothing here
+        // can hurry that, so a full table of marks just waits for the primary's next retire.
+        this.regions = journal.mode() == JournalMode.COMMANDS
+                ? new DirtyRegions(journal, regionBytes, volumeBytes, () -> { }) : null;
         this.durableThrough = durableThrough;
     }
 
     /**
-     * Retires everything {@code journal} holds: a controller that becomes standby copies the
-     * primary's pending requests instead (its own may be stale: retired by the primary while it
-     * was away).
+     * Retires everything {@code journal} holds and clears its marks: a controller that becomes
+     * standby copies the primary's records instead (its own may be stale: retired by the primary
+     * while it was away). Then the journal takes {@code mode}, the primary's.
      */
-    public static void dropAll(Journal journal) throws IOException {
+    public static void dropAll(Journal journal, JournalMode mode) throws IOException {
         var live = journal.live();
         for (PendingRequest r : live) {
             journal.applied(new Ticket(r.firstSeq(), r.lastSeq(), 0));
@@ -72,13 +108,16 @@ public final class StandbyJournal implements AutoCloseable {
         if (through > journal.stats().retiredThrough()) {
             journal.retire(through);
         }
+        for (RecoveryPlan.Mark m : journal.liveMarks()) {
+            journal.unmark(m.region());
+        }
+        journal.switchMode(mode);
     }
 
     /**
-     * Holds one image the front numbered {@code seq}. Returns when it is appended (the caller may
+     * Holds one record the front numbered {@code seq}. Returns when it is appended (the caller may
      * then release {@code data}); durability is reported through {@code durableThrough}.
-     *
-     * @throws IOException if the journal cannot take it (it is poisoned); the standby is then unusable
+     * {@code data} is the write's bytes in a data journal, null otherwise.
      */
     public CompletableFuture<Void> hold(long seq, RecordKind kind, long offset, long length, int flags,
                                         ByteBuffer data) {
@@ -91,33 +130,70 @@ public final class StandbyJournal implements AutoCloseable {
                 return;
             }
             Ticket ticket;
+            Pending p;
+            CompletableFuture<Void> durable;
             try {
                 synchronized (order) {
                     ticket = journal.begin(bytes);
                     journal.append(ticket, kind, offset, length, flags, seq, data == null ? null : data.duplicate());
                     held.put(seq, ticket);
-                    lastBegun = ticket.lastSeq();
                     highestHeld = Math.max(highestHeld, seq);
+                    p = new Pending(seq, ++given);
+                    pending.add(p);
+                    durable = regions != null ? regionsHeld(seq, offset, length)
+                            : journal.whenDurable(ticket.lastSeq());
                 }
             } catch (IOException | RuntimeException e) {
                 appended.completeExceptionally(e);
                 return;
             }
             appended.complete(null);
-            journal.whenDurable(ticket.lastSeq()).whenComplete((ok, failed) -> {
+            durable.whenComplete((ok, failed) -> {
                 if (failed != null) {
-                    log.error("standby journal {}: image {} could not be made durable: {}", journal.path(), seq,
+                    log.error("standby journal {}: record {} could not be made durable: {}", journal.path(), seq,
                             failed.toString());
                     return; // never acknowledged: the primary waits, and the front sees this standby fail
                 }
-                reportDurable(seq);
+                durable(p);
             });
         });
         return appended;
     }
 
+    /** A commands record is held once every region it covers is durably marked. */
+    private CompletableFuture<Void> regionsHeld(long seq, long offset, long length) {
+        DirtyRegions.Hold h = regions.begin(offset, length);
+        return h.durable.whenComplete((v, err) -> h.end(seq));
+    }
+
+    /** One record became durable: report the prefix of the arrival order that now is. */
+    private void durable(Pending p) {
+        long through = -1;
+        java.util.List<CompletableFuture<Void>> ready = new java.util.ArrayList<>();
+        synchronized (order) {
+            p.durable = true;
+            while (!pending.isEmpty() && pending.peek().durable) {
+                Pending done = pending.poll();
+                through = Math.max(through, done.seq);
+                durablePrefix = done.index;
+            }
+            var head = prefixWaiters.headMap(durablePrefix, true);
+            head.values().forEach(ready::addAll);
+            head.clear();
+            if (through > highestDurable) {
+                highestDurable = through;
+            } else {
+                through = -1;
+            }
+        }
+        ready.forEach(f -> f.complete(null));
+        if (through >= 0) {
+            durableThrough.accept(through);
+        }
+    }
+
     /**
-     * Holds a degraded stripe's preimage the primary sent before touching the stripe, for the
+     * Holds a degraded stripe's image the primary sent before touching the stripe, for the
      * request the front numbered {@code ownerSeq}; {@code held} runs once it is durable. It takes
      * room at once (the primary's write waits on it, and that write holds retirement back) and
      * counts as applied: it only has to stay until its request retires.
@@ -130,7 +206,6 @@ public final class StandbyJournal implements AutoCloseable {
             synchronized (order) {
                 ticket = journal.begin(bytes);
                 journal.append(ticket, RecordKind.PREIMAGE, offset, bytes, 0, ownerSeq, encoded.duplicate());
-                lastBegun = ticket.lastSeq();
             }
             journal.applied(ticket);
         } catch (IOException | RuntimeException e) {
@@ -145,26 +220,18 @@ public final class StandbyJournal implements AutoCloseable {
         });
     }
 
-    private void reportDurable(long seq) {
-        long through;
-        synchronized (this) {
-            if (seq <= highestDurable) {
-                return;
-            }
-            highestDurable = seq;
-            through = seq;
-        }
-        durableThrough.accept(through);
-    }
-
-    /** Completes once every image {@link #hold} was given before this call is durable. */
+    /** Completes once every record {@link #hold} was given before this call is durable. */
     public CompletableFuture<Void> heldSoFar() {
         return journal.afterEarlierReservations().thenCompose(v -> {
-            long through;
+            CompletableFuture<Void> all = new CompletableFuture<>();
             synchronized (order) {
-                through = lastBegun;
+                if (pending.isEmpty()) {
+                    all.complete(null);
+                } else {
+                    prefixWaiters.computeIfAbsent(given, k -> new java.util.ArrayList<>()).add(all);
+                }
             }
-            return through < 0 ? CompletableFuture.completedFuture(null) : journal.whenDurable(through);
+            return all;
         });
     }
 
@@ -173,7 +240,18 @@ public final class StandbyJournal implements AutoCloseable {
         return highestHeld;
     }
 
-    /** The primary retired every request it numbered up to {@code seq}: those leave here too, in the background. */
+    /** The highest front seq through which every record given so far is durable. */
+    public long highestDurable() {
+        synchronized (order) {
+            return highestDurable;
+        }
+    }
+
+    /**
+     * The primary retired every request it numbered up to {@code seq} (on the members, synced):
+     * those leave here too, and a commands journal's regions written by nothing newer lose their
+     * marks, in the background.
+     */
     public void retiredThrough(long seq) {
         retirer.execute(() -> {
             long last = -1;
@@ -182,11 +260,13 @@ public final class StandbyJournal implements AutoCloseable {
                 last = Math.max(last, e.getValue().lastSeq());
                 held.remove(e.getKey());
             }
-            if (last < 0) {
-                return;
-            }
             try {
-                journal.retire(Math.min(last, journal.appliedThrough()));
+                if (last >= 0) {
+                    journal.retire(Math.min(last, journal.appliedThrough()));
+                }
+                if (regions != null) {
+                    regions.clean(seq);
+                }
             } catch (IOException | RuntimeException e) {
                 log.error("standby journal {}: retiring through front seq {} failed: {}", journal.path(), seq,
                         e.toString());

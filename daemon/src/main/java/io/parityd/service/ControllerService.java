@@ -125,7 +125,7 @@ public final class ControllerService implements AutoCloseable {
         var g = probe.geometry();
         JournalOptions options = new JournalOptions(settings.journal().path(), g.arrayUuid(), g.name(), null,
                 settings.journal().capacity(), settings.journal().nonVolatile(), settings.journal().discard(),
-                JournalOptions.SyncHook.NONE);
+                JournalOptions.SyncHook.NONE, settings.journal().mode());
         Journal journal;
         try {
             journal = Journal.open(options);
@@ -303,11 +303,6 @@ public final class ControllerService implements AutoCloseable {
             heartbeat(ch, h);
         } else if (m instanceof Assign a) {
             control.execute(() -> assign(ch, a));
-        } else if (m instanceof io.parityd.link.CatchUpRequest marker) {
-            PrimaryRole p = primary;
-            if (p != null) {
-                p.joinPoint(marker.fromSeq()); // every request of this front before it is already in hand
-            }
         } else {
             // Only what a front may send is taken from its link; anything else is a protocol error.
             ReferenceCountUtil.release(m);

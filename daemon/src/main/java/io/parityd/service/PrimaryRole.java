@@ -7,7 +7,10 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.util.ReferenceCountUtil;
 import io.parityd.controller.JournalReplay;
+import io.parityd.controller.CommandController;
+import io.parityd.controller.CommandRecovery;
 import io.parityd.controller.JournaledController;
+import io.parityd.controller.NumberedController;
 import io.parityd.controller.RecoveryReport;
 import io.parityd.controller.RequestFailedException;
 import io.parityd.controller.Role;
@@ -25,6 +28,7 @@ import io.parityd.link.Request;
 import io.parityd.link.Retired;
 import io.parityd.member.MemberInUseException;
 import io.parityd.nvram.JournalFormat;
+import io.parityd.nvram.JournalMode;
 import io.parityd.nvram.PendingRequest;
 import io.parityd.nvram.RecordKind;
 import io.parityd.raid.ArrayAssembler;
@@ -70,14 +74,12 @@ final class PrimaryRole implements AutoCloseable {
     private final AssembledArray array;
     private final RaidVolume volume;
     private final ArrayOperations operations;
-    private final JournaledController controller;
+    private final NumberedController controller;
     private final PeerCheckpoints checkpoints;
     /** The front's seqs of the requests the promotion redid (held as standby): answered as done if resent. */
     private final Set<Long> redone;
     private final RecoveryReport recovery;
     private volatile Channel standby;
-    /** The highest join point the front marked on its link ({@link #joinPoint}). */
-    private volatile long joinPoint;
     private volatile long lastPeerLostReport;
 
     private PrimaryRole(ControllerService node, AssembledArray array, RaidVolume volume, ArrayOperations operations,
@@ -89,7 +91,11 @@ final class PrimaryRole implements AutoCloseable {
         this.redone = redone;
         this.recovery = recovery;
         this.checkpoints = new PeerCheckpoints(node.roles, node.control, this::sendRetired, this::sendPreimage);
-        this.controller = new JournaledController(volume, node.journal, node.settings.ioThreads(), checkpoints);
+        checkpoints.sendRecordsWith(this::sendRecord);
+        this.controller = node.journal.mode() == JournalMode.COMMANDS
+                ? new CommandController(volume, node.journal, node.settings.ioThreads(),
+                        node.settings.journal().regionBytes(), checkpoints)
+                : new JournaledController(volume, node.journal, node.settings.ioThreads(), checkpoints);
     }
 
     /**
@@ -130,17 +136,27 @@ final class PrimaryRole implements AutoCloseable {
             RecoveryReport report = RecoveryReport.NOTHING;
             Set<Long> redone = new HashSet<>();
             if (clean) {
-                StandbyJournal.dropAll(node.journal); // a clean array has nothing pending: anything held is stale
+                // a clean array has nothing pending: anything held is stale
+                StandbyJournal.dropAll(node.journal, node.settings.journal().mode());
             } else {
-                for (PendingRequest p : node.journal.live()) {
-                    if (p.kind() != RecordKind.PREIMAGE && p.aux() > 0) {
-                        redone.add(p.aux());
-                    }
-                }
                 clock.lap("volume opened");
-                report = JournalReplay.replayHeld(node.journal, volume);
+                if (node.journal.mode() == JournalMode.COMMANDS) {
+                    // The patent's recovery: resync what the held commands and marks name; redo
+                    // nothing. The front resends every unanswered write, and each one runs.
+                    report = CommandRecovery.recoverHeld(node.journal, volume, node.journal.liveMarks());
+                } else {
+                    for (PendingRequest p : node.journal.live()) {
+                        if (p.kind() != RecordKind.PREIMAGE && p.aux() > 0) {
+                            redone.add(p.aux());
+                        }
+                    }
+                    report = JournalReplay.replayHeld(node.journal, volume);
+                }
                 operations.recovered(report);
-                clock.lap("journal replayed");
+                clock.lap("journal recovered");
+                if (node.journal.mode() != node.settings.journal().mode()) {
+                    node.journal.switchMode(node.settings.journal().mode());
+                }
             }
             array.markDirty(node.journal.uuid());
             volume.resumeRebuilds();
@@ -222,10 +238,8 @@ final class PrimaryRole implements AutoCloseable {
                         answer(front, r, CompletableFuture.completedFuture(null)); // redone at promotion
                         return;
                     }
-                    ByteBuf data = r.data();
-                    ByteBuffer buffer = data.nioBufferCount() == 1 ? data.nioBuffer()
-                            : ByteBuffer.wrap(ByteBufUtil.getBytes(data));
-                    answer(front, r, controller.write(seq, r.offset(), buffer, fua));
+                    // r holds the data until answered: the controller uses it in place (or takes a reference).
+                    answer(front, r, controller.write(seq, r.offset(), r.data(), fua));
                 }
                 case TRIM -> answer(front, r, redone.contains(seq) ? CompletableFuture.completedFuture(null)
                         : controller.trim(seq, r.offset(), r.length(), fua));
@@ -283,8 +297,16 @@ final class PrimaryRole implements AutoCloseable {
                 ch.close();
                 return;
             }
-            standby = ch;
-            Thread t = new Thread(() -> catchUp(ch, c.fromSeq()), "parityd-catch-up");
+            JournalMode theirs = JournalMode.fromCode(c.journalMode());
+            if (theirs != node.journal.mode()) {
+                log.error("controller {}: refused a standby whose journal holds {}: this primary's holds {}; give both"
+                        + " controllers the same --journal", node.settings.id(),
+                        theirs == null ? "mode " + c.journalMode() : theirs.word(), node.journal.mode().word());
+                ch.close();
+                return;
+            }
+            standby = ch; // every record journaled from now on goes to it too (sendRecord)
+            Thread t = new Thread(() -> catchUp(ch), "parityd-catch-up");
             t.setDaemon(true);
             t.start();
         } else if (ch != standby) {
@@ -312,15 +334,6 @@ final class PrimaryRole implements AutoCloseable {
         }
     }
 
-    /**
-     * The front marked on its link that a standby joins from {@code fromSeq}: every request it
-     * numbered below that came before the mark (or never will: one a dead front numbered but never
-     * sent here is not the standby's business).
-     */
-    void joinPoint(long fromSeq) {
-        joinPoint = Math.max(joinPoint, fromSeq);
-    }
-
     void standbyLinkClosed(Channel ch) {
         if (ch == standby) {
             standby = null;
@@ -331,29 +344,23 @@ final class PrimaryRole implements AutoCloseable {
     }
 
     /**
-     * Sends a joining standby every request this journal holds that the front numbered below
-     * {@code fromSeq} (the front streams it the rest), then CatchUpEnd. Waits first for the front's
-     * mark of that join point on its own link: the standby's request comes on another connection
-     * and may arrive first.
+     * Sends a joining standby a copy of what this journal holds: every record (a data journal's
+     * with its bytes), each degraded stripe's image, and a commands journal's marks as records of
+     * their regions; then CatchUpEnd. Every record journaled since the standby asked goes to it
+     * as well ({@link #sendRecord}), so between the two it holds everything; one that comes both
+     * ways is held twice, which costs nothing.
      */
-    private void catchUp(Channel ch, long fromSeq) {
+    private void catchUp(Channel ch) {
         try {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-            while (joinPoint < fromSeq) {
-                if (System.nanoTime() > deadline) {
-                    throw new IOException("the front never marked join point " + fromSeq + " on its link");
-                }
-                TimeUnit.MILLISECONDS.sleep(1);
-            }
             controller.journaledSoFar().get(30, TimeUnit.SECONDS);
+            long asOf = node.highestReceived();
+            boolean commands = node.journal.mode() == JournalMode.COMMANDS;
             long sent = 0;
             for (PendingRequest p : node.journal.live()) {
-                if (p.aux() <= 0 || p.aux() >= fromSeq) {
+                if (p.aux() <= 0) {
                     continue;
                 }
                 if (p.kind() == RecordKind.PREIMAGE) {
-                    // The preimage of a degraded stripe a pending request is writing: the standby
-                    // needs it to restore that stripe should this controller die mid-write.
                     ByteBuffer image;
                     try {
                         image = node.journal.readData(p);
@@ -364,25 +371,59 @@ final class PrimaryRole implements AutoCloseable {
                             Unpooled.wrappedBuffer(image))).sync();
                     continue;
                 }
-                ByteBuf data;
-                try {
-                    data = Unpooled.wrappedBuffer(node.journal.readData(p));
-                } catch (IOException retiredMeanwhile) {
-                    continue; // on the members now: the standby does not need it
+                ByteBuf data = Unpooled.EMPTY_BUFFER;
+                if (!commands) {
+                    try {
+                        data = Unpooled.wrappedBuffer(node.journal.readData(p));
+                    } catch (IOException retiredMeanwhile) {
+                        continue; // on the members now: the standby does not need it
+                    }
                 }
-                int flags = ((p.flags() & JournalFormat.FLAG_FUA) != 0 ? LinkFormat.FLAG_FUA : 0)
-                        | ((p.flags() & JournalFormat.FLAG_MAY_DEALLOCATE) != 0 ? LinkFormat.FLAG_MAY_DEALLOCATE : 0);
-                ch.writeAndFlush(new CatchUpRecord(p.aux(), command(p.kind()), flags, p.offset(), p.length(), data))
-                        .sync();
+                ch.writeAndFlush(new CatchUpRecord(p.aux(), command(p.kind()), linkFlags(p.flags(), commands),
+                        p.offset(), p.length(), data)).sync();
                 sent++;
             }
-            ch.writeAndFlush(new CatchUpEnd(fromSeq - 1)).sync();
-            log.info("controller {}: sent a joining standby {} pending requests (front seqs below {})",
-                    node.settings.id(), sent, fromSeq);
+            long marks = 0;
+            if (commands) {
+                for (io.parityd.nvram.RecoveryPlan.Mark m : node.journal.liveMarks()) {
+                    // A region that may hold writes no member sync covered yet: held as a record
+                    // of the whole region, it is resynced should the standby be promoted.
+                    ch.writeAndFlush(new CatchUpRecord(Math.max(1, asOf), Command.WRITE, LinkFormat.FLAG_COMMAND_ONLY,
+                            m.offset(), m.length())).sync();
+                    marks++;
+                }
+            }
+            ch.writeAndFlush(new CatchUpEnd(asOf)).sync();
+            log.info("controller {}: sent a joining standby {} pending {}{}", node.settings.id(), sent,
+                    commands ? "commands" : "requests", commands ? " and " + marks + " dirty regions" : "");
         } catch (Exception e) {
             log.error("controller {}: catch-up of the joining standby failed: {}", node.settings.id(), e.toString());
             ch.close();
         }
+    }
+
+    /** A journal record's flags on the link: FUA and MAY_DEALLOCATE carry over; COMMAND_ONLY for a commands journal. */
+    private static int linkFlags(int journalFlags, boolean commands) {
+        return ((journalFlags & JournalFormat.FLAG_FUA) != 0 ? LinkFormat.FLAG_FUA : 0)
+                | ((journalFlags & JournalFormat.FLAG_MAY_DEALLOCATE) != 0 ? LinkFormat.FLAG_MAY_DEALLOCATE : 0)
+                | (commands ? LinkFormat.FLAG_COMMAND_ONLY : 0);
+    }
+
+    /**
+     * A record this controller just journaled goes to the standby, if one is linked (in sync or
+     * still copying). Takes ownership of {@code data}.
+     */
+    private void sendRecord(long seq, RecordKind kind, long offset, long length, int flags, ByteBuf data) {
+        Channel s = standby;
+        boolean commands = data == null && kind == RecordKind.WRITE;
+        if (s == null) {
+            if (data != null) {
+                data.release();
+            }
+            return;
+        }
+        s.writeAndFlush(new CatchUpRecord(seq, command(kind), linkFlags(flags, commands), offset, length,
+                data == null ? Unpooled.EMPTY_BUFFER : data));
     }
 
     private static Command command(RecordKind kind) {

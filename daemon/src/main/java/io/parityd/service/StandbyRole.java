@@ -1,5 +1,7 @@
 package io.parityd.service;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -13,7 +15,6 @@ import io.parityd.link.CatchUpRequest;
 import io.parityd.link.Command;
 import io.parityd.link.LinkEstablished;
 import io.parityd.link.LinkFormat;
-import io.parityd.link.LinkMessage;
 import io.parityd.link.LinkPipeline;
 import io.parityd.link.LinkRefused;
 import io.parityd.link.LinkSide;
@@ -25,69 +26,62 @@ import io.parityd.nvram.JournalFormat;
 import io.parityd.nvram.RecordKind;
 import io.parityd.replication.Links;
 import io.parityd.replication.StandbyJournal;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A controller while it is standby (DESIGN.md "The write path (HA mode)"): it holds every write
- * image the front sends in its own journal and tells the primary once each is durable; nothing
- * here touches a member.
+ * A controller while it is standby (DESIGN.md "The write path (HA mode)"): it holds every record
+ * the primary journals in its own journal and tells the primary once each is durable; nothing
+ * here touches a member, and nothing comes from the front (which sends every request to the
+ * primary alone, and keeps its payload until answered).
  *
  * <p><b>Joining.</b> Assigned standby, it first records durably that it is behind (so a crash
  * midway never leaves it looking promotable), drops whatever its journal held (the primary may
- * have retired it since), and asks the primary for every request its journal holds that the
- * front numbered below {@code fromSeq}; the front streams it the rest from {@code fromSeq} on,
- * which queue in memory meanwhile (the front's link keeps being read, or its heartbeats would go
- * unanswered and the front would give up on this controller). Once the copy and the requests that
- * queued are durable, it is in sync: it records the epoch, tells the primary (whose writes then
- * wait for it again) and the front (which may then promote it). A copy that cannot finish within
- * {@link #JOIN_TIMEOUT}, or whose queue would outgrow {@link #QUEUE_LIMIT}, is abandoned: back to
- * STARTING, and the front asks again.
+ * have retired it since), takes the journal's mode, and asks the primary for a copy of its
+ * journal; from that moment the primary also sends it every record it journals. Once the copy
+ * ({@link CatchUpEnd}) and everything before it is durable, it is in sync: it records the epoch,
+ * tells the primary (whose writes then wait for it again) and the front (which may then promote
+ * it). A copy that cannot finish within {@link #JOIN_TIMEOUT} is abandoned: back to STARTING, and
+ * the front asks again.
  */
 final class StandbyRole implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(StandbyRole.class);
     /** How long a copy may take: the primary's whole journal crosses a local network in far less. */
     static final Duration JOIN_TIMEOUT = Duration.ofSeconds(20);
-    /** Write images held in memory while the copy runs, at most. */
-    static final long QUEUE_LIMIT = 256L << 20;
 
     private final ControllerService node;
     private final Channel front;
     private final Assign assignment;
     private final StandbyJournal held;
     private volatile Channel primary;
-    /** While copying: the front's requests, in order, until the copy is held. Front event loop only. */
-    private final ArrayDeque<Request> queued = new ArrayDeque<>();
-    private long queuedBytes;
-    private boolean copying = true;
+    private volatile boolean copying = true;
+    private volatile boolean inSync;
     private volatile boolean stopped;
 
     private StandbyRole(ControllerService node, Channel front, Assign assignment) {
         this.node = node;
         this.front = front;
         this.assignment = assignment;
-        this.held = new StandbyJournal(node.journal, this::durableThrough);
+        this.held = new StandbyJournal(node.journal, node.settings.journal().regionBytes(),
+                node.probe.geometry().volumeSize(), this::durableThrough);
     }
 
     /** Joins the primary at {@code assignment.primaryAddress()} (on the control thread). */
     static StandbyRole join(ControllerService node, Channel front, Assign assignment) throws IOException {
         node.roles.assignedStandby(assignment.epoch());
         node.state.inSyncAt(0);
-        StandbyJournal.dropAll(node.journal);
+        StandbyJournal.dropAll(node.journal, node.settings.journal().mode());
         StandbyRole role = new StandbyRole(node, front, assignment);
-        log.info("controller {}: joining primary {} as standby at epoch {}, copying its journal below front seq {}",
-                node.settings.id(), assignment.primaryAddress(), assignment.epoch(), assignment.fromSeq());
+        log.info("controller {}: joining primary {} as standby at epoch {}, copying its journal ({})",
+                node.settings.id(), assignment.primaryAddress(), assignment.epoch(), node.journal.mode().word());
         role.connect();
-        node.control.schedule(() -> front.eventLoop().execute(() -> role.abandonIfCopying("the copy did not finish within "
-                + JOIN_TIMEOUT.toSeconds() + " s")), JOIN_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        node.control.schedule(() -> role.abandonIfCopying("the copy did not finish within "
+                + JOIN_TIMEOUT.toSeconds() + " s"), JOIN_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
         return role;
     }
 
@@ -104,7 +98,7 @@ final class StandbyRole implements AutoCloseable {
                 });
     }
 
-    /** The link to the primary: the copy arrives on it, acknowledgements and retirements cross it. */
+    /** The link to the primary: the copy and every later record arrive on it, acknowledgements and retirements cross it. */
     private final class PrimaryLink extends ChannelInboundHandlerAdapter {
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
@@ -114,7 +108,7 @@ final class StandbyRole implements AutoCloseable {
                     return;
                 }
                 primary = ctx.channel();
-                ctx.writeAndFlush(new CatchUpRequest(assignment.epoch(), assignment.fromSeq()));
+                ctx.writeAndFlush(new CatchUpRequest(assignment.epoch(), node.journal.mode().code()));
             } else if (evt instanceof LinkRefused r) {
                 log.error("controller {}: the primary refused this standby: {}", node.settings.id(), r.reason());
             }
@@ -129,24 +123,13 @@ final class StandbyRole implements AutoCloseable {
                 return;
             }
             if (msg instanceof CatchUpRecord r) {
-                hold(r.seq(), r.command(), r.flags(), r.offset(), r.length(), r.data())
-                        .whenComplete((v, err) -> r.release());
+                hold(r);
             } else if (msg instanceof CatchUpEnd) {
-                front.eventLoop().execute(StandbyRole.this::copied);
+                copied();
             } else if (msg instanceof Retired r) {
                 held.retiredThrough(r.throughSeq());
             } else if (msg instanceof io.parityd.link.PreimageRecord p) {
-                Channel to = ctx.channel();
-                ByteBuf data = p.data();
-                ByteBuffer encoded = data.nioBufferCount() == 1 ? data.nioBuffer()
-                        : ByteBuffer.wrap(ByteBufUtil.getBytes(data));
-                long id = p.id();
-                try {
-                    held.holdPreimage(p.ownerSeq(), p.offset(), encoded,
-                            () -> to.writeAndFlush(new io.parityd.link.PreimageHeld(id)));
-                } finally {
-                    p.release();
-                }
+                holdPreimage(ctx.channel(), p);
             } else {
                 log.warn("controller {}: a primary does not send {}: closing its link", node.settings.id(),
                         msg.getClass().getSimpleName());
@@ -172,46 +155,52 @@ final class StandbyRole implements AutoCloseable {
         }
     }
 
-    /**
-     * A request from the front on {@code link} (that link's event loop): a write image to hold;
-     * anything else is not for a standby. Only the link that assigned this role feeds it: a
-     * request on a newer link of the front belongs to the role that link assigns, and one that
-     * arrives after {@link #close} is dropped (the queue was released on this same loop).
-     */
-    void fromFront(Channel link, Request r) {
-        if (link != front || stopped || r.command() == Command.READ || r.command() == Command.FLUSH) {
-            r.release();
-            return;
-        }
-        if (copying) {
-            queued.add(r);
-            queuedBytes += r.length();
-            if (queuedBytes > QUEUE_LIMIT) {
-                abandonIfCopying((queuedBytes >> 20) + " MiB of writes queued while copying");
-            }
-            return;
-        }
-        hold(r.seq(), r.command(), r.flags(), r.offset(), r.length(), r.data()).whenComplete((v, err) -> r.release());
-    }
-
-    private CompletableFuture<Void> hold(long seq, Command command, int flags, long offset, long length, ByteBuf data) {
-        int journalFlags = ((flags & LinkFormat.FLAG_FUA) != 0 ? JournalFormat.FLAG_FUA : 0)
-                | ((flags & LinkFormat.FLAG_MAY_DEALLOCATE) != 0 ? JournalFormat.FLAG_MAY_DEALLOCATE : 0);
-        RecordKind kind = switch (command) {
+    /** A record of the primary's journal (its event loop): held in the order it came; released once appended. */
+    private void hold(CatchUpRecord r) {
+        int journalFlags = ((r.flags() & LinkFormat.FLAG_FUA) != 0 ? JournalFormat.FLAG_FUA : 0)
+                | ((r.flags() & LinkFormat.FLAG_MAY_DEALLOCATE) != 0 ? JournalFormat.FLAG_MAY_DEALLOCATE : 0);
+        RecordKind kind = switch (r.command()) {
             case WRITE -> RecordKind.WRITE;
             case TRIM -> RecordKind.TRIM;
             case WRITE_ZEROES -> RecordKind.WRITE_ZEROES;
-            default -> throw new IllegalArgumentException(command + " is not held by a standby");
+            default -> throw new IllegalArgumentException(r.command() + " is not held by a standby");
         };
-        ByteBuffer bytes = command != Command.WRITE ? null
+        ByteBuf data = r.data();
+        ByteBuffer bytes = r.command() != Command.WRITE || !data.isReadable() ? null
                 : data.nioBufferCount() == 1 ? data.nioBuffer() : ByteBuffer.wrap(ByteBufUtil.getBytes(data));
-        return held.hold(seq, kind, offset, length, journalFlags, bytes);
+        CompletableFuture<Void> appended;
+        try {
+            appended = held.hold(r.seq(), kind, r.offset(), r.length(), journalFlags, bytes);
+        } catch (RuntimeException e) {
+            r.release();
+            log.error("controller {}: cannot hold record {}: {}", node.settings.id(), r.seq(), e.toString());
+            return;
+        }
+        appended.whenComplete((v, err) -> {
+            r.release();
+            if (err != null) {
+                log.error("controller {}: cannot hold record {}: {}", node.settings.id(), r.seq(), err.toString());
+            }
+        });
     }
 
-    /**
-     * The copy failed (front event loop): release what queued, leave the role, and tell the front,
-     * which assigns this controller again later.
-     */
+    private void holdPreimage(Channel to, io.parityd.link.PreimageRecord p) {
+        ByteBuf data = p.data();
+        ByteBuffer encoded = data.nioBufferCount() == 1 ? data.nioBuffer() : ByteBuffer.wrap(ByteBufUtil.getBytes(data));
+        long id = p.id();
+        try {
+            held.holdPreimage(p.ownerSeq(), p.offset(), encoded, () -> to.writeAndFlush(new io.parityd.link.PreimageHeld(id)));
+        } finally {
+            p.release();
+        }
+    }
+
+    /** The primary has no requests for a standby; one that comes from the front is dropped. */
+    void fromFront(Channel link, Request r) {
+        r.release();
+    }
+
+    /** The copy failed: leave the role and tell the front, which assigns this controller again later. */
     private void abandonIfCopying(String why) {
         if (!copying || stopped) {
             return;
@@ -220,23 +209,18 @@ final class StandbyRole implements AutoCloseable {
         node.control.execute(() -> node.standbyAbandoned(this, why));
     }
 
-    /** The copy is all here (front event loop): hold what queued, then declare in sync. */
+    /** The copy is all here (the primary's link): once it and everything before it is durable, in sync. */
     private void copied() {
         if (stopped) {
             return;
         }
-        while (!queued.isEmpty()) {
-            Request r = queued.poll();
-            hold(r.seq(), r.command(), r.flags(), r.offset(), r.length(), r.data()).whenComplete((v, err) -> r.release());
-        }
-        queuedBytes = 0;
-        copying = false;
         held.heldSoFar().whenCompleteAsync((v, err) -> {
             if (err != null) {
                 log.error("controller {}: the copied journal could not be made durable: {}", node.settings.id(),
                         err.toString());
                 return;
             }
+            copying = false;
             inSync();
         }, node.control);
     }
@@ -252,8 +236,9 @@ final class StandbyRole implements AutoCloseable {
             log.error("controller {}: cannot record being in sync: {}", node.settings.id(), e.toString());
             return;
         }
-        long through = held.highestHeld();
-        log.info("controller {} is STANDBY at epoch {}: holds every write through front seq {}", node.settings.id(),
+        inSync = true; // first: what becomes durable from now on is acknowledged, what was is in "through"
+        long through = held.highestDurable();
+        log.info("controller {} is STANDBY at epoch {}: holds every record through front seq {}", node.settings.id(),
                 assignment.epoch(), through);
         Channel p = primary;
         if (p != null) {
@@ -262,9 +247,10 @@ final class StandbyRole implements AutoCloseable {
         node.toFront(new Assigned(assignment.epoch(), Role.STANDBY.code(), through, ""));
     }
 
+    /** Acknowledgements are for the primary only once in sync: before, it does not wait for them. */
     private void durableThrough(long seq) {
         Channel p = primary;
-        if (p != null) {
+        if (p != null && inSync) {
             p.writeAndFlush(new Received(seq));
         }
     }
@@ -284,14 +270,6 @@ final class StandbyRole implements AutoCloseable {
         Channel p = primary;
         if (p != null) {
             p.close();
-        }
-        try {
-            front.eventLoop().execute(() -> {
-                queued.forEach(Request::release);
-                queued.clear();
-            });
-        } catch (java.util.concurrent.RejectedExecutionException stoppedLoop) {
-            // The process is stopping and its loops are gone: so is what they held.
         }
         try {
             held.close();

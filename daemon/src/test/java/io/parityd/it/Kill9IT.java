@@ -33,28 +33,66 @@ class Kill9IT extends DaemonTestBase {
 
     private static final int ROUNDS = Integer.getInteger("parityd.kill9.rounds", 20);
     private static final long REGION = 16L << 20;
-    private static final Pattern REPLAYED = Pattern.compile("recovered from journal .*: (\\d+) requests");
+    /** What the recovery at a restart did: requests (data) or unfinished commands, and dirty regions (commands). */
+    private static final Pattern REPLAYED = Pattern.compile(
+            "recovered from journal .*: (\\d+) (?:requests|unfinished commands)(?: and (\\d+) dirty regions)?");
     private static final Pattern RESTORED = Pattern.compile("(\\d+) degraded ones restored from preimages");
+
+    /** The journal mode of each round: one mode throughout, or each restart in the other one. */
+    enum Modes {
+        COMMANDS("commands", "commands"), DATA("data", "data"), ALTERNATING("commands", "data");
+
+        final String odd;
+        final String even;
+
+        Modes(String odd, String even) {
+            this.odd = odd;
+            this.even = even;
+        }
+
+        String of(int round) {
+            return round % 2 == 1 ? odd : even;
+        }
+    }
 
     @Test
     void shouldLoseNoAcknowledgedWriteAndTearNoBlockAcrossKill9Rounds() throws Exception {
-        rounds(ROUNDS, false);
+        rounds(ROUNDS, false, Modes.COMMANDS);
     }
 
     @Test
     void shouldLoseNothingOfADegradedArrayAcrossKill9Rounds() throws Exception {
-        rounds(Math.max(4, ROUNDS / 3), true);
+        rounds(Math.max(4, ROUNDS / 3), true, Modes.COMMANDS);
     }
 
-    private void rounds(int rounds, boolean degraded) throws Exception {
+    @Test
+    void shouldLoseNothingAcrossKill9RoundsWithADataJournal() throws Exception {
+        rounds(Math.max(4, ROUNDS / 4), false, Modes.DATA);
+    }
+
+    @Test
+    void shouldLoseNothingOfADegradedArrayWithADataJournal() throws Exception {
+        rounds(4, true, Modes.DATA);
+    }
+
+    /**
+     * Issue 15: every restart after a kill -9 switches modes on a dirty journal (data to commands
+     * and back): what the journal held is finished in its own mode, and no answered write is lost.
+     */
+    @Test
+    void shouldLoseNothingWhenEachRestartSwitchesTheJournalMode() throws Exception {
+        rounds(6, false, Modes.ALTERNATING);
+    }
+
+    private void rounds(int rounds, boolean degraded, Modes modes) throws Exception {
         long seed = Long.getLong("parityd.kill9.seed", System.nanoTime());
-        System.out.printf("Kill9IT%s: %d rounds, seed %d (-Dparityd.kill9.seed=%d repeats it)%n",
-                degraded ? " (degraded)" : "", rounds, seed, seed);
+        System.out.printf("Kill9IT%s, %s: %d rounds, seed %d (-Dparityd.kill9.seed=%d repeats it)%n",
+                degraded ? " (degraded)" : "", modes, rounds, seed, seed);
         Random random = new Random(seed);
         List<Path> members = Arrays.members(dir, 4);
         Arrays.create("k9", "12M", members, "--chunk", "16K");
         if (degraded) {
-            daemon = Arrays.serve(dir.resolve("fail.log"), members);
+            daemon = Arrays.serve(dir.resolve("fail.log"), members, "--journal", modes.of(0));
             Parityd.Result failed = new Admin(Arrays.adminSocket(dir.resolve("fail.log"))).run("fail", "1");
             assertThat(failed.exitCode()).as(failed.all()).isZero();
             daemon.kill(); // and a crash, for good measure: the start after it must not need --force
@@ -70,14 +108,18 @@ class Kill9IT extends DaemonTestBase {
         long restoredStripes = 0;
         for (int round = 1; round <= rounds; round++) {
             Path log = dir.resolve("round-" + round + ".log");
-            daemon = Arrays.serve(log, members);
+            daemon = Arrays.serve(log, members, "--journal", modes.of(round));
             if (round > 1 || degraded) {
                 assertThat(daemon.log()).as("round %d restart", round).contains("was not shut down cleanly")
                         .contains("recovered from journal").doesNotContain("resyncing every stripe");
                 Matcher m = REPLAYED.matcher(daemon.log());
                 assertThat(m.find()).as("round %d: the replay says what it did", round).isTrue();
-                if (Long.parseLong(m.group(1)) > 0) {
+                if (Long.parseLong(m.group(1)) > 0 || (m.group(2) != null && Long.parseLong(m.group(2)) > 0)) {
                     replayedRounds++;
+                }
+                if (!modes.of(round).equals(modes.of(round - 1))) {
+                    assertThat(daemon.log()).as("round %d: the mode switch", round)
+                            .contains("finished in that mode, it holds " + modes.of(round) + " from now on");
                 }
                 Matcher r = RESTORED.matcher(daemon.log());
                 if (r.find()) {
@@ -114,7 +156,7 @@ class Kill9IT extends DaemonTestBase {
             daemon = null;
         }
         Path finalLog = dir.resolve("final.log");
-        daemon = Arrays.serve(finalLog, members);
+        daemon = Arrays.serve(finalLog, members, "--journal", modes.of(rounds + 1));
         verify(rounds + 1, expected, inFlight);
         List<Path> now = members;
         if (degraded) {
@@ -129,8 +171,8 @@ class Kill9IT extends DaemonTestBase {
         assertThat(daemon.terminate(Duration.ofSeconds(60))).isZero();
         daemon = null;
         Arrays.assertParityClean(now);
-        System.out.printf("Kill9IT%s: %d rounds, %d writes acknowledged, %d restarts had writes to redo,"
-                + " %d stripes restored from preimages%n", degraded ? " (degraded)" : "", rounds, ackedTotal,
+        System.out.printf("Kill9IT%s, %s: %d rounds, %d writes acknowledged, %d restarts had writes to recover,"
+                + " %d stripes restored from preimages%n", degraded ? " (degraded)" : "", modes, rounds, ackedTotal,
                 replayedRounds, restoredStripes);
         assertThat(replayedRounds).as("restarts that found writes in the journal to redo (else nothing was tested)")
                 .isPositive();

@@ -67,7 +67,9 @@ class FrameCodecTest {
                 data(200, 9)));
         add(samples, "CATCH_UP_RECORD TRIM", () -> new CatchUpRecord(11, Command.TRIM, 0, 0, 4096));
         add(samples, "CATCH_UP_END", () -> new CatchUpEnd(11));
-        add(samples, "CATCH_UP_REQUEST", () -> new CatchUpRequest(7, 1L << 40));
+        add(samples, "CATCH_UP_REQUEST", () -> new CatchUpRequest(7, 1));
+        add(samples, "CATCH_UP_RECORD of a commands journal", () -> new CatchUpRecord(9, Command.WRITE,
+                LinkFormat.FLAG_COMMAND_ONLY | LinkFormat.FLAG_FUA, 4096, 1L << 20));
         add(samples, "PREIMAGE", () -> new PreimageRecord(5, 1L << 33, 1L << 20, data(4096 + 24, 9)));
         add(samples, "PREIMAGE_HELD", () -> new PreimageHeld(5));
         add(samples, "PEER_LOST", () -> new PeerLost(3, "the standby is silent: ça arrive"));

@@ -197,7 +197,7 @@ class ControllerServiceTest {
                 1_000_000, ""));
         Thread.sleep(200);
         assertThat(service.primaryRole().standbyState()).as("the primary's view of its standby").isEqualTo("none");
-        stranger.channel.writeAndFlush(new io.parityd.link.CatchUpRequest(service.roles.epoch() + 7, 1));
+        stranger.channel.writeAndFlush(new io.parityd.link.CatchUpRequest(service.roles.epoch() + 7, service.journal.mode().code()));
         await(() -> !stranger.channel.isActive(), "a copy request at another epoch refused");
         assertThat(service.primaryRole().standbyState()).isEqualTo("none");
     }

@@ -194,6 +194,29 @@ public final class Journal implements Closeable {
         return marks.get();
     }
 
+    /**
+     * The marks the journal holds now, read back from the file (a promoted standby resyncs their
+     * regions; a primary copies them to a joining standby). Marks being written or removed
+     * meanwhile may or may not be in it.
+     */
+    public List<RecoveryPlan.Mark> liveMarks() throws IOException {
+        checkUsable();
+        List<RecoveryPlan.Mark> out = new ArrayList<>();
+        for (long key : store.keys()) {
+            if (key > JournalFormat.MARK_KEY_BASE) {
+                continue;
+            }
+            ByteBuffer raw = store.get(key);
+            RecordHeader.Checked c = raw == null ? null : RecordHeader.check(key, raw, mode);
+            if (c != null && c.sound()) {
+                out.add(new RecoveryPlan.Mark(JournalFormat.MARK_KEY_BASE - key, c.header().offset(),
+                        c.header().length()));
+            }
+        }
+        out.sort(java.util.Comparator.comparingLong(RecoveryPlan.Mark::region));
+        return out;
+    }
+
     /** The data of a pending WRITE (or PREIMAGE) of the plan, pieces joined; read-only. */
     public ByteBuffer readData(PendingRequest request) throws IOException {
         checkUsable();
