@@ -185,6 +185,12 @@ public final class CommandController implements NumberedController {
         retirer.retireNow();
     }
 
+    /** Test hook: break one of the journal's rules on purpose, to show the power-loss test notices. */
+    void breakOnPurpose(DirtyRegions.Broken rule) {
+        regions.breakOnPurpose(rule);
+        retirer.skipMemberSync = rule == DirtyRegions.Broken.CLEAR_BEFORE_SYNC;
+    }
+
     /** Marks held now. */
     public int marks() {
         return regions.marked();

@@ -57,6 +57,25 @@ public final class DirtyRegions {
     private final LongAdder writes = new LongAdder();
     private final LongAdder writesThatWaited = new LongAdder();
     private final LongAdder marksWritten = new LongAdder();
+    /** A rule broken on purpose, to show the tests catch it ({@link Broken}); never set in the daemon. */
+    private volatile Broken broken = Broken.NOTHING;
+
+    /** The rules a test may break on purpose, to show that the power-loss test notices. */
+    enum Broken {
+        NOTHING,
+        /** A write touches its members without waiting for its regions' marks to be durable. */
+        WRITE_BEFORE_MARK_DURABLE,
+        /**
+         * A retire cycle retires records and clears marks (durably) without syncing the members
+         * first, and without waiting a cycle: their writes may still be only in the page cache.
+         */
+        CLEAR_BEFORE_SYNC
+    }
+
+    /** Test hook: break {@code rule} from now on. */
+    void breakOnPurpose(Broken rule) {
+        this.broken = rule;
+    }
 
     private static final class Region {
         CompletableFuture<Void> durable;
@@ -140,6 +159,9 @@ public final class DirtyRegions {
             writesThatWaited.increment();
             pressure.run();
         }
+        if (broken == Broken.WRITE_BEFORE_MARK_DURABLE) {
+            return new Hold(first, last, CompletableFuture.completedFuture(null));
+        }
         return new Hold(first, last, durable);
     }
 
@@ -208,7 +230,7 @@ public final class DirtyRegions {
                         && !x.durable.isCompletedExceptionally();
                 if (!quiet) {
                     x.idleSinceLastClean = false;
-                } else if (x.idleSinceLastClean || !waiting.isEmpty()) {
+                } else if (x.idleSinceLastClean || !waiting.isEmpty() || broken == Broken.CLEAR_BEFORE_SYNC) {
                     clear.add(e.getKey()); // idle a whole cycle; or at once when writes wait for room
                 } else {
                     x.idleSinceLastClean = true;
