@@ -173,11 +173,24 @@ public record ArrayStatus(String name, UUID uuid, int level, int chunk, long siz
      * @param syncs            group-commit syncs since start
      * @param replayedRequests requests the replay at this start redid
      * @param droppedRecords   records the replay dropped (never synced, so never promised by a FLUSH or FUA)
+     * @param mode             what the journal holds: commands or data
+     * @param marks            dirty-region marks held (commands)
+     * @param writes           writes through the journal since the start
+     * @param writesWaited     of those, the ones whose member writes waited for a journal sync
      * @param stripesResynced  stripes the replay resynced
      * @param recoveryMillis   how long the replay took
      */
     public record JournalStatus(String path, boolean nonVolatile, long capacity, long usedBytes, long records,
                                 long waiting, long syncs, long replayedRequests, long droppedRecords,
-                                long stripesResynced, long recoveryMillis) {
+                                long stripesResynced, long recoveryMillis, String mode, long marks, long writes,
+                                long writesWaited) {
+
+        /** A data journal's status, as before modes. */
+        public JournalStatus(String path, boolean nonVolatile, long capacity, long usedBytes, long records,
+                             long waiting, long syncs, long replayedRequests, long droppedRecords,
+                             long stripesResynced, long recoveryMillis) {
+            this(path, nonVolatile, capacity, usedBytes, records, waiting, syncs, replayedRequests, droppedRecords,
+                    stripesResynced, recoveryMillis, "data", 0, 0, 0);
+        }
     }
 }

@@ -30,7 +30,8 @@ import java.util.UUID;
  *               "finished":"2026-11-25T01:30:00Z"} or null,
  *  "journal":{"path":"/srv/vol0.nvram", "nonVolatile":false, "capacity":268435456, "usedBytes":0, "records":0,
  *             "waiting":0, "syncs":12, "replayedRequests":3, "droppedRecords":0, "stripesResynced":4,
- *             "recoveryMillis":15} or null (--journal off),
+ *             "recoveryMillis":15, "mode":"commands|data", "marks":12, "writes":1000, "writesWaited":3}
+ *             or null (--journal off),
  *  "ha":{"node":"controller a", "role":"PRIMARY", "epoch":5, "inSyncEpoch":5, "checkpointMicros":420,
  *        "failovers":0, "outstanding":0,
  *        "peers":[{"id":"b", "address":"", "state":"in sync", "epoch":5, "roundTripMicros":-1}]}
@@ -124,7 +125,8 @@ public final class StatusJson {
                 .put("usedBytes", j.usedBytes()).put("records", j.records()).put("waiting", j.waiting())
                 .put("syncs", j.syncs()).put("replayedRequests", j.replayedRequests())
                 .put("droppedRecords", j.droppedRecords()).put("stripesResynced", j.stripesResynced())
-                .put("recoveryMillis", j.recoveryMillis());
+                .put("recoveryMillis", j.recoveryMillis()).put("mode", j.mode()).put("marks", j.marks())
+                .put("writes", j.writes()).put("writesWaited", j.writesWaited());
     }
 
     private static JournalStatus journal(JsonNode j) throws AdminException {
@@ -139,7 +141,8 @@ public final class StatusJson {
         return new JournalStatus(text(j, "path"), nonVolatile.booleanValue(), number(j, "capacity"),
                 number(j, "usedBytes"), number(j, "records"), number(j, "waiting"), number(j, "syncs"),
                 number(j, "replayedRequests"), number(j, "droppedRecords"), number(j, "stripesResynced"),
-                number(j, "recoveryMillis"));
+                number(j, "recoveryMillis"), text(j, "mode"), number(j, "marks"), number(j, "writes"),
+                number(j, "writesWaited"));
     }
 
     /** Reads a status back; a missing or mistyped field is refused with its name. */

@@ -113,9 +113,13 @@ final class StatusReport {
         if (j == null) {
             return "none (--journal off)";
         }
-        String line = j.path() + ", " + Sizes.format(j.usedBytes()) + " of " + Sizes.format(j.capacity()) + " in use ("
-                + j.records() + (j.records() == 1 ? " record" : " records") + ")"
-                + (j.nonVolatile() ? ", declared non-volatile" : "")
+        String line = j.mode().equals("commands")
+                ? j.path() + ", commands: " + j.records() + (j.records() == 1 ? " record, " : " records, ") + j.marks()
+                        + (j.marks() == 1 ? " dirty region" : " dirty regions") + (j.writes() == 0 ? ""
+                        : String.format(Locale.ROOT, "; %d of %d writes waited for a sync", j.writesWaited(), j.writes()))
+                : j.path() + ", data: " + Sizes.format(j.usedBytes()) + " of " + Sizes.format(j.capacity()) + " in use ("
+                        + j.records() + (j.records() == 1 ? " record" : " records") + ")";
+        line += (j.nonVolatile() ? ", declared non-volatile" : "")
                 + (j.waiting() > 0 ? ", FULL: " + j.waiting() + " requests waiting for room" : "");
         if (j.replayedRequests() > 0 || j.droppedRecords() > 0) {
             line += String.format(Locale.ROOT, "; at start replayed %d requests, resynced %d stripes, dropped %d"

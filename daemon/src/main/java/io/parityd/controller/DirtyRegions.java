@@ -190,10 +190,12 @@ public final class DirtyRegions {
         if (ahead > last && !regions.containsKey(ahead) && regions.size() < maxMarks - 1) {
             regions.put(ahead, mark(ahead));
         }
+        boolean waits = pending.stream().anyMatch(f -> !f.isDone());
+        journal.countWrite(waits);
         if (pending.isEmpty()) {
             result.complete(null);
         } else {
-            if (pending.stream().anyMatch(f -> !f.isDone())) {
+            if (waits) {
                 writesThatWaited.increment();
             }
             CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).whenComplete((v, err) -> {

@@ -458,6 +458,7 @@ public final class JournaledController implements NumberedController {
                 return;
             }
             CompletableFuture<Void> durable = journal.whenDurable(ticket.lastSeq());
+            journal.countWrite(!durable.isDone());
             if (replication.answerWhenApplied()) {
                 // HA: answered by applyToVolume, once the members have it
             } else if ((flags & JournalFormat.FLAG_FUA) != 0) {

@@ -86,7 +86,7 @@ final class ArrayOperations implements ArrayControl, SlotListener {
         RecoveryReport r = recovery;
         return new ArrayStatus.JournalStatus(j.path().toString(), journalNonVolatile, st.capacityBytes(), st.usedBytes(),
                 st.records(), st.waiting(), st.syncs(), r.requestsReplayed(), r.recordsDropped(), r.stripesResynced(),
-                r.millis());
+                r.millis(), st.mode().word(), st.marks(), st.writes(), st.writesWaited());
     }
 
     /** What the journal replay at this start did, for status and metrics. */

@@ -40,7 +40,7 @@ class StatusJsonTest {
                  "lastScrub":{"kind":"check","done":10,"total":10,"mismatches":2,"repaired":0,"finished":"2026-11-25T01:30:00Z"},
                  "journal":{"path":"/j.nvram","nonVolatile":false,"capacity":268435456,"usedBytes":8192,"records":2,
                             "waiting":0,"syncs":17,"replayedRequests":3,"droppedRecords":1,"stripesResynced":4,
-                            "recoveryMillis":15},
+                            "recoveryMillis":15,"mode":"data","marks":0,"writes":0,"writesWaited":0},
                  "ha":null,"requestMemory":null}
                 """;
         // compared as parsed text: a script sees the text, not which Java number type wrote it

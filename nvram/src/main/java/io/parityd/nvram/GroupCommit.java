@@ -8,10 +8,13 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Durability of appended records (Journal "Group commit"): tracks the contiguous appended prefix,
- * and one thread syncs whenever it has moved past what the last sync covered, at the end of each
- * batch (LMAX end-of-batch: the batch is whatever arrived while the previous sync ran). With a
- * non-volatile placement there is no thread: the prefix is durable as soon as it is appended.
- * A sync that fails fails everything after it; it is never retried.
+ * and one thread syncs whenever someone waits for a record the prefix now covers (or for a sync
+ * outright, {@link #afterNextSync}), at the end of each batch (LMAX end-of-batch: the batch is
+ * whatever arrived while the previous sync ran). Records nobody waits for are not synced for
+ * their own sake: a commands journal's records are covered by durable marks, and syncing each one
+ * would put a disk flush behind every write. With a non-volatile placement there is no thread: the
+ * prefix is durable as soon as it is appended. A sync that fails fails everything after it; it is
+ * never retried.
  */
 final class GroupCommit {
 
@@ -83,6 +86,7 @@ final class GroupCommit {
                 future.complete(null);
             } else {
                 waiters.add(new Waiter(seq, future));
+                notifyAll(); // the sync thread syncs only for a waiter
             }
         }
         return future;
@@ -115,7 +119,7 @@ final class GroupCommit {
         while (true) {
             long asked;
             synchronized (this) {
-                while (!stopping && appended.through() <= durable && requested <= served) {
+                while (!stopping && !waitedFor() && requested <= served) {
                     try {
                         wait();
                     } catch (InterruptedException e) {
@@ -138,6 +142,12 @@ final class GroupCommit {
             completeThrough(through);
             completeRequests(asked);
         }
+    }
+
+    /** Someone waits for a record the appended prefix covers and no sync covered yet. Holding this. */
+    private boolean waitedFor() {
+        long through = appended.through();
+        return through > durable && !waiters.isEmpty() && waiters.peek().seq <= through;
     }
 
     /** Every sync request up to {@code asked} was made before the sync that just completed. */

@@ -72,6 +72,8 @@ public final class Journal implements Closeable {
     private final AtomicLong marks = new AtomicLong();
     private final ThreadLocal<Appender> markWriters = ThreadLocal.withInitial(Appender::new);
     private final AtomicLong heldRecords = new AtomicLong();
+    private final LongAdder writes = new LongAdder();
+    private final LongAdder writesThatWaited = new LongAdder();
     private final LongAdder appendedRecords = new LongAdder();
     private volatile IOException failure;
     private volatile boolean closed;
@@ -192,6 +194,17 @@ public final class Journal implements Closeable {
     /** Marks held now. */
     public long marks() {
         return marks.get();
+    }
+
+    /**
+     * Counts a write that went through the journal, and whether its member writes had to wait for
+     * a sync first (for the journal's cost per write: syncs per write, writes that waited).
+     */
+    public void countWrite(boolean waitedForSync) {
+        writes.increment();
+        if (waitedForSync) {
+            writesThatWaited.increment();
+        }
     }
 
     /**
@@ -408,7 +421,8 @@ public final class Journal implements Closeable {
 
     public JournalStats stats() {
         return new JournalStats(heldRecords.get(), room.usedBytes(), capacity, room.waiting(), headers.syncs(),
-                headers.syncNanos(), headers.lastSyncNanos(), appendedRecords.sum(), retiredThrough, mode, marks.get());
+                headers.syncNanos(), headers.lastSyncNanos(), appendedRecords.sum(), retiredThrough, mode, marks.get(),
+                writes.sum(), writesThatWaited.sum());
     }
 
     /**

@@ -14,8 +14,10 @@ package io.parityd.nvram;
  * @param retiredThrough the retired mark
  * @param mode           what the records hold
  * @param marks          dirty-region marks held (COMMANDS mode)
+ * @param writes         writes that went through the journal since open
+ * @param writesWaited   of those, how many had their member writes wait for a sync first
  */
 public record JournalStats(long records, long usedBytes, long capacityBytes, int waiting, long syncs,
                            long syncNanos, long lastSyncNanos, long appended, long retiredThrough, JournalMode mode,
-                           long marks) {
+                           long marks, long writes, long writesWaited) {
 }
