@@ -7,7 +7,7 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The controller of single-process mode without a journal ({@code serve --no-journal}): runs each
+ * The controller of single-process mode without a journal ({@code serve --journal off}): runs each
  * request on the volume on a pool of I/O threads. A crash mid-stripe can leave parity lying, so
  * an unclean stop forces a full resync, as md without a bitmap does; {@link JournaledController}
  * is the default and removes that.
