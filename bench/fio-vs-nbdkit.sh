@@ -7,11 +7,12 @@
 #   RAID-5 degraded (one member failed): the two read workloads;
 #   rebuild throughput of one member, RAID-5 and RAID-6, as a fraction of one member's raw
 #   sequential write speed (fio writing a fresh file of the member's size, fsync included);
-#   the write journal's cost: RAID-5 with its journal (the default, a file beside the members, on
-#   the same disk, synced by group commit), with the journal on tmpfs declared non-volatile (the
-#   UPS-backed placement; not synced), and with --no-journal, on the two write workloads and on
-#   the same with a FLUSH every 32 MiB (sequential) or every 256 writes (random), as ratios to
-#   --no-journal.
+#   the journal modes (issue 15), RAID-5 and RAID-6: commands (the default), data on the same
+#   disk, data on tmpfs declared non-volatile, and off, on the two write workloads and on the same
+#   with a FLUSH every 32 MiB (sequential) or every 256 writes (random), as ratios to off and to
+#   nbdkit on the same workload;
+#   HA mode (a front and two controllers on this host, commands journals) against single-process
+#   commands mode on RAID-5, on the four workloads.
 #
 #   bench/fio-vs-nbdkit.sh [--dir DIR] [--size SIZE] [--runtime SECONDS] [--chunk SIZE]
 #
@@ -49,7 +50,7 @@ cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   rm -rf "$dir"
-  rm -f "${nv_journal:-/nonexistent}" "${nv_journal:-/nonexistent}".clean "${nv_journal:-/nonexistent}".lock
+  for j in "${nv_journals[@]}"; do rm -f "$j" "$j".clean "$j".clean.next "$j".lock "$j".state; done
 }
 trap cleanup EXIT
 
@@ -111,13 +112,42 @@ print((end - start).total_seconds())
 PY
 }
 
-start_parityd r5 5 5
-start_parityd r6 6 6
+# start_ha: RAID-5 on 5 files served by a front and controllers a and b (commands journals beside
+# the members); sets uri_ha once a standby is in sync.
+start_ha() {
+  local files=() port_a port_b
+  for i in $(seq 0 4); do files+=("$dir/ha-m$i.img"); done
+  "$parityd" create --name ha --level 5 --size "$member_bytes" ${chunk:+--chunk "$chunk"} "${files[@]}" \
+    >"$dir/ha-create.log" 2>&1
+  head -c 32 /dev/urandom | base64 >"$dir/secret"; chmod 600 "$dir/secret"
+  port_a=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+  port_b=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+  for id in a b; do
+    local port=port_$id
+    "$parityd" controller --id $id --listen "127.0.0.1:${!port}" --nvram "$dir/ha-$id.nvram" \
+      --secret-file "$dir/secret" --admin-socket "$dir/ha-$id.sock" "${files[@]}" >"$dir/ha-$id.log" 2>&1 &
+    pids+=($!)
+  done
+  "$parityd" front --listen 127.0.0.1:0 --controller "a=127.0.0.1:$port_a" --controller "b=127.0.0.1:$port_b" \
+    --secret-file "$dir/secret" --admin-socket "$dir/ha-front.sock" >"$dir/ha-front.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 900); do grep -q 'is STANDBY, in sync' "$dir/ha-front.log" && break; sleep 0.1; done
+  grep -q 'is STANDBY, in sync' "$dir/ha-front.log" || { cat "$dir/ha-front.log"; exit 1; }
+  uri_ha=$(grep -o 'nbd://[^ ]*' "$dir/ha-front.log" | head -1)
+}
+
 nv_dir=/dev/shm
 [[ -d $nv_dir && -w $nv_dir ]] || nv_dir=$dir   # no tmpfs: then on the disk, which understates it
-nv_journal=$nv_dir/parityd-bench-$$.nvram
-start_parityd r5nv 5 5 --nvram-nonvolatile --nvram "$nv_journal"
-start_parityd r5nj 5 5 --no-journal
+nv_journals=()
+for level in 5 6; do
+  count=$(( level == 5 ? 5 : 6 ))
+  start_parityd "r$level" $level $count                                   # commands, the default
+  start_parityd "r${level}d" $level $count --journal data
+  nv_journals+=("$nv_dir/parityd-bench-$$-r$level.nvram")
+  start_parityd "r${level}nv" $level $count --journal data --nvram-nonvolatile --nvram "${nv_journals[-1]}"
+  start_parityd "r${level}off" $level $count --journal off
+done
+start_ha
 volume=$(grep -o "serving 'r5' ([0-9]* bytes" "$dir/r5.log" | grep -o '[0-9]* bytes' | cut -d' ' -f1)
 truncate -s "$volume" "$dir/nbdkit.img"
 nbdkit_port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
@@ -132,8 +162,8 @@ echo "volume:  $volume bytes each, files under $dir ($(df -h --output=source,fst
 echo "runtime: ${runtime}s per workload per server"
 echo
 
-# Fill every volume first so reads read real data, not holes.
-for server in r5 r6 r5nv r5nj nbdkit; do
+# Fill every volume first: reads read real data, not holes, and every write lands on allocated blocks.
+for server in r5 r5d r5nv r5off r6 r6d r6nv r6off ha nbdkit; do
   uri=uri_$server
   run_fio fill "${!uri}" write 1M 8 >/dev/null
 done
@@ -146,21 +176,28 @@ for spec in "${workloads[@]}"; do
   done
 done
 
-# The journal's cost: the same RAID-5 writes with the journal synced (r5, above), declared
-# non-volatile, and off. Run back to back so the disk is in the same state for each.
+# The journal modes: each level's writes with commands (r5, r6 above), data, data declared
+# non-volatile, and off; then all of them, nbdkit included, flushed. Back to back, so the disk is
+# in the same state for each.
 for spec in "${workloads[0]}" "${workloads[2]}"; do
   set -- $spec
-  for server in r5nv r5nj; do
+  for server in r5d r5nv r5off r6d r6nv r6off; do
     uri=uri_$server
     run_fio "$1" "${!uri}" "$2" "$3" "$4" | record "$1" "$server"
   done
 done
 for spec in "seq-write-flushed write 1M 8 --fsync=32" "rand-write-flushed randwrite 4k 32 --fsync=256"; do
   set -- $spec
-  for server in r5 r5nv r5nj; do
+  for server in r5 r5d r5nv r5off r6 r6d r6nv r6off nbdkit; do
     uri=uri_$server
     run_fio "$1" "${!uri}" "$2" "$3" "$4" "$5" | record "$1" "$server"
   done
+done
+
+# HA mode against single-process commands mode (r5, above), on the same four workloads.
+for spec in "${workloads[@]}"; do
+  set -- $spec
+  run_fio "$1" "$uri_ha" "$2" "$3" "$4" | record "$1" ha
 done
 
 # Degraded: RAID-5 with one member failed, reads reconstructing from the other four.
@@ -201,13 +238,32 @@ for server, label in (("r5", "RAID-5"), ("r6", "RAID-6")):
 for w in ("seq-read", "rand-read"):
     line(f"RAID-5 degraded {w}", "degraded-" + w, "r5", w)
 
+def value(w, server):
+    r = by[(w, server)]
+    return r["bw"] if "seq" in w else r["iops"]
+
+for level in ("5", "6"):
+    print()
+    print(f'{"journal modes, RAID-" + level:<22} {"commands":>14} {"data":>14} {"data, nv":>14} {"off":>14} '
+          f'{"nbdkit":>14}   {"commands/off":>12} {"commands/nbdkit":>15}')
+    for w in ("seq-write", "rand-write", "seq-write-flushed", "rand-write-flushed"):
+        servers = ["r" + level, "r" + level + "d", "r" + level + "nv", "r" + level + "off"]
+        cells = [fmt(by[(w, s)], w) for s in servers] + [fmt(by[(w, "nbdkit")], w)]
+        off, nbdkit = value(w, servers[3]), value(w, "nbdkit")
+        print(f'{w:<22} ' + " ".join(f"{c:>14}" for c in cells)
+              + f'   {value(w, servers[0]) / off:>12.2f} {value(w, servers[0]) / nbdkit:>15.2f}')
+    off_server = "r" + level + "off"
+    ratios = []
+    for s in ("r" + level, "r" + level + "d", "r" + level + "nv"):
+        seq = value("seq-write", s) / value("seq-write", off_server)
+        rand = value("rand-write", s) / value("rand-write", off_server)
+        ratios.append(f"{seq:.2f} / {rand:.2f}")
+    print(f'{"  to off (seq / rand)":<22} ' + " ".join(f"{r:>14}" for r in ratios))
+
 print()
-print(f'{"journal cost (RAID-5)":<24} {"journal":>16} {"non-volatile":>16} {"off":>16}   {"ratios to off":>13}')
-for w in ("seq-write", "rand-write", "seq-write-flushed", "rand-write-flushed"):
-    on, nv, off = by[(w, "r5")], by[(w, "r5nv")], by[(w, "r5nj")]
-    key = "bw" if "seq" in w else "iops"
-    print(f'{w:<24} {fmt(on, w):>16} {fmt(nv, w):>16} {fmt(off, w):>16}   '
-          f'{on[key] / off[key]:.2f} / {nv[key] / off[key]:.2f}')
+print(f'{"HA vs single-process":<22} {"HA":>14} {"single":>14} {"ratio":>7}')
+for w in ("seq-write", "rand-write", "seq-read", "rand-read"):
+    print(f'{w:<22} {fmt(by[(w, "ha")], w):>14} {fmt(by[(w, "r5")], w):>14} {value(w, "ha") / value(w, "r5"):>7.2f}')
 
 raw = by[("raw-member-write", "raw")]["bw"]
 print()
