@@ -65,7 +65,8 @@ final class ExamineCommand implements Callable<Integer> {
                 Sizes.format(g.memberDataSize()), Sizes.format(g.volumeSize()));
         out.printf("  state:      %s, generation %d, epoch %d%n", r.clean() ? "clean" : "dirty (not shut down cleanly, or serving)",
                 r.generation(), r.epoch());
-        out.printf("  journal:    %s%n", r.journalUuid().map(u -> u + " (replayed at the next start if dirty)")
+        out.printf("  journal:    %s%n", r.journalUuid().map(u -> u + (r.commandJournal() ? ", commands" : ", data")
+                        + " (replayed at the next start if dirty)")
                 .orElse("none named (clean, or the last run had no journal)"));
         out.printf("  created:    %s, updated %s%n", r.created(), r.updated());
         for (int slot = 0; slot < r.members().size(); slot++) {

@@ -69,6 +69,9 @@ public final class AssembledArray implements Closeable {
     private boolean clean;
     /** The journal this run's superblocks name; empty while clean or running without one. */
     private Optional<UUID> journal;
+
+    /** Whether {@link #journal} holds commands only: recorded for {@code examine}. */
+    private boolean commandJournal;
     private IntConsumer writeFailureHook = slot -> { };
 
     AssembledArray(ArrayGeometry geometry, SuperblockRecord newest, BlockDevice[] devices, Path[] paths,
@@ -168,7 +171,16 @@ public final class AssembledArray implements Closeable {
      * @param journalOrNull the journal's UUID, or null for a run without one
      */
     public synchronized void markDirty(UUID journalOrNull) throws IOException {
+        markDirty(journalOrNull, false);
+    }
+
+    /**
+     * {@link #markDirty(UUID)}, recording too whether the journal holds each write's command
+     * only ({@code --journal commands}) or its data.
+     */
+    public synchronized void markDirty(UUID journalOrNull, boolean commandsOnly) throws IOException {
         Optional<UUID> next = Optional.ofNullable(journalOrNull);
+        commandJournal = next.isPresent() && commandsOnly;
         if (journal.isPresent() && !journal.equals(next)) {
             flushTrusted(); // members must hold what the journal did before the superblocks forget it
         }
@@ -188,6 +200,7 @@ public final class AssembledArray implements Closeable {
         flushTrusted(); // a member that cannot sync must not be declared consistent
         clean = true;
         journal = Optional.empty();
+        commandJournal = false;
         rewrite();
     }
 
@@ -344,7 +357,7 @@ public final class AssembledArray implements Closeable {
     }
 
     private SuperblockRecord record(long gen) {
-        SuperblockRecord base = newest.withMembers(table).withClean(clean).withJournal(journal);
+        SuperblockRecord base = newest.withMembers(table).withClean(clean).withJournal(journal, commandJournal);
         return base.withGeneration(gen, clock.instant());
     }
 

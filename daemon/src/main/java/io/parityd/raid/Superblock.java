@@ -29,8 +29,9 @@ import io.parityd.block.BlockDevice;
  *  0x000      8  magic             "PARITYSB" (ASCII)
  *  0x008      4  format version    u32 = 1
  *  0x00C      4  flags             u32; bit 0 = CLEAN, bit 1 = JOURNALED (the array's last run
- *                                  wrote through a write journal; its UUID is at 0x0C0), other
- *                                  bits reserved (written zero)
+ *                                  wrote through a write journal; its UUID is at 0x0C0), bit 2 =
+ *                                  COMMAND_JOURNAL (that journal holds commands, not data; only
+ *                                  with JOURNALED), other bits reserved (written zero)
  *  0x010      8  generation        u64, &gt;= 1, +1 on every write; newest valid copy wins
  *  0x018      8  epoch             u64, &gt;= 1, fencing epoch
  *  0x020     16  array UUID

@@ -23,7 +23,8 @@ import java.util.UUID;
  *                   that sees a higher one never writes again
  * @param created    when the array was created (millisecond precision, as stored)
  * @param updated    when this record was written (millisecond precision, as stored)
- * @param flags      {@link #FLAG_CLEAN}, {@link #FLAG_JOURNALED} and bits later formats may add
+ * @param flags      {@link #FLAG_CLEAN}, {@link #FLAG_JOURNALED}, {@link #FLAG_COMMAND_JOURNAL} and bits
+ *                   later formats may add
  * @param journalUuid the write journal the array's last run wrote through; present exactly when
  *                   {@link #FLAG_JOURNALED} is set, never the all-zero UUID (the format's "none")
  * @param members    the member table, one entry per slot: at least {@code memberCount} entries
@@ -42,6 +43,12 @@ public record SuperblockRecord(long generation, ArrayGeometry geometry, UUID mem
      * array serves, and the array must not start without it.
      */
     public static final int FLAG_JOURNALED = 1 << 1;
+
+    /**
+     * Set with {@link #FLAG_JOURNALED} when that journal holds each write's command, not its data
+     * ({@code --journal commands}): what {@code examine} shows as the journal's mode.
+     */
+    public static final int FLAG_COMMAND_JOURNAL = 1 << 2;
 
     /** What the superblock stores for "no journal": a journal is never given this UUID. */
     static final UUID NO_JOURNAL = new UUID(0, 0);
@@ -94,9 +101,25 @@ public record SuperblockRecord(long generation, ArrayGeometry geometry, UUID mem
 
     /** This record naming {@code journal} (JOURNALED set), or no journal (cleared) if empty; other fields unchanged. */
     public SuperblockRecord withJournal(Optional<UUID> journal) {
-        int newFlags = journal.isPresent() ? flags | FLAG_JOURNALED : flags & ~FLAG_JOURNALED;
+        return withJournal(journal, false);
+    }
+
+    /**
+     * This record naming {@code journal}, a command journal if {@code commands} (JOURNALED and
+     * COMMAND_JOURNAL set), or no journal (both cleared) if empty; other fields unchanged.
+     */
+    public SuperblockRecord withJournal(Optional<UUID> journal, boolean commands) {
+        int newFlags = flags & ~(FLAG_JOURNALED | FLAG_COMMAND_JOURNAL);
+        if (journal.isPresent()) {
+            newFlags |= FLAG_JOURNALED | (commands ? FLAG_COMMAND_JOURNAL : 0);
+        }
         return new SuperblockRecord(generation, geometry, memberUuid, slot, epoch, created, updated, newFlags,
                 journal, members);
+    }
+
+    /** Whether the journal this record names holds commands only (see {@link #FLAG_COMMAND_JOURNAL}). */
+    public boolean commandJournal() {
+        return (flags & FLAG_COMMAND_JOURNAL) != 0;
     }
 
     /** This record at fencing epoch {@code newEpoch}; other fields unchanged. */
@@ -138,6 +161,7 @@ public record SuperblockRecord(long generation, ArrayGeometry geometry, UUID mem
         boolean flagged = (flags & FLAG_JOURNALED) != 0;
         require(!journalUuid.equals(Optional.of(NO_JOURNAL)), "the journal UUID is all zero, which means no journal");
         require(!flagged || journalUuid.isPresent(), "flags say JOURNALED but the journal UUID is zero");
+        require(flagged || (flags & FLAG_COMMAND_JOURNAL) == 0, "flags say COMMAND_JOURNAL but not JOURNALED");
         require(flagged || journalUuid.isEmpty(), "journal UUID " + journalUuid.map(UUID::toString).orElse("")
                 + " is set but flags do not say JOURNALED");
     }

@@ -158,7 +158,7 @@ final class PrimaryRole implements AutoCloseable {
                     node.journal.switchMode(node.settings.journal().mode());
                 }
             }
-            array.markDirty(node.journal.uuid());
+            array.markDirty(node.journal.uuid(), node.journal.mode() == io.parityd.nvram.JournalMode.COMMANDS);
             volume.resumeRebuilds();
             operations.reportResumedRebuilds();
             PrimaryRole role = new PrimaryRole(node, array, volume, operations, Set.copyOf(redone), report);

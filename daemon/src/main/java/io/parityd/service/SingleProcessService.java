@@ -100,7 +100,8 @@ public final class SingleProcessService implements AutoCloseable {
             if (started.journal != null) {
                 switchMode(started.journal, settings.journal(), g.name());
             }
-            array.markDirty(started.journal == null ? null : started.journal.uuid());
+            array.markDirty(started.journal == null ? null : started.journal.uuid(),
+                    started.journal != null && started.journal.mode() == io.parityd.nvram.JournalMode.COMMANDS);
             // Only now: a rebuild reads parity, which the replay has just made trustworthy.
             started.volume.resumeRebuilds();
             started.operations.reportResumedRebuilds();

@@ -266,6 +266,24 @@ class SuperblockTest {
     }
 
     @Test
+    void shouldRoundTripACommandJournalAndClearItWithTheJournal() {
+        SuperblockRecord record = record(7, 1).withJournal(Optional.of(JOURNAL), true);
+        ByteBuffer b = Superblock.encode(record).order(ByteOrder.LITTLE_ENDIAN);
+
+        SuperblockRecord back = Superblock.decode(b);
+
+        assertThat(back.commandJournal()).isTrue();
+        assertThat(b.getInt(0x00C)).isEqualTo(SuperblockRecord.FLAG_CLEAN | SuperblockRecord.FLAG_JOURNALED
+                | SuperblockRecord.FLAG_COMMAND_JOURNAL);
+        assertThat(back.withJournal(Optional.empty()).commandJournal()).as("no journal, no mode").isFalse();
+        assertThat(back.withJournal(Optional.of(JOURNAL)).commandJournal()).as("a data journal").isFalse();
+        SuperblockRecord r = record(7, 1);
+        assertThatThrownBy(() -> new SuperblockRecord(r.generation(), r.geometry(), r.memberUuid(), r.slot(), r.epoch(),
+                r.created(), r.updated(), SuperblockRecord.FLAG_COMMAND_JOURNAL, Optional.empty(), r.members()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("COMMAND_JOURNAL but not JOURNALED");
+    }
+
+    @Test
     void shouldRoundTripNoJournalAsZeroesAndAClearFlag() {
         SuperblockRecord record = record(7, 1).withJournal(Optional.of(JOURNAL)).withJournal(Optional.empty());
         ByteBuffer b = Superblock.encode(record).order(ByteOrder.LITTLE_ENDIAN);
