@@ -18,9 +18,11 @@ import org.slf4j.LoggerFactory;
  * md keeps its write-intent bitmap: the volume is cut into regions of {@code regionBytes}; before
  * a write touches a member, every region it covers is marked in the journal and the mark is
  * durable; a region already marked costs nothing more, so a write almost never waits for a sync.
- * A mark is cleared only lazily: once a member sync covered every write to its region and the
- * region then stayed idle for a whole retire cycle. Recovery resyncs every marked region, which is
- * what makes a power loss safe for writes that were answered but not yet synced on the members.
+ * A mark is cleared only lazily: once a member sync covered every write to its region and no write
+ * began in the region for {@link #LINGER_NANOS} (md's bitmap waits its daemon's sleep, 5 s, the
+ * same way): a region in use keeps its mark however often FLUSHes retire records, so that its
+ * next write does not wait for the mark's sync again. Recovery resyncs every marked region, which
+ * is what makes a power loss safe for writes that were answered but not yet synced on the members.
  *
  * <p>Marking ahead: a write that reaches the last part of its region marks the next region too,
  * without waiting for it, so a sequential writer finds each region durable by the time it gets
@@ -37,12 +39,17 @@ public final class DirtyRegions {
     private static final Logger log = LoggerFactory.getLogger(DirtyRegions.class);
 
     /**
-     * 4 MiB: small enough that a crash resyncs little (the default at most {@link
-     * JournalFormat#MAX_MARKS} regions, 16 GiB, in practice the few written in the last second or
-     * two), large enough that random 4 KiB writes over a few GiB keep their regions marked and
-     * never wait, and that a sequential writer needs a new mark only every 4 MiB.
+     * 16 MiB, chosen by benchmark (bench/fio-vs-nbdkit.sh, RAID-5 on one disk): 1 MiB sequential
+     * writes ran at 0.81 of no journal with 4 MiB regions (a mark, and so a journal sync, every
+     * four writes), 0.96 with 16 MiB and 0.94 with 64 MiB; random 4 KiB writes at 0.84 to 1.0
+     * with all three. A crash resyncs every marked region: at most {@link JournalFormat#MAX_MARKS}
+     * of them, 64 GiB, in practice those written in the last half minute; md's bitmap, which has
+     * no such bound, defaults to 64 MiB chunks.
      */
-    static final long DEFAULT_REGION_BYTES = 4L << 20;
+    static final long DEFAULT_REGION_BYTES = 16L << 20;
+
+    /** How long a region stays marked after its last write began, if nobody waits for room. */
+    static final long LINGER_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
 
     /** Writes this large or larger mark the region after them ahead (a sequential writer's next). */
     private static final long MARK_AHEAD_MIN = 64 << 10;
@@ -52,6 +59,7 @@ public final class DirtyRegions {
     private final long volumeBytes;
     private final int maxMarks;
     private final Runnable pressure;
+    private final java.util.function.LongSupplier nanoClock;
     private final Map<Long, Region> regions = new HashMap<>();
     private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
     private final LongAdder writes = new LongAdder();
@@ -81,8 +89,8 @@ public final class DirtyRegions {
         CompletableFuture<Void> durable;
         int inFlight;
         long lastSeq;
-        /** No write began since the last clean: one more idle clean and the mark goes. */
-        boolean idleSinceLastClean;
+        /** When the last write in the region began ({@link #nanoClock}). */
+        long lastBeganNanos;
     }
 
     /** A write's hold on its regions: {@link #durable} once they are all marked durably. */
@@ -116,10 +124,11 @@ public final class DirtyRegions {
      * @param pressure asks for a retire cycle now: a write waits for marks to clear
      */
     public DirtyRegions(Journal journal, long regionBytes, long volumeBytes, Runnable pressure) {
-        this(journal, regionBytes, volumeBytes, JournalFormat.MAX_MARKS, pressure);
+        this(journal, regionBytes, volumeBytes, JournalFormat.MAX_MARKS, pressure, System::nanoTime);
     }
 
-    DirtyRegions(Journal journal, long regionBytes, long volumeBytes, int maxMarks, Runnable pressure) {
+    DirtyRegions(Journal journal, long regionBytes, long volumeBytes, int maxMarks, Runnable pressure,
+                 java.util.function.LongSupplier nanoClock) {
         if (regionBytes <= 0 || Long.bitCount(regionBytes) != 1) {
             throw new IllegalArgumentException("a region must be a power of two bytes, not " + regionBytes);
         }
@@ -128,6 +137,7 @@ public final class DirtyRegions {
         this.volumeBytes = volumeBytes;
         this.maxMarks = maxMarks;
         this.pressure = pressure;
+        this.nanoClock = nanoClock;
     }
 
     long regionBytes() {
@@ -152,7 +162,7 @@ public final class DirtyRegions {
             if (full) {
                 waiting.add(new Waiting(first, last, ahead, durable));
             } else {
-                take(first, last, ahead, durable);
+                take(first, last, ahead, durable, false);
             }
         }
         if (full) {
@@ -176,26 +186,32 @@ public final class DirtyRegions {
         return n;
     }
 
-    /** Marks what is missing of [first, last] (and {@code ahead} if room is left), then counts the write in. */
-    private void take(long first, long last, long ahead, CompletableFuture<Void> result) {
+    /**
+     * Marks what is missing of [first, last] (and {@code ahead} if room is left), then counts the
+     * write in; a write that {@code waitedForRoom} was counted as waiting already.
+     */
+    private void take(long first, long last, long ahead, CompletableFuture<Void> result, boolean waitedForRoom) {
         List<CompletableFuture<Void>> pending = new ArrayList<>();
+        long now = nanoClock.getAsLong();
         for (long r = first; r <= last; r++) {
             Region x = regions.computeIfAbsent(r, this::mark);
             x.inFlight++;
-            x.idleSinceLastClean = false;
+            x.lastBeganNanos = now;
             if (!x.durable.isDone() || x.durable.isCompletedExceptionally()) {
                 pending.add(x.durable);
             }
         }
         if (ahead > last && !regions.containsKey(ahead) && regions.size() < maxMarks - 1) {
-            regions.put(ahead, mark(ahead));
+            Region x = mark(ahead);
+            x.lastBeganNanos = now;
+            regions.put(ahead, x);
         }
         boolean waits = pending.stream().anyMatch(f -> !f.isDone());
-        journal.countWrite(waits);
+        journal.countWrite(waits || waitedForRoom);
         if (pending.isEmpty()) {
             result.complete(null);
         } else {
-            if (waits) {
+            if (waits && !waitedForRoom) {
                 writesThatWaited.increment();
             }
             CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).whenComplete((v, err) -> {
@@ -219,23 +235,22 @@ public final class DirtyRegions {
 
     /**
      * After a member sync that covered every write with a seq up to {@code syncedThrough}: a
-     * region none of whose writes is in flight or newer becomes a candidate, and a candidate that
-     * stayed idle since the last clean loses its mark. Then writes waiting for room get it.
+     * region none of whose writes is in flight or newer, and in which no write began for
+     * {@link #LINGER_NANOS}, loses its mark; while writes wait for room, every such region does at
+     * once, however recently written. Then writes waiting for room get it.
      */
     public void clean(long syncedThrough) throws IOException {
         List<Runnable> admitted = new ArrayList<>();
         synchronized (this) {
             List<Long> clear = new ArrayList<>();
+            long now = nanoClock.getAsLong();
+            boolean urgent = !waiting.isEmpty() || broken == Broken.CLEAR_BEFORE_SYNC;
             for (Map.Entry<Long, Region> e : regions.entrySet()) {
                 Region x = e.getValue();
                 boolean quiet = x.inFlight == 0 && x.lastSeq <= syncedThrough && x.durable.isDone()
                         && !x.durable.isCompletedExceptionally();
-                if (!quiet) {
-                    x.idleSinceLastClean = false;
-                } else if (x.idleSinceLastClean || !waiting.isEmpty() || broken == Broken.CLEAR_BEFORE_SYNC) {
-                    clear.add(e.getKey()); // idle a whole cycle; or at once when writes wait for room
-                } else {
-                    x.idleSinceLastClean = true;
+                if (quiet && (urgent || now - x.lastBeganNanos >= LINGER_NANOS)) {
+                    clear.add(e.getKey());
                 }
             }
             for (long r : clear) {
@@ -249,7 +264,7 @@ public final class DirtyRegions {
                 }
                 waiting.poll();
                 admitted.add(() -> { });
-                take(w.first(), w.last(), w.ahead(), w.durable());
+                take(w.first(), w.last(), w.ahead(), w.durable(), true);
             }
         }
         if (!admitted.isEmpty()) {

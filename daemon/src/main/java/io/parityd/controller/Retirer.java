@@ -2,6 +2,8 @@ package io.parityd.controller;
 
 import io.parityd.block.BlockDevice;
 import io.parityd.nvram.Journal;
+import io.parityd.nvram.JournalFormat;
+import io.parityd.nvram.JournalMode;
 import io.parityd.nvram.JournalStats;
 import java.io.IOException;
 import java.util.concurrent.Executors;
@@ -15,16 +17,36 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps the journal short: syncs the members and retires the records they now hold, from its own
- * thread, when the journal is a quarter full, when requests wait for room, or a second after the
- * last retire (like a filesystem's commit interval, so a crash leaves about a second of writes to
- * redo). While requests wait for room it also keeps the front's {@link #admission()} closed, so
+ * thread. While requests wait for room it also keeps the front's {@link #admission()} closed, so
  * the front stops reading more (DESIGN.md "NVRAM": backpressure, never an error).
+ *
+ * <p>When. Always when requests wait for room, and at every FLUSH ({@link #flush}). A data
+ * journal also when a quarter full, and a second after the last retire (like a filesystem's
+ * commit interval: a crash leaves about a second of writes to redo). A commands journal holds no
+ * data and every write's region stays marked until a member sync covered it, so its records cost
+ * a recovery nothing beyond their marks: it retires when half its records are taken, when three
+ * quarters of the marks are, once writes stopped for a second (an idle array then holds nothing,
+ * as md marks itself clean after {@code safe_mode_delay}), and at most
+ * {@link #COMMANDS_INTERVAL_NANOS} after the last retire. A member sync for its own sake writes
+ * back what the page cache would have written later anyway, but while writes go on it costs them
+ * a fifth of their rate on a 2-core host (measured): forcing one every second would put the
+ * commands journal's price back where the data journal's was.
  */
 final class Retirer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Retirer.class);
     private static final long TICK_MILLIS = 100;
     private static final long INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    /**
+     * A commands journal's longest time between member syncs while writes go on: the kernel's own
+     * writeback expires dirty pages after 30 s ({@code vm.dirty_expire_centisecs}), so by then the
+     * sync finds little left to write.
+     */
+    static final long COMMANDS_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(30);
+
+    /** No write applied for this long: a commands journal retires everything and lets marks go. */
+    static final long IDLE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     /** What a retire cycle does after the records retired: a commands journal clears idle marks. */
     @FunctionalInterface
@@ -35,8 +57,6 @@ final class Retirer implements AutoCloseable {
         void clean(long syncedThrough) throws IOException;
     }
 
-    /** A commands journal holds no data: it retires by record count instead, this many at a time. */
-    static final long RECORDS_DUE = 4096;
 
     private final BlockDevice volume;
     private final Journal journal;
@@ -46,11 +66,19 @@ final class Retirer implements AutoCloseable {
     private final java.util.TreeMap<Long, java.util.List<java.util.concurrent.CompletableFuture<Void>>> flushes =
             new java.util.TreeMap<>();
     private long flushAsks;
+    /** FLUSH asks a completed member sync covered; under {@link #retiring}. */
+    private long flushesServed;
+    /** Every record applied up to this seq is durable on the members; under {@link #retiring}. */
+    private long syncedThrough;
     /** Test hook: a retire that skips the member sync (DirtyRegions.Broken.CLEAR_BEFORE_SYNC). Never set in the daemon. */
     volatile boolean skipMemberSync;
     private final AdmissionGate admission = new AdmissionGate();
     private final ScheduledExecutorService thread;
     private volatile long lastRetireNanos = System.nanoTime();
+    /** The applied seq the last tick saw, and when it changed: for a commands journal's idle retire. */
+    private long lastApplied = -1;
+    private long lastAppliedChangeNanos = System.nanoTime();
+    private volatile long lastCleanNanos = System.nanoTime();
     /** Told the journal seq each retire reached (the controller maps it to the front's). */
     private final LongConsumer retired;
 
@@ -78,10 +106,21 @@ final class Retirer implements AutoCloseable {
     }
 
     /**
-     * Syncs the members and retires every record applied before the sync began. Safe from any
-     * thread; concurrent callers take turns.
+     * Syncs the members (unless the last sync already covered every applied record and no FLUSH
+     * waits) and retires every record applied before the sync began. Safe from any thread;
+     * concurrent callers take turns.
      */
     void retireNow() throws IOException {
+        retire(true);
+    }
+
+    /**
+     * A member sync that covers everything applied when it begins, and every FLUSH asked by then;
+     * idle marks may go after it. With {@code records}, the records it covered retire too (a
+     * header sync and their removal); without, they wait for the next retire, which then needs no
+     * member sync of its own: a FLUSH of a commands journal costs the member sync and nothing else.
+     */
+    private void retire(boolean records) throws IOException {
         retiring.lock();
         try {
             long asked;
@@ -89,21 +128,28 @@ final class Retirer implements AutoCloseable {
                 asked = flushAsks; // every FLUSH asked by now is covered by the sync below
             }
             long through = journal.appliedThrough(); // taken before the sync, so the sync covers it
-            try {
-                if (!skipMemberSync) {
-                    volume.flush();
+            if (through > syncedThrough || asked > flushesServed) {
+                try {
+                    if (!skipMemberSync) {
+                        volume.flush();
+                    }
+                } catch (IOException e) {
+                    flushed(asked, e);
+                    throw e;
                 }
-            } catch (IOException e) {
-                flushed(asked, e);
-                throw e;
+                syncedThrough = Math.max(syncedThrough, through);
+                flushed(asked, null);
             }
-            flushed(asked, null);
+            through = syncedThrough;
             if (skipMemberSync) {
                 cleaner.clean(through); // broken on purpose: the retire's sync below makes the clearing durable
             }
-            journal.retire(through);
-            lastRetireNanos = System.nanoTime();
-            retired.accept(journal.stats().retiredThrough());
+            if (records) {
+                journal.retire(through);
+                lastRetireNanos = System.nanoTime();
+                retired.accept(journal.stats().retiredThrough());
+            }
+            lastCleanNanos = System.nanoTime();
             cleaner.clean(through);
         } finally {
             retiring.unlock();
@@ -113,14 +159,25 @@ final class Retirer implements AutoCloseable {
     /**
      * Completes after a member sync that began after this call (a FLUSH of a commands journal:
      * every write answered before it is on the members, and this makes them durable). Joins the
-     * next retire cycle, which starts at once; concurrent FLUSHes share one sync.
+     * next member sync, which starts at once; concurrent FLUSHes share one. The records it covers
+     * retire at the next retire, without another member sync.
      */
     java.util.concurrent.CompletableFuture<Void> flush() {
         java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
         synchronized (flushes) {
             flushes.computeIfAbsent(++flushAsks, k -> new java.util.ArrayList<>()).add(done);
         }
-        soon();
+        try {
+            thread.execute(() -> {
+                try {
+                    retire(false);
+                } catch (IOException | RuntimeException e) {
+                    log.warn("syncing the members for a FLUSH failed: {}", e.toString());
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            failFlushes(IoPool.shuttingDown());
+        }
         return done;
     }
 
@@ -144,6 +201,9 @@ final class Retirer implements AutoCloseable {
 
     private void flushed(long asked, IOException failure) {
         java.util.List<java.util.concurrent.CompletableFuture<Void>> done = new java.util.ArrayList<>();
+        if (failure == null) {
+            flushesServed = Math.max(flushesServed, asked);
+        }
         synchronized (flushes) {
             var head = flushes.headMap(asked, true);
             head.values().forEach(done::addAll);
@@ -198,18 +258,29 @@ final class Retirer implements AutoCloseable {
         }
         try {
             JournalStats s = journal.stats();
-            boolean interval = System.nanoTime() - lastRetireNanos >= INTERVAL_NANOS;
-            if (journal.appliedThrough() <= s.retiredThrough()) {
-                if (interval && s.marks() > 0) {
-                    // Nothing new on the members since the last sync, which covered it all: idle
-                    // marks may go without another one.
-                    lastRetireNanos = System.nanoTime();
+            long now = System.nanoTime();
+            long applied = journal.appliedThrough();
+            if (applied != lastApplied) {
+                lastApplied = applied;
+                lastAppliedChangeNanos = now;
+            }
+            boolean commands = journal.mode() == JournalMode.COMMANDS;
+            if (applied <= s.retiredThrough()) {
+                if (s.marks() > 0 && now - lastCleanNanos >= INTERVAL_NANOS) {
+                    // Nothing new on the members since the last sync, which covered it all: marks
+                    // idle long enough may go without another one.
+                    lastCleanNanos = now;
                     cleaner.clean(s.retiredThrough());
                 }
                 return;
             }
-            boolean due = s.waiting() > 0 || s.usedBytes() >= s.capacityBytes() / 4 || s.records() >= RECORDS_DUE
-                    || interval;
+            boolean due = s.waiting() > 0;
+            if (commands) {
+                due |= s.records() >= journal.recordsCap() / 2 || s.marks() >= JournalFormat.MAX_MARKS * 3L / 4
+                        || now - lastAppliedChangeNanos >= IDLE_NANOS || now - lastRetireNanos >= COMMANDS_INTERVAL_NANOS;
+            } else {
+                due |= s.usedBytes() >= s.capacityBytes() / 4 || now - lastRetireNanos >= INTERVAL_NANOS;
+            }
             if (due) {
                 retireNow();
             }

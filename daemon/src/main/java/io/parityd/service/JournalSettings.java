@@ -22,11 +22,11 @@ public record JournalSettings(boolean enabled, Path path, long capacity, boolean
                               JournalMode mode, long regionBytes) {
 
     /** The default region size: see {@code io.parityd.controller.DirtyRegions#DEFAULT_REGION_BYTES}. */
-    public static final long DEFAULT_REGION_BYTES = 4L << 20;
+    public static final long DEFAULT_REGION_BYTES = 16L << 20;
 
     /**
      * The default: a commands journal (issue 15: the patent's write path, which costs almost
-     * nothing), safe (synced) placement, default capacity, default path, 4 MiB regions.
+     * nothing), safe (synced) placement, default capacity, default path, 16 MiB regions.
      */
     public static final JournalSettings DEFAULT = new JournalSettings(true, null, JournalOptions.DEFAULT_CAPACITY,
             false, false, JournalMode.COMMANDS, DEFAULT_REGION_BYTES);

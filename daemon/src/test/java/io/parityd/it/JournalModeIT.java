@@ -27,7 +27,7 @@ class JournalModeIT extends DaemonTestBase {
                 c.write((long) i * (1 << 20), new byte[65536]);
             }
         }
-        assertThat(daemon.log()).contains("journals write commands and dirty 4 MiB regions");
+        assertThat(daemon.log()).contains("journals write commands and dirty 16 MiB regions");
         Parityd.Result status = new Admin(Arrays.adminSocket(log)).run("status");
         assertThat(status.stdout()).containsPattern("journal: .*, commands: \\d+ records?, \\d+ dirty regions?; \\d+ of 64"
                 + " writes waited for a sync");
@@ -39,14 +39,18 @@ class JournalModeIT extends DaemonTestBase {
                 .containsPattern("(?m)^parityd_journal_writes_total 64\\.0$")
                 .containsPattern("(?m)^parityd_journal_marks \\d")
                 .containsPattern("(?m)^parityd_journal_writes_waited_total \\d");
+        assertThat(Parityd.run("examine", members.get(1).toString()).stdout())
+                .containsPattern("journal: +[0-9a-f-]{36}, commands \\(replayed at the next start if dirty\\)");
         assertThat(daemon.terminate(Duration.ofSeconds(60))).isZero();
         daemon = null;
+        assertThat(Parityd.run("examine", members.get(1).toString()).stdout()).contains("journal:    none named");
 
         Path dataLog = dir.resolve("data.log");
         daemon = Arrays.serve(dataLog, members, "--journal", "data", "--metrics", "127.0.0.1:" + port);
         assertThat(daemon.log()).contains("journals write data");
         assertThat(new Admin(Arrays.adminSocket(dataLog)).run("status").stdout()).contains(", data: ");
         assertThat(FailoverSoakIT.scrape(port)).contains("parityd_journal_mode{mode=\"data\"} 1.0");
+        assertThat(Parityd.run("examine", members.get(3).toString()).stdout()).containsPattern("journal: +[0-9a-f-]{36}, data \\(");
         assertThat(daemon.terminate(Duration.ofSeconds(60))).isZero();
         daemon = null;
 

@@ -13,7 +13,7 @@ import java.util.zip.CRC32C;
  * the header is a new copy with the next generation.
  */
 record Header(UUID arrayUuid, UUID journalUuid, long created, long retiredThrough, long durableThrough,
-              long capacity, long generation, String arrayName, JournalMode mode) {
+              long capacity, long generation, String arrayName, JournalMode mode, boolean sizedForCommands) {
 
     /** What decoding a header copy found. */
     enum Verdict { VALID, ABSENT, BAD_MAGIC, NEWER_VERSION, BAD_CRC }
@@ -23,24 +23,25 @@ record Header(UUID arrayUuid, UUID journalUuid, long created, long retiredThroug
     }
 
     Header withMarks(long retired, long durable) {
-        return new Header(arrayUuid, journalUuid, created, retired, durable, capacity, generation + 1, arrayName, mode);
+        return new Header(arrayUuid, journalUuid, created, retired, durable, capacity, generation + 1, arrayName, mode,
+                sizedForCommands);
     }
 
     Header withCapacity(long newCapacity) {
         return new Header(arrayUuid, journalUuid, created, retiredThrough, durableThrough, newCapacity,
-                generation + 1, arrayName, mode);
+                generation + 1, arrayName, mode, sizedForCommands);
     }
 
     Header withMode(JournalMode newMode) {
         return new Header(arrayUuid, journalUuid, created, retiredThrough, durableThrough, capacity, generation + 1,
-                arrayName, newMode);
+                arrayName, newMode, sizedForCommands);
     }
 
     ByteBuffer encode() {
         ByteBuffer b = ByteBuffer.allocate(HEADER_BYTES);
         b.put(0, HEADER_MAGIC);
         b.putShort(H_VERSION, (short) VERSION);
-        b.putShort(H_FLAGS, (short) mode.code());
+        b.putShort(H_FLAGS, (short) (mode.code() | (sizedForCommands ? FLAG_SIZED_FOR_COMMANDS : 0)));
         putUuid(b, H_ARRAY_UUID, arrayUuid);
         putUuid(b, H_JOURNAL_UUID, journalUuid);
         b.putLong(H_CREATED, created);
@@ -86,7 +87,8 @@ record Header(UUID arrayUuid, UUID journalUuid, long created, long retiredThroug
         b.get(H_NAME, name);
         Header h = new Header(getUuid(b, H_ARRAY_UUID), getUuid(b, H_JOURNAL_UUID), b.getLong(H_CREATED),
                 b.getLong(H_RETIRED), b.getLong(H_DURABLE), b.getLong(H_CAPACITY), b.getLong(H_GENERATION),
-                new String(name, StandardCharsets.UTF_8), mode);
+                new String(name, StandardCharsets.UTF_8), mode,
+                (Short.toUnsignedInt(b.getShort(H_FLAGS)) & FLAG_SIZED_FOR_COMMANDS) != 0);
         return new Decoded(Verdict.VALID, h, version);
     }
 

@@ -56,6 +56,8 @@ public final class Journal implements Closeable {
     private final RecoveryPlan plan;
     private final long capacity;
     private final Room room;
+    /** The most records the map was sized for, which admission holds it to. */
+    private final long recordsCap;
     private final RequestLog log;
     private final SeqPrefix applied;
     private final GroupCommit commit;
@@ -92,7 +94,8 @@ public final class Journal implements Closeable {
         this.mode = header.mode();
         this.marks.set(plan.marks().size());
         long last = plan.nextSeq() - 1;
-        this.room = new Room(capacity, JournalStore.recordsCap(capacity));
+        this.recordsCap = JournalStore.recordsCap(capacity, header.sizedForCommands());
+        this.room = new Room(capacity, recordsCap);
         this.log = new RequestLog(plan.nextSeq());
         long records = 0;
         for (long[] r : opened.log()) {
@@ -129,6 +132,11 @@ public final class Journal implements Closeable {
     /** What the file held at open; redo it before serving, then {@link #retire} through its last seq. */
     public RecoveryPlan plan() {
         return plan;
+    }
+
+    /** The most records the journal admits at once (its map was sized for them). */
+    public long recordsCap() {
+        return recordsCap;
     }
 
     /** What the records hold now. */

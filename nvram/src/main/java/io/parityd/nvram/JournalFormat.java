@@ -161,6 +161,13 @@ public final class JournalFormat {
     /** Header flags bits that hold the {@link JournalMode}. */
     static final int MODE_MASK = 0x3;
 
+    /**
+     * Header flag: the map file was created for a commands journal, sized for many small records
+     * ({@link JournalStore#recordsCap}); a journal created for data and switched to commands
+     * keeps the smaller number of records its map was sized for.
+     */
+    static final int FLAG_SIZED_FOR_COMMANDS = 0x4;
+
     /** The key of region {@code r}'s mark is {@code MARK_KEY_BASE - r}. */
     static final long MARK_KEY_BASE = -2;
 

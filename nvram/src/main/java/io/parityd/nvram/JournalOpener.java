@@ -265,7 +265,7 @@ final class JournalOpener {
         store = JournalStore.create(path, options.capacityBytes(), options.mode());
         JournalFiles.fsyncDirectory(path);
         Header h = new Header(options.arrayUuid(), journalUuid, System.currentTimeMillis(), 0, 0,
-                options.capacityBytes(), 1, options.arrayName(), options.mode());
+                options.capacityBytes(), 1, options.arrayName(), options.mode(), options.mode() == JournalMode.COMMANDS);
         store.writeHeader(h);
         h = h.withMarks(0, 0);
         store.writeHeader(h); // both copies valid from the start

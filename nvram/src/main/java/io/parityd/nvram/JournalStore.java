@@ -66,10 +66,19 @@ final class JournalStore implements Closeable {
         }
     }
 
-    /** The records the admission limits allow for {@code capacity} bytes: one per 4 KiB, at least 1024. */
-    static long recordsCap(long capacity) {
-        return Math.max(1024, capacity / 4096);
+    /**
+     * The records the admission limits allow for {@code capacity} bytes, at least 1024: one per
+     * 4 KiB in a map sized for data; one per 256 bytes in one sized for commands (a command is a
+     * 64-byte header; the rest is the map's own overhead per entry), so that a commands journal of
+     * the default size holds a million commands: half a minute of writes at 30,000 a second before
+     * the journal must retire them with a member sync.
+     */
+    static long recordsCap(long capacity, boolean sizedForCommands) {
+        return Math.max(1024, capacity / (sizedForCommands ? COMMANDS_BYTES_PER_RECORD : 4096));
     }
+
+    /** The bytes of capacity each command of a map sized for commands takes (see {@link #recordsCap}). */
+    static final long COMMANDS_BYTES_PER_RECORD = 256;
 
     /**
      * DATA: records of up to a MiB each, the average a capacity's worth of 4 KiB writes.
@@ -80,7 +89,7 @@ final class JournalStore implements Closeable {
      */
     private static ChronicleMapBuilder<Long, StoredValue> builder(long capacity, JournalMode mode) {
         long sized = Math.max(capacity, SIZING_FLOOR_BYTES);
-        long records = recordsCap(sized);
+        long records = recordsCap(sized, mode == JournalMode.COMMANDS);
         ChronicleMapBuilder<Long, StoredValue> b = ChronicleMapBuilder.of(Long.class, StoredValue.class)
                 .name("parityd-journal");
         if (mode == JournalMode.COMMANDS) {
