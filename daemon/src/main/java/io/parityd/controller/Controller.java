@@ -1,6 +1,7 @@
 package io.parityd.controller;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
@@ -29,6 +30,34 @@ public interface Controller extends AutoCloseable {
 
     /** Fills {@code dst} (all of its remaining bytes) from the volume at {@code offset}. */
     CompletableFuture<Void> read(long offset, ByteBuffer dst);
+
+    /**
+     * Reads {@code length} bytes at {@code offset} into a buffer the caller then owns and
+     * releases. By default a direct buffer from {@code alloc}, filled by
+     * {@link #read(long, ByteBuffer)}; a controller whose answer arrives in a buffer of its own
+     * (HA: the primary's reply off the link) hands that buffer over instead of copying it.
+     */
+    default CompletableFuture<ByteBuf> read(long offset, int length, ByteBufAllocator alloc) {
+        ByteBuf data = alloc.directBuffer(length, length);
+        data.writerIndex(length);
+        CompletableFuture<ByteBuf> result = new CompletableFuture<>();
+        CompletableFuture<Void> filled;
+        try {
+            filled = read(offset, data.nioBuffer(0, length));
+        } catch (RuntimeException e) {
+            data.release();
+            throw e;
+        }
+        filled.whenComplete((v, failure) -> {
+            if (failure != null) {
+                data.release();
+                result.completeExceptionally(failure);
+            } else if (!result.complete(data)) {
+                data.release();
+            }
+        });
+        return result;
+    }
 
     /**
      * Writes all readable bytes of {@code data} at {@code offset}; with {@code fua}, durably

@@ -1,6 +1,7 @@
 package io.parityd.front;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.parityd.controller.Admission;
 import io.parityd.controller.AdmissionGate;
@@ -52,7 +53,7 @@ public final class ClusterController implements Controller {
      * late a slow link gets to it.
      */
     private record Outstanding(long seq, Command command, int flags, long offset, long length, ByteBuf data,
-                               ByteBuffer readInto, CompletableFuture<Void> done) {
+                               CompletableFuture<Void> done, CompletableFuture<ByteBuf> read) {
         /** A request for one link, which owns it (and its reference to the payload). */
         Request request() {
             ByteBuf payload = data == null ? Unpooled.EMPTY_BUFFER : data.retainedDuplicate();
@@ -63,6 +64,14 @@ public final class ClusterController implements Controller {
         void release() {
             if (data != null) {
                 data.release();
+            }
+        }
+
+        void fail(Throwable why) {
+            if (read != null) {
+                read.completeExceptionally(why);
+            } else {
+                done.completeExceptionally(why);
             }
         }
     }
@@ -97,12 +106,30 @@ public final class ClusterController implements Controller {
 
     @Override
     public CompletableFuture<Void> read(long offset, ByteBuffer dst) {
-        return submit(Command.READ, 0, offset, dst.remaining(), null, dst);
+        ByteBuffer target = dst.duplicate();
+        return read(offset, dst.remaining(), null).thenAccept(data -> {
+            try {
+                data.getBytes(data.readerIndex(), target);
+            } finally {
+                data.release();
+            }
+        });
+    }
+
+    /**
+     * The primary's answer itself, as it came off the link: the front sends it on to the client
+     * without copying it (issue 15). The caller owns the buffer.
+     */
+    @Override
+    public CompletableFuture<ByteBuf> read(long offset, int length, ByteBufAllocator alloc) {
+        CompletableFuture<ByteBuf> read = new CompletableFuture<>();
+        enqueue(Command.READ, 0, offset, length, null, null, read);
+        return read;
     }
 
     @Override
     public CompletableFuture<Void> write(long offset, ByteBuf data, boolean fua) {
-        return submit(Command.WRITE, fua ? LinkFormat.FLAG_FUA : 0, offset, data.readableBytes(), data, null);
+        return submit(Command.WRITE, fua ? LinkFormat.FLAG_FUA : 0, offset, data.readableBytes(), data);
     }
 
     @Override
@@ -110,32 +137,36 @@ public final class ClusterController implements Controller {
                                                boolean fua) {
         int flags = (fua ? LinkFormat.FLAG_FUA : 0) | (mayDeallocate ? LinkFormat.FLAG_MAY_DEALLOCATE : 0)
                 | (fastOnly ? LinkFormat.FLAG_FAST_ONLY : 0);
-        return submit(Command.WRITE_ZEROES, flags, offset, length, null, null);
+        return submit(Command.WRITE_ZEROES, flags, offset, length, null);
     }
 
     @Override
     public CompletableFuture<Void> trim(long offset, long length, boolean fua) {
-        return submit(Command.TRIM, fua ? LinkFormat.FLAG_FUA : 0, offset, length, null, null);
+        return submit(Command.TRIM, fua ? LinkFormat.FLAG_FUA : 0, offset, length, null);
     }
 
     @Override
     public CompletableFuture<Void> flush() {
-        return submit(Command.FLUSH, 0, 0, 0, null, null);
+        return submit(Command.FLUSH, 0, 0, 0, null);
     }
 
-    private CompletableFuture<Void> submit(Command command, int flags, long offset, long length, ByteBuf data,
-                                           ByteBuffer readInto) {
+    private CompletableFuture<Void> submit(Command command, int flags, long offset, long length, ByteBuf data) {
         CompletableFuture<Void> done = new CompletableFuture<>();
+        enqueue(command, flags, offset, length, data, done, null);
+        return done;
+    }
+
+    private void enqueue(Command command, int flags, long offset, long length, ByteBuf data, CompletableFuture<Void> done,
+                         CompletableFuture<ByteBuf> read) {
         ByteBuf held = data == null ? null : data.retainedDuplicate();
         synchronized (lock) {
             long seq = nextSeq++;
-            Outstanding o = new Outstanding(seq, command, flags, offset, length, held, readInto, done);
+            Outstanding o = new Outstanding(seq, command, flags, offset, length, held, done, read);
             outstanding.put(seq, o);
             if (primary != null) {
                 primary.send(o.request());
             }
         }
-        return done;
     }
 
     /** The volume's size, once a controller said it (before the NBD server starts). */
@@ -168,17 +199,21 @@ public final class ClusterController implements Controller {
             }
             o.release();
             if (r.status() != ReplyStatus.OK) {
-                o.done().completeExceptionally(ReplyStatus.failure(r.status(), r.detail()));
+                o.fail(ReplyStatus.failure(r.status(), r.detail()));
                 return;
             }
-            if (o.readInto() != null) {
+            if (o.read() != null) {
                 if (r.data().readableBytes() != o.length()) {
-                    o.done().completeExceptionally(new RequestFailedException(RequestFailedException.Reason.IO_ERROR,
+                    o.fail(new RequestFailedException(RequestFailedException.Reason.IO_ERROR,
                             "controller " + from.name() + " answered a read of " + o.length() + " bytes with "
                                     + r.data().readableBytes()));
                     return;
                 }
-                r.data().getBytes(r.data().readerIndex(), o.readInto().duplicate());
+                ByteBuf handed = r.data().retainedSlice(); // the caller's; the reply's own reference goes below
+                if (!o.read().complete(handed)) {
+                    handed.release();
+                }
+                return;
             }
             o.done().complete(null);
         } finally {
@@ -240,7 +275,7 @@ public final class ClusterController implements Controller {
                 "the front is stopping");
         left.forEach(o -> {
             o.release();
-            o.done().completeExceptionally(stopping);
+            o.fail(stopping);
         });
     }
 

@@ -187,17 +187,16 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
             memory.release(reserved);
             return;
         }
-        ByteBuf data = ctx.alloc().directBuffer(length, length);
-        data.writerIndex(length);
         begin(ctx, length);
         long started = System.nanoTime();
         observer.started(CommandType.READ, length);
-        controller.read(offset, data.nioBuffer(0, length)).whenComplete((ok, failure) -> onLoop(ctx, data, () -> {
+        // The controller's buffer becomes the reply's: in HA mode the primary's answer as it came
+        // off the link, sent on without a copy.
+        controller.read(offset, length, ctx.alloc()).whenComplete((data, failure) -> onLoop(ctx, data, () -> {
             NbdError error = null;
             if (failure == null) {
                 reply(ctx, new ReadReply(cookie, offset, data));
             } else {
-                data.release();
                 error = fail(ctx, cookie, "READ", failure);
             }
             observer.completed(CommandType.READ, error == null ? length : 0, System.nanoTime() - started, error);

@@ -1,13 +1,14 @@
 package io.parityd.link;
 
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.flush.FlushConsolidationHandler;
 
 import java.time.Duration;
 
 /**
  * Builds a link's pipeline, on either end of the connection:
  * <pre>
- *   link-frame-decoder → link-frame-encoder → link-handshake → (the caller's handler)
+ *   link-flush-consolidation → link-frame-decoder → link-frame-encoder → link-handshake → (the caller's handler)
  * </pre>
  * The caller adds its own handler after these, then waits for a user event: {@link LinkEstablished}
  * (the handshake has left the pipeline; every message from here on is the caller's, and the caller
@@ -27,6 +28,7 @@ public final class LinkPipeline {
      */
     public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(5);
 
+    public static final String FLUSH_CONSOLIDATION = "link-flush-consolidation";
     public static final String FRAME_DECODER = "link-frame-decoder";
     public static final String FRAME_ENCODER = "link-frame-encoder";
     public static final String HANDSHAKE = "link-handshake";
@@ -41,6 +43,10 @@ public final class LinkPipeline {
      */
     public static void install(ChannelPipeline pipeline, LinkSide side, Hello ours, LinkSecret secret,
                                HelloCheck check, Duration timeout) {
+        // Many messages cross a link per event-loop turn (replies from I/O threads, requests while
+        // reading a client's): one syscall per turn instead of one per message.
+        pipeline.addLast(FLUSH_CONSOLIDATION, new FlushConsolidationHandler(
+                FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
         pipeline.addLast(FRAME_DECODER, new FrameDecoder());
         pipeline.addLast(FRAME_ENCODER, new FrameEncoder());
         pipeline.addLast(HANDSHAKE, new LinkHandshake(side, ours, secret, check, timeout));

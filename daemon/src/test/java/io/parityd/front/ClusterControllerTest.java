@@ -171,4 +171,45 @@ class ClusterControllerTest {
         primary.sendAll();
         cluster.close();
     }
+
+    /**
+     * Issue 15: a read's answer goes to the client as it came off the link, not copied; the
+     * reply's own reference goes, the caller's is the last, and a wrong-sized answer fails the
+     * read and keeps nothing.
+     */
+    @Test
+    void shouldHandTheReadAnswerItselfToTheCaller() throws Exception {
+        ClusterController cluster = new ClusterController(1 << 20, 1);
+        HeldLink primary = new HeldLink("a");
+        cluster.primaryIs(primary);
+        CompletableFuture<ByteBuf> read = cluster.read(4096, 512, PooledByteBufAllocator.DEFAULT);
+        CompletableFuture<ByteBuf> wrongSize = cluster.read(0, 512, PooledByteBufAllocator.DEFAULT);
+        primary.sendAll();
+        ByteBuf answer = PooledByteBufAllocator.DEFAULT.directBuffer(512);
+        answer.writeBytes(filled(512, 0x5a));
+        ByteBuf shortAnswer = PooledByteBufAllocator.DEFAULT.directBuffer(100);
+        shortAnswer.writeBytes(filled(100, 1));
+
+        cluster.answered(primary, new Reply(1, ReplyStatus.OK, "", answer));
+        cluster.answered(primary, new Reply(2, ReplyStatus.OK, "", shortAnswer));
+
+        ByteBuf handed = read.get();
+        assertThat(handed.memoryAddress()).as("the answer's own memory").isEqualTo(answer.memoryAddress());
+        assertThat(ByteBufUtil.getBytes(handed)).isEqualTo(filled(512, 0x5a));
+        assertThat(answer.refCnt()).as("only the caller's reference is left").isEqualTo(1);
+        handed.release();
+        assertThat(answer.refCnt()).isZero();
+        assertThat(wrongSize).isCompletedExceptionally();
+        assertThat(shortAnswer.refCnt()).isZero();
+        cluster.close();
+    }
+
+    /** A read that waits for a primary fails when the front stops, holding nothing. */
+    @Test
+    void shouldFailAWaitingReadWhenClosed() {
+        ClusterController cluster = new ClusterController(1 << 20, 1);
+        CompletableFuture<ByteBuf> read = cluster.read(0, 512, PooledByteBufAllocator.DEFAULT);
+        cluster.close();
+        assertThat(read).isCompletedExceptionally();
+    }
 }
