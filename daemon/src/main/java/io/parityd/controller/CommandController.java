@@ -7,6 +7,7 @@ import io.parityd.nvram.JournalFormat;
 import io.parityd.nvram.JournalMode;
 import io.parityd.nvram.RecordKind;
 import io.parityd.nvram.Ticket;
+import io.parityd.nvram.WriteFlags;
 import io.parityd.raid.Preimage;
 import io.parityd.raid.RaidVolume;
 import java.io.IOException;
@@ -129,7 +130,7 @@ public final class CommandController implements NumberedController {
      * front's buffer: it stays valid and unchanged until the future completes, so nothing copies it.
      */
     public CompletableFuture<Void> write(long seq, long offset, ByteBuffer data, boolean fua) {
-        return run(seq, RecordKind.WRITE, offset, data.remaining(), fua ? JournalFormat.FLAG_FUA : 0,
+        return run(seq, RecordKind.WRITE, offset, data.remaining(), fua ? WriteFlags.FUA : 0,
                 () -> volume.write(data, offset, fua), "write");
     }
 
@@ -143,7 +144,7 @@ public final class CommandController implements NumberedController {
     @Override
     public CompletableFuture<Void> writeZeroes(long seq, long offset, long length, boolean mayDeallocate,
                                                boolean fastOnly, boolean fua) {
-        int flags = (fua ? JournalFormat.FLAG_FUA : 0) | (mayDeallocate ? JournalFormat.FLAG_MAY_DEALLOCATE : 0);
+        int flags = WriteFlags.of(fua, mayDeallocate, false);
         Apply apply = () -> volume.writeZeroes(offset, length, mayDeallocate, fua);
         if (!fastOnly) {
             return run(seq, RecordKind.WRITE_ZEROES, offset, length, flags, apply, "write-zeroes");
@@ -165,7 +166,7 @@ public final class CommandController implements NumberedController {
     /** As {@link #write(long, long, ByteBuffer, boolean)}, for TRIM. */
     @Override
     public CompletableFuture<Void> trim(long seq, long offset, long length, boolean fua) {
-        return run(seq, RecordKind.TRIM, offset, length, fua ? JournalFormat.FLAG_FUA : 0,
+        return run(seq, RecordKind.TRIM, offset, length, fua ? WriteFlags.FUA : 0,
                 () -> volume.trim(offset, length, fua), "trim");
     }
 

@@ -2,9 +2,10 @@ package io.parityd.controller;
 
 import io.parityd.nvram.Journal;
 import io.parityd.nvram.PendingRequest;
-import io.parityd.nvram.RecoveryPlan;
 import io.parityd.nvram.RecordKind;
+import io.parityd.nvram.RecoveryPlan;
 import io.parityd.nvram.Ticket;
+import io.parityd.nvram.WriteFlags;
 import io.parityd.raid.Preimage;
 import io.parityd.raid.RaidVolume;
 import io.parityd.raid.ScrubReport;
@@ -156,7 +157,7 @@ public final class JournalReplay {
             }
             case TRIM -> volume.trim(r.offset(), r.length(), false);
             case WRITE_ZEROES -> volume.writeZeroes(r.offset(), r.length(),
-                    (r.flags() & io.parityd.nvram.JournalFormat.FLAG_MAY_DEALLOCATE) != 0, false);
+                    (r.flags() & WriteFlags.MAY_DEALLOCATE) != 0, false);
             default -> throw new IllegalStateException("unknown record kind " + r.kind());
         }
     }

@@ -6,6 +6,7 @@ import io.parityd.nvram.Journal;
 import io.parityd.nvram.JournalFormat;
 import io.parityd.nvram.RecordKind;
 import io.parityd.nvram.Ticket;
+import io.parityd.nvram.WriteFlags;
 import io.parityd.raid.Preimage;
 import io.parityd.raid.RaidVolume;
 import java.io.IOException;
@@ -211,7 +212,7 @@ public final class JournaledController implements NumberedController {
         int length = data.readableBytes();
         // A reference of our own, not a copy: the write is answered once journaled and the front
         // then lets go of the buffer, but it stays valid until the volume has it (issue 15).
-        return journaled(seq, RecordKind.WRITE, offset, length, fua ? JournalFormat.FLAG_FUA : 0,
+        return journaled(seq, RecordKind.WRITE, offset, length, fua ? WriteFlags.FUA : 0,
                 data.retainedDuplicate(), bytes -> volume.write(bytes, offset, false), "write");
     }
 
@@ -219,7 +220,7 @@ public final class JournaledController implements NumberedController {
     @Override
     public CompletableFuture<Void> writeZeroes(long seq, long offset, long length, boolean mayDeallocate,
                                                boolean fastOnly, boolean fua) {
-        int flags = (fua ? JournalFormat.FLAG_FUA : 0) | (mayDeallocate ? JournalFormat.FLAG_MAY_DEALLOCATE : 0);
+        int flags = WriteFlags.of(fua, mayDeallocate, false);
         Apply apply = none -> volume.writeZeroes(offset, length, mayDeallocate, false);
         if (!fastOnly) {
             return journaled(seq, RecordKind.WRITE_ZEROES, offset, length, flags, null, apply, "write-zeroes");
@@ -237,7 +238,7 @@ public final class JournaledController implements NumberedController {
     /** As {@link #write(long, long, ByteBuf, boolean)}, for TRIM. */
     @Override
     public CompletableFuture<Void> trim(long seq, long offset, long length, boolean fua) {
-        return journaled(seq, RecordKind.TRIM, offset, length, fua ? JournalFormat.FLAG_FUA : 0, null,
+        return journaled(seq, RecordKind.TRIM, offset, length, fua ? WriteFlags.FUA : 0, null,
                 none -> volume.trim(offset, length, false), "trim");
     }
 
@@ -461,7 +462,7 @@ public final class JournaledController implements NumberedController {
             journal.countWrite(!durable.isDone());
             if (replication.answerWhenApplied()) {
                 // HA: answered by applyToVolume, once the members have it
-            } else if ((flags & JournalFormat.FLAG_FUA) != 0) {
+            } else if ((flags & WriteFlags.FUA) != 0) {
                 durable.whenComplete((v, err) -> {
                     if (err != null) {
                         done.completeExceptionally(IoPool.failure(err, what, offset, length));

@@ -11,6 +11,7 @@ import io.parityd.link.Command;
 import io.parityd.link.LinkFormat;
 import io.parityd.link.Reply;
 import io.parityd.link.Request;
+import io.parityd.nvram.WriteFlags;
 import io.parityd.replication.ReplyStatus;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -129,20 +130,19 @@ public final class ClusterController implements Controller {
 
     @Override
     public CompletableFuture<Void> write(long offset, ByteBuf data, boolean fua) {
-        return submit(Command.WRITE, fua ? LinkFormat.FLAG_FUA : 0, offset, data.readableBytes(), data);
+        return submit(Command.WRITE, fua ? WriteFlags.FUA : 0, offset, data.readableBytes(), data);
     }
 
     @Override
     public CompletableFuture<Void> writeZeroes(long offset, long length, boolean mayDeallocate, boolean fastOnly,
                                                boolean fua) {
-        int flags = (fua ? LinkFormat.FLAG_FUA : 0) | (mayDeallocate ? LinkFormat.FLAG_MAY_DEALLOCATE : 0)
-                | (fastOnly ? LinkFormat.FLAG_FAST_ONLY : 0);
+        int flags = WriteFlags.of(fua, mayDeallocate, fastOnly);
         return submit(Command.WRITE_ZEROES, flags, offset, length, null);
     }
 
     @Override
     public CompletableFuture<Void> trim(long offset, long length, boolean fua) {
-        return submit(Command.TRIM, fua ? LinkFormat.FLAG_FUA : 0, offset, length, null);
+        return submit(Command.TRIM, fua ? WriteFlags.FUA : 0, offset, length, null);
     }
 
     @Override

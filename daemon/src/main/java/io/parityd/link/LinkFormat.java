@@ -79,10 +79,10 @@ public final class LinkFormat {
     /** Prefix of every HMAC input, so a MAC made for this protocol version means nothing elsewhere. */
     static final byte[] MAC_LABEL = "parityd-link-2".getBytes(StandardCharsets.US_ASCII);
 
-    /** Request and catch-up record flags. Other bits travel as they are; the receiver decides. */
-    public static final int FLAG_FUA = 1;
-    public static final int FLAG_MAY_DEALLOCATE = 2;
-    public static final int FLAG_FAST_ONLY = 4;
+    /*
+     * Request and catch-up record flags are io.parityd.nvram.WriteFlags (FUA 1, MAY_DEALLOCATE 2,
+     * FAST_ONLY 4), the same bits the journal keeps; this one is the link's own.
+     */
     /**
      * A record of a commands journal: a WRITE that names its range and carries no data (the
      * front holds the data; the standby needs only where the primary may be writing).

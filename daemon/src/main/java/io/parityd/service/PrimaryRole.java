@@ -6,9 +6,9 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.util.ReferenceCountUtil;
-import io.parityd.controller.JournalReplay;
 import io.parityd.controller.CommandController;
 import io.parityd.controller.CommandRecovery;
+import io.parityd.controller.JournalReplay;
 import io.parityd.controller.JournaledController;
 import io.parityd.controller.NumberedController;
 import io.parityd.controller.RecoveryReport;
@@ -31,6 +31,7 @@ import io.parityd.nvram.JournalFormat;
 import io.parityd.nvram.JournalMode;
 import io.parityd.nvram.PendingRequest;
 import io.parityd.nvram.RecordKind;
+import io.parityd.nvram.WriteFlags;
 import io.parityd.raid.ArrayAssembler;
 import io.parityd.raid.ArrayException;
 import io.parityd.raid.AssembledArray;
@@ -228,7 +229,7 @@ final class PrimaryRole implements AutoCloseable {
     /** Runs one request from the front; answers on {@code front} when done. Takes ownership of {@code r}. */
     void execute(Channel front, Request r) {
         long seq = r.seq();
-        boolean fua = (r.flags() & LinkFormat.FLAG_FUA) != 0;
+        boolean fua = (r.flags() & WriteFlags.FUA) != 0;
         try {
             switch (r.command()) {
                 case READ -> read(front, r);
@@ -245,7 +246,7 @@ final class PrimaryRole implements AutoCloseable {
                         : controller.trim(seq, r.offset(), r.length(), fua));
                 case WRITE_ZEROES -> answer(front, r, redone.contains(seq) ? CompletableFuture.completedFuture(null)
                         : controller.writeZeroes(seq, r.offset(), r.length(),
-                        (r.flags() & LinkFormat.FLAG_MAY_DEALLOCATE) != 0, (r.flags() & LinkFormat.FLAG_FAST_ONLY) != 0,
+                        (r.flags() & WriteFlags.MAY_DEALLOCATE) != 0, (r.flags() & WriteFlags.FAST_ONLY) != 0,
                         fua));
                 case FLUSH -> answer(front, r, controller.flush());
             }
@@ -404,9 +405,7 @@ final class PrimaryRole implements AutoCloseable {
 
     /** A journal record's flags on the link: FUA and MAY_DEALLOCATE carry over; COMMAND_ONLY for a commands journal. */
     private static int linkFlags(int journalFlags, boolean commands) {
-        return ((journalFlags & JournalFormat.FLAG_FUA) != 0 ? LinkFormat.FLAG_FUA : 0)
-                | ((journalFlags & JournalFormat.FLAG_MAY_DEALLOCATE) != 0 ? LinkFormat.FLAG_MAY_DEALLOCATE : 0)
-                | (commands ? LinkFormat.FLAG_COMMAND_ONLY : 0);
+        return (journalFlags & WriteFlags.JOURNALED) | (commands ? LinkFormat.FLAG_COMMAND_ONLY : 0);
     }
 
     /**

@@ -24,6 +24,7 @@ import io.parityd.link.Request;
 import io.parityd.link.Retired;
 import io.parityd.nvram.JournalFormat;
 import io.parityd.nvram.RecordKind;
+import io.parityd.nvram.WriteFlags;
 import io.parityd.replication.Links;
 import io.parityd.replication.StandbyJournal;
 import java.io.IOException;
@@ -157,8 +158,7 @@ final class StandbyRole implements AutoCloseable {
 
     /** A record of the primary's journal (its event loop): held in the order it came; released once appended. */
     private void hold(CatchUpRecord r) {
-        int journalFlags = ((r.flags() & LinkFormat.FLAG_FUA) != 0 ? JournalFormat.FLAG_FUA : 0)
-                | ((r.flags() & LinkFormat.FLAG_MAY_DEALLOCATE) != 0 ? JournalFormat.FLAG_MAY_DEALLOCATE : 0);
+        int journalFlags = r.flags() & WriteFlags.JOURNALED;
         RecordKind kind = switch (r.command()) {
             case WRITE -> RecordKind.WRITE;
             case TRIM -> RecordKind.TRIM;

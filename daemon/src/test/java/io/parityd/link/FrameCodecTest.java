@@ -5,12 +5,7 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.ReferenceCountUtil;
-import org.junit.jupiter.api.Named;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.MethodSource;
-
+import io.parityd.nvram.WriteFlags;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -18,15 +13,17 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Named;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import static io.parityd.link.Frames.bytes;
 import static io.parityd.link.Frames.concat;
 import static io.parityd.link.Frames.frame;
 import static io.parityd.link.Frames.pattern;
 import static io.parityd.link.Frames.string;
-import static io.parityd.link.LinkFormat.FLAG_FAST_ONLY;
-import static io.parityd.link.LinkFormat.FLAG_FUA;
-import static io.parityd.link.LinkFormat.FLAG_MAY_DEALLOCATE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
@@ -46,13 +43,13 @@ class FrameCodecTest {
         add(samples, "AUTH", () -> new Auth(pattern(32, 7)));
         add(samples, "REFUSE", () -> new Refuse("no: ça ne va pas"));
         add(samples, "REFUSE, empty", () -> new Refuse(""));
-        add(samples, "REQUEST READ", () -> new Request(1, Command.READ, FLAG_FAST_ONLY, 1L << 50, 1 << 25));
-        add(samples, "REQUEST WRITE", () -> new Request(-2, Command.WRITE, FLAG_FUA, 4096, 515, data(515, 3)));
+        add(samples, "REQUEST READ", () -> new Request(1, Command.READ, WriteFlags.FAST_ONLY, 1L << 50, 1 << 25));
+        add(samples, "REQUEST WRITE", () -> new Request(-2, Command.WRITE, WriteFlags.FUA, 4096, 515, data(515, 3)));
         add(samples, "REQUEST WRITE of nothing", () -> new Request(3, Command.WRITE, 0, 0, 0));
         add(samples, "REQUEST FLUSH", () -> new Request(4, Command.FLUSH, 0, 0, 0));
-        add(samples, "REQUEST TRIM", () -> new Request(5, Command.TRIM, FLAG_MAY_DEALLOCATE, 512, 1 << 20));
+        add(samples, "REQUEST TRIM", () -> new Request(5, Command.TRIM, WriteFlags.MAY_DEALLOCATE, 512, 1 << 20));
         add(samples, "REQUEST WRITE_ZEROES", () -> new Request(6, Command.WRITE_ZEROES,
-                FLAG_FUA | FLAG_MAY_DEALLOCATE | FLAG_FAST_ONLY, 0, 65536));
+                WriteFlags.FUA | WriteFlags.MAY_DEALLOCATE | WriteFlags.FAST_ONLY, 0, 65536));
         add(samples, "REPLY with data", () -> new Reply(7, LinkFormat.STATUS_OK, "", data(300, 5)));
         add(samples, "REPLY ok, no data", () -> new Reply(8, LinkFormat.STATUS_OK, ""));
         add(samples, "REPLY failed", () -> new Reply(9, 5, "member sdc: EIO at 4096"));
@@ -63,13 +60,13 @@ class FrameCodecTest {
         add(samples, "ASSIGNED refused", () -> new Assigned(4, 0, 12, "journal behind: 12 < 1000"));
         add(samples, "RECEIVED", () -> new Received(Long.MAX_VALUE));
         add(samples, "RETIRED", () -> new Retired(77));
-        add(samples, "CATCH_UP_RECORD WRITE", () -> new CatchUpRecord(10, Command.WRITE, FLAG_FUA, 8192, 200,
+        add(samples, "CATCH_UP_RECORD WRITE", () -> new CatchUpRecord(10, Command.WRITE, WriteFlags.FUA, 8192, 200,
                 data(200, 9)));
         add(samples, "CATCH_UP_RECORD TRIM", () -> new CatchUpRecord(11, Command.TRIM, 0, 0, 4096));
         add(samples, "CATCH_UP_END", () -> new CatchUpEnd(11));
         add(samples, "CATCH_UP_REQUEST", () -> new CatchUpRequest(7, 1));
         add(samples, "CATCH_UP_RECORD of a commands journal", () -> new CatchUpRecord(9, Command.WRITE,
-                LinkFormat.FLAG_COMMAND_ONLY | LinkFormat.FLAG_FUA, 4096, 1L << 20));
+                LinkFormat.FLAG_COMMAND_ONLY | WriteFlags.FUA, 4096, 1L << 20));
         add(samples, "PREIMAGE", () -> new PreimageRecord(5, 1L << 33, 1L << 20, data(4096 + 24, 9)));
         add(samples, "PREIMAGE_HELD", () -> new PreimageHeld(5));
         add(samples, "PEER_LOST", () -> new PeerLost(3, "the standby is silent: ça arrive"));
@@ -109,7 +106,7 @@ class FrameCodecTest {
     @Test
     void shouldRoundTripAOneMebibyteWriteSplitAtHundredsOfBoundaries() {
         int length = 1 << 20;
-        Request expected = new Request(42, Command.WRITE, FLAG_FUA, 1L << 40, length, data(length, 11));
+        Request expected = new Request(42, Command.WRITE, WriteFlags.FUA, 1L << 40, length, data(length, 11));
         byte[] wire = Frames.encode(expected.retain());
         assertThat(wire).hasSize(8 + 29 + length);
         List<Integer> cuts = new ArrayList<>();
@@ -156,9 +153,9 @@ class FrameCodecTest {
     void shouldWriteARequestAsLinkFormatDocumentsIt() {
         byte[] expected = concat(
                 new byte[]{0x50, 0x44, 2, 10, 0, 0, 0, 33},
-                bytes(b -> b.writeLong(0x0102030405060708L).writeByte(1).writeInt(FLAG_FUA).writeLong(4096).writeLong(4)),
+                bytes(b -> b.writeLong(0x0102030405060708L).writeByte(1).writeInt(WriteFlags.FUA).writeLong(4096).writeLong(4)),
                 new byte[]{9, 8, 7, 6});
-        byte[] wire = Frames.encode(new Request(0x0102030405060708L, Command.WRITE, FLAG_FUA, 4096, 4,
+        byte[] wire = Frames.encode(new Request(0x0102030405060708L, Command.WRITE, WriteFlags.FUA, 4096, 4,
                 Unpooled.wrappedBuffer(new byte[]{9, 8, 7, 6})));
         assertThat(wire).isEqualTo(expected);
     }

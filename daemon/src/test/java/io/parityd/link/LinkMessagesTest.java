@@ -2,6 +2,7 @@ package io.parityd.link;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.parityd.nvram.WriteFlags;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -21,7 +22,7 @@ class LinkMessagesTest {
                 .containsExactly(1, 2, 3, 10, 11, 20, 21, 22, 30, 31, 40, 41, 42, 43, 44, 50, 51);
         assertThat(NodeKind.values()).extracting(NodeKind::code).containsExactly(1, 2);
         assertThat(Command.values()).extracting(Command::code).containsExactly(0, 1, 2, 3, 4);
-        assertThat(new int[]{LinkFormat.FLAG_FUA, LinkFormat.FLAG_MAY_DEALLOCATE, LinkFormat.FLAG_FAST_ONLY})
+        assertThat(new int[]{WriteFlags.FUA, WriteFlags.MAY_DEALLOCATE, WriteFlags.FAST_ONLY})
                 .containsExactly(1, 2, 4);
         assertThat(LinkFormat.MAX_BODY).isEqualTo(33 * 1024 * 1024);
     }
@@ -107,9 +108,9 @@ class LinkMessagesTest {
     @Test
     void shouldCountReferencesOnTheData() {
         ByteBuf data = Unpooled.buffer(8).writeLong(7);
-        Request request = new Request(1, Command.WRITE, LinkFormat.FLAG_FUA, 0, 8, data);
-        assertThat(request.has(LinkFormat.FLAG_FUA)).isTrue();
-        assertThat(request.has(LinkFormat.FLAG_FAST_ONLY)).isFalse();
+        Request request = new Request(1, Command.WRITE, WriteFlags.FUA, 0, 8, data);
+        assertThat(request.has(WriteFlags.FUA)).isTrue();
+        assertThat(request.has(WriteFlags.FAST_ONLY)).isFalse();
         assertThat(request.content()).isSameAs(data);
 
         Request duplicate = request.retainedDuplicate();

@@ -110,11 +110,7 @@ public final class JournalFormat {
     /** Most data one record carries; larger requests are split into pieces of this size. */
     public static final int MAX_PIECE_BYTES = 1 << 20;
 
-    /** Record flag: the client asked for FUA. */
-    public static final int FLAG_FUA = 1;
-
-    /** Record flag: a WRITE_ZEROES that may deallocate. */
-    public static final int FLAG_MAY_DEALLOCATE = 1 << 1;
+    // Record flags are WriteFlags.JOURNALED's bits (FUA, MAY_DEALLOCATE), as the link carries them.
 
     /** The format version this code writes and the highest it reads. */
     public static final int VERSION = 1;

@@ -39,7 +39,7 @@ class CommandJournalTest {
         try (Journal j = f.open()) {
             uuid = j.uuid();
             assertThat(j.mode()).isEqualTo(JournalMode.COMMANDS);
-            command(j, RecordKind.WRITE, 4096, 3L * MIB, JournalFormat.FLAG_FUA, 77);
+            command(j, RecordKind.WRITE, 4096, 3L * MIB, WriteFlags.FUA, 77);
             command(j, RecordKind.TRIM, 8L * MIB, 65536, 0, 78);
             j.mark(0, 0, 4L * MIB).get(30, TimeUnit.SECONDS);
             j.mark(2, 8L * MIB, 4L * MIB).get(30, TimeUnit.SECONDS);
@@ -50,7 +50,7 @@ class CommandJournalTest {
             RecoveryPlan plan = j.plan();
             assertThat(plan.mode()).isEqualTo(JournalMode.COMMANDS);
             assertThat(plan.requests()).containsExactly(
-                    new PendingRequest(1, 1, RecordKind.WRITE, 4096, 3L * MIB, JournalFormat.FLAG_FUA, 77),
+                    new PendingRequest(1, 1, RecordKind.WRITE, 4096, 3L * MIB, WriteFlags.FUA, 77),
                     new PendingRequest(2, 2, RecordKind.TRIM, 8L * MIB, 65536, 0, 78));
             assertThat(plan.marks()).containsExactlyInAnyOrder(new RecoveryPlan.Mark(0, 0, 4L * MIB),
                     new RecoveryPlan.Mark(2, 8L * MIB, 4L * MIB));

@@ -41,12 +41,12 @@ class JournalTest {
             assertThat(j.plan().requests()).isEmpty();
             j.reserve(data.length).get();
             w = j.begin(data.length);
-            j.append(w, RecordKind.WRITE, 4096, data.length, JournalFormat.FLAG_FUA, 0, buffer);
+            j.append(w, RecordKind.WRITE, 4096, data.length, WriteFlags.FUA, 0, buffer);
             assertThat(buffer.position()).isZero();
             t = trim(j, MIB, 65536);
             j.reserve(0).get();
             z = j.begin(0);
-            j.append(z, RecordKind.WRITE_ZEROES, 2L * MIB, 8192, JournalFormat.FLAG_MAY_DEALLOCATE, 0, null);
+            j.append(z, RecordKind.WRITE_ZEROES, 2L * MIB, 8192, WriteFlags.MAY_DEALLOCATE, 0, null);
             j.whenDurable(z.lastSeq()).get(30, TimeUnit.SECONDS);
         }
         assertThat(w.pieces()).isEqualTo(3);
@@ -55,9 +55,9 @@ class JournalTest {
             assertThat(plan.openedClean()).isFalse();
             assertThat(plan.droppedRecords()).isZero();
             assertThat(plan.requests()).containsExactly(
-                    new PendingRequest(1, 3, RecordKind.WRITE, 4096, data.length, JournalFormat.FLAG_FUA, 0),
+                    new PendingRequest(1, 3, RecordKind.WRITE, 4096, data.length, WriteFlags.FUA, 0),
                     new PendingRequest(4, 4, RecordKind.TRIM, MIB, 65536, 0, 0),
-                    new PendingRequest(5, 5, RecordKind.WRITE_ZEROES, 2L * MIB, 8192, JournalFormat.FLAG_MAY_DEALLOCATE, 0));
+                    new PendingRequest(5, 5, RecordKind.WRITE_ZEROES, 2L * MIB, 8192, WriteFlags.MAY_DEALLOCATE, 0));
             assertThat(plan.nextSeq()).isEqualTo(6);
             assertThat(plan.lastSeq()).isEqualTo(z.lastSeq());
             ByteBuffer read = j.readData(plan.requests().get(0));
