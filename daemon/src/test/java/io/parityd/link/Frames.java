@@ -86,6 +86,9 @@ final class Frames {
 
     /** Everything written to {@code channel} so far, as bytes; the buffers are released. */
     static byte[] outbound(EmbeddedChannel channel) {
+        // The link pipeline consolidates flushes: a flush outside a read runs as an event-loop task,
+        // which an embedded channel runs only when asked.
+        channel.runPendingTasks();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (Object m; (m = channel.readOutbound()) != null; ) {
             ByteBuf buf = (ByteBuf) m;
