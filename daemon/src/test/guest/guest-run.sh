@@ -4,10 +4,13 @@
 # over virtio-9p, the way virtme does: the guest runs the host's own java, nbd-client, mkfs, fio.
 # The guest has no network card; programs in it talk over its loopback.
 #
-#   guest-run.sh [--mem MIB] [--cpus N] [--timeout SECONDS] WORKDIR SCRIPT
+#   guest-run.sh [--mem MIB] [--cpus N] [--timeout SECONDS] [--share DIR]... WORKDIR SCRIPT
 #
 # WORKDIR (an absolute path) is shared read-write and appears at the same path in the guest, as
-# does everything else of the host (read-only); /tmp, /run, /var/tmp, /mnt and /dev/shm are tmpfs there.
+# does everything else of the host (read-only); /tmp, /run, /var/tmp, /mnt and /dev/shm are tmpfs
+# there, so anything the script needs from under those (a checkout in /tmp, say) must be shared
+# with --share: each DIR appears read-only at its own path, over the tmpfs. SCRIPT's own
+# directory is shared that way too.
 # SCRIPT (any path on the host; relative to the current directory) runs with bash in WORKDIR, as root.
 # Its output is this script's output; its exit status is this script's exit status.
 #
@@ -20,22 +23,34 @@ set -euo pipefail
 mem=2048
 cpus=2
 timeout=900
+shares=()
 while [[ $# -gt 0 ]]; do
   case $1 in
     --mem) mem=$2; shift 2 ;;
     --cpus) cpus=$2; shift 2 ;;
     --timeout) timeout=$2; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    --share) [[ $2 = /* && -d $2 ]] || { echo "guest-run: --share needs an existing absolute directory: $2" >&2; exit 2; }
+             shares+=("${2%/}"); shift 2 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     --*) echo "guest-run: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) break ;;
   esac
 done
-[[ $# -eq 2 ]] || { echo "usage: guest-run.sh [--mem MIB] [--cpus N] [--timeout SECONDS] WORKDIR SCRIPT" >&2; exit 2; }
+[[ $# -eq 2 ]] || { echo "usage: guest-run.sh [--mem MIB] [--cpus N] [--timeout SECONDS] [--share DIR]... WORKDIR SCRIPT" >&2; exit 2; }
 work=$1
 script=$2
 [[ $work = /* && -d $work ]] || { echo "guest-run: WORKDIR must be an existing absolute path: $work" >&2; exit 2; }
 [[ $script = /* ]] || script=$PWD/$script
 [[ -f $script ]] || { echo "guest-run: no script at $script" >&2; exit 2; }
+shares+=("$(dirname "$script")")
+# Shares are mounted parents first, so that one inside another stays visible; WORKDIR comes last.
+mapfile -t shares < <(printf '%s\n' "${shares[@]}" | sort -u)
+share_mounts=
+share_args=()
+for i in "${!shares[@]}"; do
+  share_mounts+="mkdir -p /host${shares[$i]}; mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=mmap share$i /host${shares[$i]} || { echo \"guest: cannot mount ${shares[$i]}\"; poweroff -f; }"$'\n'
+  share_args+=(-virtfs "local,path=${shares[$i]},mount_tag=share$i,security_model=none,readonly=on,multidevs=remap")
+done
 
 skip() { echo "guest-run: SKIP: $*" >&2; exit 77; }
 qemu=$(command -v qemu-system-x86_64) || skip "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
@@ -89,7 +104,8 @@ mount -t proc proc /host/proc; mount -t sysfs sys /host/sys
 # initramfs, where the host's modules are out of sight: hand such requests to the host's modprobe.
 printf '#!/bin/busybox sh\nexec chroot /host /sbin/modprobe "\$@"\n' > /bin/modprobe-host
 chmod +x /bin/modprobe-host; echo /bin/modprobe-host > /proc/sys/kernel/modprobe
-# Last: WORKDIR may lie under one of the tmpfs mounted above (/tmp, /var/tmp).
+# Last: the shares and WORKDIR may lie under one of the tmpfs mounted above (/tmp, /var/tmp).
+$share_mounts
 mkdir -p /host$work; mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=mmap work /host$work
 chroot /host /bin/sh -c 'cd $work && exec /bin/bash $script' > /dev/console 2>&1
 echo \$? > /host$work/.guest-status
@@ -105,6 +121,7 @@ timeout --kill-after=10 "$timeout" "$qemu" -accel tcg -cpu max -m "$mem" -smp "$
   -kernel "$kernel" -initrd "$build/initramfs.gz" \
   -append "console=ttyS0 panic=-1 quiet loglevel=3" \
   -virtfs "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap" \
+  "${share_args[@]}" \
   -virtfs "local,path=$work,mount_tag=work,security_model=none" </dev/null
 qemu_status=$?
 set -e

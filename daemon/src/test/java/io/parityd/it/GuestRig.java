@@ -112,7 +112,11 @@ final class GuestRig {
                 + (cds == null ? "" : "CDS_ARCHIVE=" + cds + "\n"), StandardCharsets.UTF_8);
         Path console = work.resolve("console.log");
         Process guest = new ProcessBuilder(guestDir.resolve("guest-run.sh").toString(), "--mem", String.valueOf(memoryMiB),
-                "--timeout", String.valueOf(timeout.toSeconds()), work.toString(), guestDir.resolve(scenario).toString())
+                "--timeout", String.valueOf(timeout.toSeconds()),
+                // The checkout (scripts, bin/parityd, the jar, the class-data archive) may lie under
+                // /tmp, which is the guest's own tmpfs: share it explicitly.
+                "--share", Parityd.home().toString(),
+                work.toString(), guestDir.resolve(scenario).toString())
                 .redirectErrorStream(true).redirectOutput(console.toFile()).start();
         if (!guest.waitFor(timeout.toSeconds() + 60, TimeUnit.SECONDS)) {
             guest.destroyForcibly().waitFor(); // guest-run.sh, by its PID; its own timeout had already failed
