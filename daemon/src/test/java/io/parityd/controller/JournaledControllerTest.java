@@ -246,6 +246,80 @@ class JournaledControllerTest {
         }
     }
 
+    /**
+     * A commands journal fills with records, not bytes: its records leave only once a member sync
+     * has shown their writes on the members. With the members' sync held, 6,000 writes through a
+     * journal of 4,096 records must wait for room (none fails), and all complete once the sync
+     * comes.
+     */
+    @Test
+    void shouldDelayRatherThanFailWhenACommandsJournalIsFullOfRecords() throws Exception {
+        journal = Journal.open(new JournalOptions(dir.resolve("c.nvram"), ARRAY, "t", null, 1 << 20, false, false,
+                file -> syncs.incrementAndGet(), io.parityd.nvram.JournalMode.COMMANDS));
+        CountDownLatch syncHeld = new CountDownLatch(1);
+        device.blockFlush = syncHeld;
+        CommandController commands = new CommandController(device, journal, 4);
+        java.util.concurrent.atomic.AtomicBoolean sawWaiting = new java.util.concurrent.atomic.AtomicBoolean();
+        journal.onSaturationChange(() -> {
+            if (journal.saturated()) {
+                sawWaiting.set(true);
+            }
+        });
+        try {
+            List<CompletableFuture<Void>> writes = new ArrayList<>();
+            for (int i = 0; i < 6000; i++) {
+                writes.add(commands.write((i % 2048) * 4096L, filled(4096, i), false));
+            }
+            CompletableFuture<Void> all = CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new));
+            Thread.sleep(500);
+            assertThat(all).as("6,000 writes done while the sync that frees records is held").isNotDone();
+            assertThat(sawWaiting.get()).as("writes waited for room").isTrue();
+            assertThat(writes).as("no write failed while waiting").noneMatch(CompletableFuture::isCompletedExceptionally);
+
+            syncHeld.countDown();
+            all.get(30, TimeUnit.SECONDS);
+            for (int b = 0; b < 2048; b++) {
+                int last = b + 2048 * ((6000 - 1 - b) / 2048);
+                assertThat(device.byteAt(b * 4096L)).as("block %d holds its last write", b).isEqualTo((byte) last);
+            }
+        } finally {
+            syncHeld.countDown();
+            commands.close();
+        }
+    }
+
+    /**
+     * A FLUSH's member sync covers every record answered before it; past 1,024 of them a commands
+     * journal retires those at its next tick with no member sync of its own, instead of keeping
+     * them (and a promotion's or recovery's work) for up to 30 s while writes go on.
+     */
+    @Test
+    void shouldRetireWhatAFlushSyncedWithoutAnotherMemberSync() throws Exception {
+        journal = Journal.open(new JournalOptions(dir.resolve("c.nvram"), ARRAY, "t", null, 8 << 20, false, false,
+                file -> syncs.incrementAndGet(), io.parityd.nvram.JournalMode.COMMANDS));
+        CommandController commands = new CommandController(device, journal, 4);
+        try {
+            List<CompletableFuture<Void>> writes = new ArrayList<>();
+            for (int i = 0; i < 2000; i++) {
+                writes.add(commands.write((i % 2048) * 4096L, filled(4096, i), false));
+            }
+            CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+            commands.flush().get(10, TimeUnit.SECONDS);
+            int memberSyncs = device.flushes.get();
+            // Writes go on (one every 20 ms), so neither the idle retire nor the 30 s one comes.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            int n = 0;
+            while (journal.stats().records() >= 1000 && System.nanoTime() < deadline) {
+                commands.write(4096L * (n++ % 64), filled(4096, n), false).get(10, TimeUnit.SECONDS);
+                Thread.sleep(20);
+            }
+            assertThat(journal.stats().records()).as("records left after the flush, with writes going on").isLessThan(1000);
+            assertThat(device.flushes.get()).as("member syncs since the FLUSH").isEqualTo(memberSyncs);
+        } finally {
+            commands.close();
+        }
+    }
+
     @Test
     void shouldRefuseASlowFastZeroWithoutJournalingIt() throws Exception {
         start(8 << 20);
@@ -291,6 +365,7 @@ class JournaledControllerTest {
         final CountDownLatch blockedWriteReached = new CountDownLatch(1);
         volatile IOException failWrites;
         volatile boolean fastZero = true;
+        volatile CountDownLatch blockFlush;
 
         byte byteAt(long offset) {
             synchronized (data) {
@@ -360,7 +435,15 @@ class JournaledControllerTest {
         }
 
         @Override
-        public void flush() {
+        public void flush() throws IOException {
+            CountDownLatch block = blockFlush;
+            if (block != null) {
+                try {
+                    block.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    throw new IOException(e);
+                }
+            }
             flushes.incrementAndGet();
         }
 
