@@ -42,7 +42,8 @@ parityd=$root/bin/parityd
 for tool in fio nbdkit nbdinfo python3; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install fio nbdkit libnbd-bin python3)" >&2; exit 1; }
 done
-[[ -f $root/daemon/target/parityd.jar ]] || { echo "bench: build parityd first: mvn -B -q package -DskipTests" >&2; exit 1; }
+# PARITYD_JAR (as bin/parityd takes it) lets a run use a copy of the jar while the tree is rebuilt.
+[[ -f ${PARITYD_JAR:-$root/daemon/target/parityd.jar} ]] || { echo "bench: build parityd first: mvn -B -q package -DskipTests" >&2; exit 1; }
 
 rm -rf "$dir"; mkdir -p "$dir"
 pids=()
