@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * a recovery little beyond their marks: it retires when half its records are taken, when three
  * quarters of the marks are, once writes stopped for a second (an idle array then holds nothing,
  * as md marks itself clean after {@code safe_mode_delay}), past {@link #SYNCED_RECORDS} records
- * whatever a FLUSH's member sync already covered (no member sync of its own), and at most
+ * whatever a FLUSH's member sync already covered (once a second, no member sync of its own), and at most
  * {@link #COMMANDS_INTERVAL_NANOS} after the last retire. A member sync for its own sake writes
  * back what the page cache would have written later anyway, but while writes go on it costs them
  * a fifth of their rate on a 2-core host (measured): forcing one every second would put the
@@ -48,7 +48,7 @@ final class Retirer implements AutoCloseable {
 
     /**
      * A commands journal holding this many records retires those a FLUSH's member sync already
-     * covered at the next tick, which costs only a journal sync. Without it they waited for the
+     * covered, at most once a second, which costs only a journal sync. Without it they waited for the
      * next retire (up to {@link #COMMANDS_INTERVAL_NANOS}), and every one of them is read, and
      * its stripes resynced, by a promotion or a recovery: 20,000 of them made an HA promotion
      * take 500-700 ms instead of about 250 (measured, FailoverSoakIT).
@@ -305,7 +305,8 @@ final class Retirer implements AutoCloseable {
                 }
                 return;
             }
-            if (commands && s.records() >= SYNCED_RECORDS && retireSynced()) {
+            if (commands && s.records() >= SYNCED_RECORDS && now - lastRetireNanos >= INTERVAL_NANOS
+                    && retireSynced()) {
                 return;
             }
             boolean due = s.waiting() > 0;
