@@ -264,17 +264,21 @@ class HaFaultsIT {
         }
     }
 
-    /** Copies bytes from {@code from} to {@code to} until either end closes. */
+    /**
+     * Copies bytes from {@code from} to {@code to} until {@code from} ends, then passes the end on
+     * as a half-close. Closing both sockets instead would reset {@code to} while it still held
+     * unread bytes, and a reset makes the peer drop what it had received but not yet read: the
+     * other controller's refusal could then vanish before its handshake saw it.
+     */
     private static Thread relay(java.net.Socket from, java.net.Socket to) {
         Thread t = new Thread(() -> {
             try {
                 from.getInputStream().transferTo(to.getOutputStream());
             } catch (java.io.IOException e) {
-                // one end closed
+                // one end reset
             }
             try {
-                from.close();
-                to.close();
+                to.shutdownOutput();
             } catch (java.io.IOException e) {
                 // closed already
             }
