@@ -154,13 +154,7 @@ final class Retirer implements AutoCloseable {
             if (skipMemberSync) {
                 cleaner.clean(through); // broken on purpose: the retire's sync below makes the clearing durable
             }
-            if (records) {
-                journal.retire(through);
-                lastRetireNanos = System.nanoTime();
-                retired.accept(journal.stats().retiredThrough());
-            }
-            lastCleanNanos = System.nanoTime();
-            cleaner.clean(through);
+            finish(through, records);
         } finally {
             retiring.unlock();
         }
@@ -176,15 +170,22 @@ final class Retirer implements AutoCloseable {
             if (syncedThrough <= journal.stats().retiredThrough()) {
                 return false;
             }
-            journal.retire(syncedThrough);
-            lastRetireNanos = System.nanoTime();
-            retired.accept(journal.stats().retiredThrough());
-            lastCleanNanos = System.nanoTime();
-            cleaner.clean(syncedThrough);
+            finish(syncedThrough, true);
             return true;
         } finally {
             retiring.unlock();
         }
+    }
+
+    /** After a member sync covered {@code through}: its records retire (with {@code records}), idle marks go. Under {@link #retiring}. */
+    private void finish(long through, boolean records) throws IOException {
+        if (records) {
+            journal.retire(through);
+            lastRetireNanos = System.nanoTime();
+            retired.accept(journal.stats().retiredThrough());
+        }
+        lastCleanNanos = System.nanoTime();
+        cleaner.clean(through);
     }
 
     /**

@@ -271,9 +271,12 @@ class JournaledControllerTest {
                 writes.add(commands.write((i % 2048) * 4096L, filled(4096, i), false));
             }
             CompletableFuture<Void> all = CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new));
-            Thread.sleep(500);
-            assertThat(all).as("6,000 writes done while the sync that frees records is held").isNotDone();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!sawWaiting.get() && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
             assertThat(sawWaiting.get()).as("writes waited for room").isTrue();
+            assertThat(all).as("6,000 writes done while the sync that frees records is held").isNotDone();
             assertThat(writes).as("no write failed while waiting").noneMatch(CompletableFuture::isCompletedExceptionally);
 
             syncHeld.countDown();

@@ -191,8 +191,9 @@ class NbdFuzzIT {
         stats.maxRss.accumulateAndGet(rss(daemon.pid()), Math::max);
         // The server notices the hang-ups; give it a moment to close its side.
         long fds = openFiles(daemon.pid());
-        for (int i = 0; i < 50 && fds > fdsBefore; i++) {
-            Thread.sleep(100);
+        long closesBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (fds > fdsBefore && System.nanoTime() < closesBy) {
+            Thread.sleep(50); // polling /proc: nothing signals the server's closes
             fds = Math.min(fds, openFiles(daemon.pid()));
         }
         stats.fdsAfter = fds;
