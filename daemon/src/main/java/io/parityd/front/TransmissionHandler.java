@@ -191,7 +191,8 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         long started = System.nanoTime();
         observer.started(CommandType.READ, length);
         // The controller's buffer becomes the reply's: in HA mode the primary's answer as it came
-        // off the link, sent on without a copy.
+        // off the link, sent on without a copy. Owner from here: the ReadReply, whose encoder
+        // releases it once written; onLoop releases it if the event loop is gone first.
         controller.read(offset, length, ctx.alloc()).whenComplete((data, failure) -> onLoop(ctx, data, () -> {
             NbdError error = null;
             if (failure == null) {
