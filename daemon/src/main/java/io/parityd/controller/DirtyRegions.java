@@ -193,8 +193,16 @@ public final class DirtyRegions {
     private void take(long first, long last, long ahead, CompletableFuture<Void> result, boolean waitedForRoom) {
         List<CompletableFuture<Void>> pending = new ArrayList<>();
         long now = nanoClock.getAsLong();
+        // A write that makes a mark waits for that mark's sync, even when the sync is done before
+        // we look: counting by isDone() alone would make the count race the journal's sync thread.
+        boolean marksNew = false;
         for (long r = first; r <= last; r++) {
-            Region x = regions.computeIfAbsent(r, this::mark);
+            Region x = regions.get(r);
+            if (x == null) {
+                x = mark(r);
+                regions.put(r, x);
+                marksNew = true;
+            }
             x.inFlight++;
             x.lastBeganNanos = now;
             if (!x.durable.isDone() || x.durable.isCompletedExceptionally()) {
@@ -206,14 +214,14 @@ public final class DirtyRegions {
             x.lastBeganNanos = now;
             regions.put(ahead, x);
         }
-        boolean waits = pending.stream().anyMatch(f -> !f.isDone());
+        boolean waits = marksNew || pending.stream().anyMatch(f -> !f.isDone());
         journal.countWrite(waits || waitedForRoom);
+        if (waits && !waitedForRoom) {
+            writesThatWaited.increment();
+        }
         if (pending.isEmpty()) {
             result.complete(null);
         } else {
-            if (waits && !waitedForRoom) {
-                writesThatWaited.increment();
-            }
             CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).whenComplete((v, err) -> {
                 if (err != null) {
                     result.completeExceptionally(err);
