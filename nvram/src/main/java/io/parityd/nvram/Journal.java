@@ -72,6 +72,12 @@ public final class Journal implements Closeable {
     private volatile JournalMode mode;
     /** Marks in the map now (COMMANDS mode). */
     private final AtomicLong marks = new AtomicLong();
+    /**
+     * The marks in the file, by region, kept beside it so that {@link #liveMarks} need not walk
+     * every key of the map (tens of milliseconds on a full one, and a promotion waits for it).
+     */
+    private final java.util.concurrent.ConcurrentSkipListMap<Long, RecoveryPlan.Mark> markIndex =
+            new java.util.concurrent.ConcurrentSkipListMap<>();
     private final ThreadLocal<Appender> markWriters = ThreadLocal.withInitial(Appender::new);
     private final AtomicLong heldRecords = new AtomicLong();
     private final LongAdder writes = new LongAdder();
@@ -93,6 +99,7 @@ public final class Journal implements Closeable {
         this.retiredThrough = header.retiredThrough();
         this.mode = header.mode();
         this.marks.set(plan.marks().size());
+        plan.marks().forEach(m -> markIndex.put(m.region(), m));
         long last = plan.nextSeq() - 1;
         this.recordsCap = JournalStore.recordsCap(capacity, header.sizedForCommands());
         this.room = new Room(capacity, recordsCap);
@@ -176,6 +183,7 @@ public final class Journal implements Closeable {
                 throw new IllegalStateException("a " + mode.word() + " journal has no marks");
             }
             store.put(JournalFormat.markKey(region), markWriters.get().mark(region, offset, length));
+            markIndex.put(region, new RecoveryPlan.Mark(region, offset, length));
         } catch (IOException e) {
             return CompletableFuture.failedFuture(e);
         } catch (RuntimeException | InternalError e) {
@@ -193,6 +201,7 @@ public final class Journal implements Closeable {
         checkUsable();
         try {
             store.remove(JournalFormat.markKey(region));
+            markIndex.remove(region);
         } catch (RuntimeException | InternalError e) {
             throw poison("removing the mark of region " + region, e);
         }
@@ -216,26 +225,14 @@ public final class Journal implements Closeable {
     }
 
     /**
-     * The marks the journal holds now, read back from the file (a promoted standby resyncs their
-     * regions; a primary copies them to a joining standby). Marks being written or removed
-     * meanwhile may or may not be in it.
+     * The marks the journal holds now, in region order (a promoted standby resyncs their regions
+     * or keeps them; a primary copies them to a joining standby): those read at open, plus those
+     * written since, less those removed. Marks being written or removed meanwhile may or may not
+     * be in it.
      */
     public List<RecoveryPlan.Mark> liveMarks() throws IOException {
         checkUsable();
-        List<RecoveryPlan.Mark> out = new ArrayList<>();
-        for (long key : store.keys()) {
-            if (key > JournalFormat.MARK_KEY_BASE) {
-                continue;
-            }
-            ByteBuffer raw = store.get(key);
-            RecordHeader.Checked c = raw == null ? null : RecordHeader.check(key, raw, mode);
-            if (c != null && c.sound()) {
-                out.add(new RecoveryPlan.Mark(JournalFormat.MARK_KEY_BASE - key, c.header().offset(),
-                        c.header().length()));
-            }
-        }
-        out.sort(java.util.Comparator.comparingLong(RecoveryPlan.Mark::region));
-        return out;
+        return new ArrayList<>(markIndex.values());
     }
 
     /** The data of a pending WRITE (or PREIMAGE) of the plan, pieces joined; read-only. */
