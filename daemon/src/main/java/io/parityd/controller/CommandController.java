@@ -411,6 +411,9 @@ public final class CommandController implements NumberedController {
                 hold.end(ticket.lastSeq());
             }
             if (failure == null) {
+                if (seq > 0 && ticket != null) {
+                    replication.finished(seq); // before the answer: the front may resend nothing it heard of
+                }
                 done.complete(null);
             } else {
                 done.completeExceptionally(IoPool.failure(failure, what, offset, length));

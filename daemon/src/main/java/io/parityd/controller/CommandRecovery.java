@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,7 +45,7 @@ public final class CommandRecovery {
     public static RecoveryReport recover(Journal journal, RaidVolume volume) throws IOException {
         RecoveryPlan plan = journal.plan();
         plan.notes().forEach(note -> log.warn("journal {}: {}", journal.path(), note));
-        return resync(journal, volume, plan.requests(), plan.marks(), plan.droppedRecords(), () -> {
+        return resync(journal, volume, plan.requests(), plan.marks(), plan.droppedRecords(), 0, 0, true, () -> {
             journal.retire(plan.lastSeq());
             for (RecoveryPlan.Mark m : plan.marks()) {
                 journal.unmark(m.region());
@@ -54,19 +55,65 @@ public final class CommandRecovery {
 
     /**
      * What a standby's running journal holds (a promotion): every command it holds and every
-     * region it marked, which the old primary may have been writing or not yet synced.
+     * region it marked, which the old primary may have been writing or not yet synced. With no
+     * {@code survivors} (the old primary's page cache may be gone with it) every held command's
+     * stripes and every marked region are resynced, and the marks cleared.
      */
     public static RecoveryReport recoverHeld(Journal journal, RaidVolume volume, List<RecoveryPlan.Mark> marks)
             throws IOException {
+        return recoverHeld(journal, volume, marks, null);
+    }
+
+    /**
+     * What the old primary left behind that outlives it: it ran on this host in this boot, so
+     * every write it finished is in the members' page cache (or on the disks) however it died.
+     * Then only the stripes of the held commands it had not {@code finished} (the front's seqs it
+     * sent in {@code io.parityd.link.Finished}) may lie; the marked regions are consistent and
+     * lack only a member sync, so their marks stay in the journal for the new primary to adopt
+     * ({@link DirtyRegions}) and clear after its next member sync, and a power loss meanwhile
+     * still resyncs them. Marks of another region size than {@code regionBytes} are resynced.
+     */
+    public record Survivors(Set<Long> finished, long regionBytes) {
+        public Survivors {
+            finished = Set.copyOf(finished);
+        }
+
+        boolean keeps(RecoveryPlan.Mark m) {
+            return m.offset() == m.region() * regionBytes && m.length() <= regionBytes;
+        }
+    }
+
+    /** As {@link #recoverHeld(Journal, RaidVolume, List)}, resyncing less when {@code survivors} says so. */
+    public static RecoveryReport recoverHeld(Journal journal, RaidVolume volume, List<RecoveryPlan.Mark> marks,
+                                             Survivors survivors) throws IOException {
         List<PendingRequest> held = journal.live();
-        return resync(journal, volume, held, marks, 0, () -> {
+        List<PendingRequest> suspect = held;
+        List<RecoveryPlan.Mark> resynced = marks;
+        if (survivors != null) {
+            suspect = new ArrayList<>();
+            for (PendingRequest r : held) {
+                if (r.kind() == RecordKind.PREIMAGE || !survivors.finished().contains(r.aux())) {
+                    suspect.add(r);
+                }
+            }
+            resynced = marks.stream().filter(m -> !survivors.keeps(m)).toList();
+        }
+        List<RecoveryPlan.Mark> cleared = resynced;
+        // The members need a sync only if marks go: a kept mark covers every stripe the resync
+        // wrote (each held command's regions are marked), and the members' page cache holds them
+        // as it holds the old primary's unsynced writes, so a power loss still resyncs them.
+        boolean syncMembers = survivors == null || !resynced.isEmpty();
+        return resync(journal, volume, suspect, resynced, 0, marks.size() - resynced.size(),
+                held.size() - suspect.size(), syncMembers, () -> {
             for (PendingRequest r : held) {
                 journal.applied(new Ticket(r.firstSeq(), r.lastSeq(), 0));
             }
-            if (!held.isEmpty()) {
+            // Without a member sync the records stay (applied) for the new primary's first retire
+            // cycle, whose member sync covers them; a power loss meanwhile resyncs them again.
+            if (syncMembers && !held.isEmpty()) {
                 journal.retire(held.get(held.size() - 1).lastSeq());
             }
-            for (RecoveryPlan.Mark m : marks) {
+            for (RecoveryPlan.Mark m : cleared) {
                 journal.unmark(m.region());
             }
         });
@@ -78,7 +125,8 @@ public final class CommandRecovery {
     }
 
     private static RecoveryReport resync(Journal journal, RaidVolume volume, List<PendingRequest> pending,
-                                         List<RecoveryPlan.Mark> marks, long dropped, Finish finish)
+                                         List<RecoveryPlan.Mark> marks, long dropped, int marksKept,
+                                         int commandsFinished, boolean syncMembers, Finish finish)
             throws IOException {
         long started = System.nanoTime();
         List<PendingRequest> requests = new ArrayList<>();
@@ -115,7 +163,9 @@ public final class CommandRecovery {
             repaired += report.repaired();
             unchecked += report.unchecked();
         }
-        volume.flush();
+        if (syncMembers) {
+            volume.flush(); // what the resync wrote is durable before the records and marks naming it go
+        }
         finish.run();
         long millis = (System.nanoTime() - started) / 1_000_000;
         if (unrestored > 0) {
@@ -124,7 +174,8 @@ public final class CommandRecovery {
                     + " is whole", unrestored);
         }
         return new RecoveryReport(requests.size(), requests.size() + preimages.size(), dropped, toResync.size(),
-                repaired, restored, unchecked + unrestored, millis, marks.size(), false);
+                repaired, restored, unchecked + unrestored, millis, marks.size(), marksKept,
+                commandsFinished, false);
     }
 
     private static void addStripes(TreeSet<Long> stripes, long offset, long length, long stripeBytes) {

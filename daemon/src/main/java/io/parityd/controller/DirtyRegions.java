@@ -138,6 +138,40 @@ public final class DirtyRegions {
         this.maxMarks = maxMarks;
         this.pressure = pressure;
         this.nanoClock = nanoClock;
+        adoptMarks();
+    }
+
+    /**
+     * Takes over the marks the journal already holds, as if this controller had made them: a
+     * promotion keeps the old primary's marks when their regions lack only a member sync
+     * ({@link CommandRecovery.Survivors}), and they clear, as any other, once a member sync covered
+     * them and they stayed idle for the linger time. At a start and on a standby the journal holds
+     * none (recovery or {@code dropAll} cleared them). A mark of another region size stays for the
+     * next recovery to resync: this controller cannot tell which of its writes it covers.
+     */
+    private void adoptMarks() {
+        List<io.parityd.nvram.RecoveryPlan.Mark> marks;
+        try {
+            marks = journal.liveMarks();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("journal " + journal.path() + ": cannot read its marks", e);
+        }
+        long now = nanoClock.getAsLong();
+        for (var m : marks) {
+            if (m.offset() != m.region() * regionBytes || m.length() > regionBytes) {
+                log.warn("journal {}: keeping a mark of {} bytes at offset {} for the next recovery: this controller's"
+                        + " regions are {} bytes", journal.path(), m.length(), m.offset(), regionBytes);
+                continue;
+            }
+            Region x = new Region();
+            x.durable = CompletableFuture.completedFuture(null);
+            x.lastBeganNanos = now;
+            regions.put(m.region(), x);
+        }
+        if (!regions.isEmpty()) {
+            log.info("journal {}: kept {} dirty regions marked until the next member sync", journal.path(),
+                    regions.size());
+        }
     }
 
     long regionBytes() {

@@ -15,12 +15,16 @@ package io.parityd.controller;
  *                          missing after the crash): their redundancy may be wrong
  * @param millis            wall time of the whole replay, including the member sync
  * @param regions           dirty regions whose stripes were resynced (a commands journal)
+ * @param regionsKept       dirty regions a promotion kept marked instead of resyncing: the old
+ *                          primary ran on this boot, so they lack only a member sync
+ * @param commandsFinished  held commands a promotion did not resync: the old primary had
+ *                          finished them, and its writes outlive it in the page cache
  * @param redone            whether the requests were redone (a data journal) or only their
  *                          stripes resynced (a commands journal: their clients send them again)
  */
 public record RecoveryReport(long requestsReplayed, long recordsReplayed, long recordsDropped, long stripesResynced,
                              long mismatchesRepaired, long stripesRestored, long stripesUnchecked, long millis,
-                             long regions, boolean redone) {
+                             long regions, long regionsKept, long commandsFinished, boolean redone) {
 
     /** A start with nothing to redo. */
     public static final RecoveryReport NOTHING = new RecoveryReport(0, 0, 0, 0, 0, 0, 0, 0);
@@ -29,13 +33,15 @@ public record RecoveryReport(long requestsReplayed, long recordsReplayed, long r
     public RecoveryReport(long requestsReplayed, long recordsReplayed, long recordsDropped, long stripesResynced,
                           long mismatchesRepaired, long stripesRestored, long stripesUnchecked, long millis) {
         this(requestsReplayed, recordsReplayed, recordsDropped, stripesResynced, mismatchesRepaired, stripesRestored,
-                stripesUnchecked, millis, 0, true);
+                stripesUnchecked, millis, 0, 0, 0, true);
     }
 
     /** One line for the log. */
     public String summary() {
         if (!redone) {
-            return requestsReplayed + " unfinished commands and " + regions + " dirty regions: " + stripesResynced
+            return requestsReplayed + " unfinished commands" + (commandsFinished > 0 ? " (" + commandsFinished
+                    + " more finished on the members)" : "") + " and " + regions + " dirty regions" + (regionsKept > 0
+                    ? " (" + regionsKept + " kept marked until the next member sync)" : "") + ": " + stripesResynced
                     + " stripes resynced (" + mismatchesRepaired + " had wrong parity" + (stripesRestored > 0 ? ", "
                     + stripesRestored + " degraded ones restored from preimages" : "") + (stripesUnchecked > 0 ? ", "
                     + stripesUnchecked + " could not be checked" : "") + "), " + recordsDropped

@@ -55,6 +55,14 @@ public interface Replication {
     }
 
     /**
+     * The request the front numbered {@code seq} is on the members (written, not yet synced); one
+     * that failed is never reported. The standby uses it to resync less at a promotion on the same
+     * boot ({@code io.parityd.link.Finished}). Called on an I/O thread. By default nobody to tell.
+     */
+    default void finished(long seq) {
+    }
+
+    /**
      * The journal record of the write the front numbered {@code seq}, appended here: the standby
      * must hold it too before the members are touched ({@link #mayApply} waits for that). {@code
      * data} is the write's bytes for a data journal (this call takes ownership of it and releases

@@ -39,6 +39,7 @@ final class BodyReader {
             case ASSIGNED -> new Assigned(r.i64("epoch"), r.i32("role"), r.i64("highestSeq"), r.string("detail"));
             case RECEIVED -> new Received(r.i64("seq"));
             case RETIRED -> new Retired(r.i64("throughSeq"));
+            case FINISHED -> r.finished();
             case CATCH_UP_RECORD -> r.catchUpRecord();
             case CATCH_UP_END -> new CatchUpEnd(r.i64("throughSeq"));
             case CATCH_UP_REQUEST -> new CatchUpRequest(r.i64("epoch"), r.u8("journalMode"));
@@ -74,6 +75,22 @@ final class BodyReader {
         long length = i64("length");
         ByteBuf data = data(command, length);
         return new Request(seq, command, flags, offset, length, data);
+    }
+
+    private Finished finished() {
+        int count = i32("count");
+        if (count < 0 || count > Finished.MAX_SEQS) {
+            throw error("field count: " + count + " is outside 0.." + Finished.MAX_SEQS);
+        }
+        if (body.readableBytes() != count * 8L) {
+            throw error("field count: " + count + " seqs need " + count * 8L + " bytes, the body has "
+                    + body.readableBytes() + " left");
+        }
+        long[] seqs = new long[count];
+        for (int i = 0; i < count; i++) {
+            seqs[i] = i64("seq");
+        }
+        return new Finished(seqs);
     }
 
     private PreimageRecord preimage() {

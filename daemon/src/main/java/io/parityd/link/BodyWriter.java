@@ -26,6 +26,13 @@ final class BodyWriter {
             case ASSIGNED -> writeAssigned((Assigned) message, out);
             case RECEIVED -> out.writeLong(((Received) message).seq());
             case RETIRED -> out.writeLong(((Retired) message).throughSeq());
+            case FINISHED -> {
+                Finished f = (Finished) message;
+                out.writeInt(f.count());
+                for (int i = 0; i < f.count(); i++) {
+                    out.writeLong(f.seq(i));
+                }
+            }
             case CATCH_UP_RECORD -> writeCatchUpRecord((CatchUpRecord) message, out);
             case CATCH_UP_END -> out.writeLong(((CatchUpEnd) message).throughSeq());
             case PREIMAGE -> {

@@ -34,6 +34,8 @@ import java.nio.charset.StandardCharsets;
  *   ASSIGNED (22)        epoch i64 | role i32 | highestSeq i64 | detail str
  *   RECEIVED (30)        seq i64
  *   RETIRED (31)         throughSeq i64
+ *   FINISHED (32)        count i32 | seq i64 × count (count ≤ 65536)   primary → standby: writes on
+ *                        the members, not yet synced (a promotion on the same boot resyncs the rest)
  *   CATCH_UP_RECORD (40) seq i64 | command u8 | flags i32 | offset i64 | length i64 | data
  *                        primary → standby: a record the standby must hold, copied at its join
  *                        or journaled since; with FLAG_COMMAND_ONLY a WRITE names its range only

@@ -5,7 +5,7 @@ package io.parityd.link;
  * {@link CatchUpRecord}) are {@link io.netty.buffer.ByteBufHolder}s: whoever holds one releases it.
  */
 public sealed interface LinkMessage
-        permits Hello, Auth, Refuse, Request, Reply, Heartbeat, Assign, Assigned, Received, Retired,
+        permits Hello, Auth, Refuse, Request, Reply, Heartbeat, Assign, Assigned, Received, Retired, Finished,
         CatchUpRecord, CatchUpEnd, CatchUpRequest, PreimageRecord, PreimageHeld, PeerLost, ArrayInfo {
 
     MessageType type();

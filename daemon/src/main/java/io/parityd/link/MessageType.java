@@ -12,6 +12,7 @@ public enum MessageType {
     ASSIGNED(22),
     RECEIVED(30),
     RETIRED(31),
+    FINISHED(32),
     CATCH_UP_RECORD(40),
     CATCH_UP_END(41),
     CATCH_UP_REQUEST(42),

@@ -58,6 +58,19 @@ public final class PeerCheckpoints implements Replication {
         }
     };
 
+    private volatile LongConsumer sendFinished = seq -> { };
+
+    /** Where {@link #finished} sends (set once, before the first request). */
+    public void sendFinishedWith(LongConsumer sender) {
+        this.sendFinished = sender;
+    }
+
+    /** A write is on the members: the standby hears it (batched by the sender), to resync less if promoted. */
+    @Override
+    public void finished(long seq) {
+        sendFinished.accept(seq);
+    }
+
     /** Where {@link #record} sends (set once, before the first request). */
     public void sendRecordsWith(RecordSender sender) {
         this.sendRecord = sender;

@@ -10,7 +10,8 @@ import io.parityd.nvram.Ticket;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
-import java.util.Map;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ExecutorService;
@@ -44,8 +45,16 @@ public final class StandbyJournal implements AutoCloseable {
     private final Journal journal;
     private final DirtyRegions regions;
     private final LongConsumer durableThrough;
-    /** Front seq → the ticket holding it, for records held here and not yet retired. */
-    private final ConcurrentSkipListMap<Long, Ticket> held = new ConcurrentSkipListMap<>();
+    /**
+     * Front seq → the tickets holding it, for records held here and not yet retired. Usually one;
+     * a joining standby may get a record both copied and streamed, and the primary's marks come
+     * as records under one seq: each must retire, or the journal's applied prefix stops at it.
+     * The lists are changed under {@code order}.
+     */
+    private final ConcurrentSkipListMap<Long, List<Ticket>> held = new ConcurrentSkipListMap<>();
+    /** Front seqs held here that the primary said it finished (on the members, not yet synced). */
+    private final java.util.concurrent.ConcurrentSkipListSet<Long> finished =
+            new java.util.concurrent.ConcurrentSkipListSet<>();
     private final Object order = new Object();
     /** Records not yet durable, in the order they were given, each with its front seq. Guarded by {@code order}. */
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
@@ -136,7 +145,7 @@ public final class StandbyJournal implements AutoCloseable {
                 synchronized (order) {
                     ticket = journal.begin(bytes);
                     journal.append(ticket, kind, offset, length, flags, seq, data == null ? null : data.duplicate());
-                    held.put(seq, ticket);
+                    held.computeIfAbsent(seq, k -> new ArrayList<>(1)).add(ticket);
                     highestHeld = Math.max(highestHeld, seq);
                     p = new Pending(seq, ++given);
                     pending.add(p);
@@ -220,6 +229,24 @@ public final class StandbyJournal implements AutoCloseable {
         });
     }
 
+    /**
+     * The primary finished the writes it numbered {@code seqs} (link's event loop). Only seqs held
+     * here count: one whose record has not arrived yet is dropped, which costs a resync at worst.
+     */
+    public void finished(io.parityd.link.Finished f) {
+        for (int i = 0; i < f.count(); i++) {
+            long seq = f.seq(i);
+            if (held.containsKey(seq)) {
+                finished.add(seq);
+            }
+        }
+    }
+
+    /** The held front seqs the primary finished: what a promotion on the same boot need not resync. */
+    public java.util.Set<Long> finishedSeqs() {
+        return new java.util.HashSet<>(finished);
+    }
+
     /** Completes once every record {@link #hold} was given before this call is durable. */
     public CompletableFuture<Void> heldSoFar() {
         return journal.afterEarlierReservations().thenCompose(v -> {
@@ -255,11 +282,17 @@ public final class StandbyJournal implements AutoCloseable {
     public void retiredThrough(long seq) {
         retirer.execute(() -> {
             long last = -1;
-            for (Map.Entry<Long, Ticket> e : held.headMap(seq, true).entrySet()) {
-                journal.applied(e.getValue());
-                last = Math.max(last, e.getValue().lastSeq());
-                held.remove(e.getKey());
+            List<Ticket> retiring = new ArrayList<>();
+            synchronized (order) {
+                var head = held.headMap(seq, true);
+                head.values().forEach(retiring::addAll);
+                head.clear();
             }
+            for (Ticket t : retiring) {
+                journal.applied(t);
+                last = Math.max(last, t.lastSeq());
+            }
+            finished.headSet(seq, true).clear();
             try {
                 if (last >= 0) {
                     journal.retire(Math.min(last, journal.appliedThrough()));

@@ -37,6 +37,7 @@ import io.parityd.raid.ArrayException;
 import io.parityd.raid.AssembledArray;
 import io.parityd.raid.RaidVolume;
 import io.parityd.raid.RaidVolumes;
+import io.parityd.replication.FinishedBatcher;
 import io.parityd.replication.PeerCheckpoints;
 import io.parityd.replication.ReplyStatus;
 import io.parityd.replication.StandbyJournal;
@@ -93,6 +94,7 @@ final class PrimaryRole implements AutoCloseable {
         this.recovery = recovery;
         this.checkpoints = new PeerCheckpoints(node.roles, node.control, this::sendRetired, this::sendPreimage);
         checkpoints.sendRecordsWith(this::sendRecord);
+        checkpoints.sendFinishedWith(new FinishedBatcher(() -> standby));
         this.controller = node.journal.mode() == JournalMode.COMMANDS
                 ? new CommandController(volume, node.journal, node.settings.ioThreads(),
                         node.settings.journal().regionBytes(), checkpoints)
@@ -143,8 +145,11 @@ final class PrimaryRole implements AutoCloseable {
                 clock.lap("volume opened");
                 if (node.journal.mode() == JournalMode.COMMANDS) {
                     // The patent's recovery: resync what the held commands and marks name; redo
-                    // nothing. The front resends every unanswered write, and each one runs.
-                    report = CommandRecovery.recoverHeld(node.journal, volume, node.journal.liveMarks());
+                    // nothing. The front resends every unanswered write, and each one runs. When
+                    // the old primary's finished writes outlive it (same boot), only its unfinished
+                    // commands are resynced and the marks stay for the next member sync.
+                    report = CommandRecovery.recoverHeld(node.journal, volume, node.journal.liveMarks(),
+                            wasStandby == null ? null : wasStandby.survivors());
                 } else {
                     for (PendingRequest p : node.journal.live()) {
                         if (p.kind() != RecordKind.PREIMAGE && p.aux() > 0) {

@@ -6,6 +6,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
+import io.parityd.controller.CommandRecovery;
 import io.parityd.controller.Role;
 import io.parityd.link.Assign;
 import io.parityd.link.Assigned;
@@ -13,6 +14,7 @@ import io.parityd.link.CatchUpEnd;
 import io.parityd.link.CatchUpRecord;
 import io.parityd.link.CatchUpRequest;
 import io.parityd.link.Command;
+import io.parityd.link.Finished;
 import io.parityd.link.LinkEstablished;
 import io.parityd.link.LinkFormat;
 import io.parityd.link.LinkPipeline;
@@ -60,6 +62,8 @@ final class StandbyRole implements AutoCloseable {
     private final Assign assignment;
     private final StandbyJournal held;
     private volatile Channel primary;
+    /** The boot id the primary announced on its link ("" before it linked, or if it could not tell). */
+    private volatile String primaryBootId = "";
     private volatile boolean copying = true;
     private volatile boolean inSync;
     private volatile boolean stopped;
@@ -109,6 +113,7 @@ final class StandbyRole implements AutoCloseable {
                     return;
                 }
                 primary = ctx.channel();
+                primaryBootId = ((LinkEstablished) evt).peer().bootId();
                 ctx.writeAndFlush(new CatchUpRequest(assignment.epoch(), node.journal.mode().code()));
             } else if (evt instanceof LinkRefused r) {
                 log.error("controller {}: the primary refused this standby: {}", node.settings.id(), r.reason());
@@ -129,6 +134,8 @@ final class StandbyRole implements AutoCloseable {
                 copied();
             } else if (msg instanceof Retired r) {
                 held.retiredThrough(r.throughSeq());
+            } else if (msg instanceof Finished f) {
+                held.finished(f);
             } else if (msg instanceof io.parityd.link.PreimageRecord p) {
                 holdPreimage(ctx.channel(), p);
             } else {
@@ -262,6 +269,21 @@ final class StandbyRole implements AutoCloseable {
     /** Stops holding: the journal now belongs to the primary this controller becomes. */
     void stopForPromotion() throws InterruptedException {
         close();
+    }
+
+    /**
+     * What the old primary leaves behind that outlives it, for the promotion's resync; null if
+     * nothing may be assumed. Its finished writes survive it only in a page cache this host
+     * shares: same kernel boot (a power loss would have rebooted this controller too). Across
+     * hosts, or when either boot id is unknown, everything held and marked is resynced.
+     */
+    CommandRecovery.Survivors survivors() {
+        String ours = Links.bootId();
+        if (ours.isEmpty() || !ours.equals(primaryBootId)) {
+            return null;
+        }
+        return new CommandRecovery.Survivors(held.finishedSeqs(),
+                node.settings.journal().regionBytes());
     }
 
     @Override

@@ -303,7 +303,7 @@ class PowerLossTest {
      * Blocks holding something other than a version from their last durable one on, whole; a
      * block never written must still be zeroes (a stripe's lying parity damages its neighbours).
      */
-    private static List<String> check(RaidVolume volume, Map<Integer, List<byte[]>> history,
+    static List<String> check(RaidVolume volume, Map<Integer, List<byte[]>> history,
                                       Map<Integer, Integer> durable, int blocks) throws Exception {
         List<String> wrong = new ArrayList<>();
         for (int block = 0; block < blocks; block++) {

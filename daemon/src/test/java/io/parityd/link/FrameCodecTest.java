@@ -60,6 +60,8 @@ class FrameCodecTest {
         add(samples, "ASSIGNED refused", () -> new Assigned(4, 0, 12, "journal behind: 12 < 1000"));
         add(samples, "RECEIVED", () -> new Received(Long.MAX_VALUE));
         add(samples, "RETIRED", () -> new Retired(77));
+        add(samples, "FINISHED", () -> new Finished(new long[] {1, 5, Long.MAX_VALUE}));
+        add(samples, "FINISHED, none", () -> new Finished(new long[0]));
         add(samples, "CATCH_UP_RECORD WRITE", () -> new CatchUpRecord(10, Command.WRITE, WriteFlags.FUA, 8192, 200,
                 data(200, 9)));
         add(samples, "CATCH_UP_RECORD TRIM", () -> new CatchUpRecord(11, Command.TRIM, 0, 0, 4096));

@@ -68,6 +68,11 @@ class FrameDecoderTest {
                         "field reason: 2 bytes are not valid UTF-8"),
                 Arguments.of("unknown command", frame(MessageType.REQUEST, ioBody(1, 9, 0, 0, 0, new byte[0])),
                         "REQUEST body: field command: unknown command 9"),
+                Arguments.of("FINISHED count over the limit", frame(MessageType.FINISHED, bytes(b -> b.writeInt(1 << 17))),
+                        "FINISHED body: field count: 131072 is outside 0..65536"),
+                Arguments.of("FINISHED count beyond its body",
+                        frame(MessageType.FINISHED, bytes(b -> b.writeInt(3).writeLong(1))),
+                        "FINISHED body: field count: 3 seqs need 24 bytes, the body has 8 left"),
                 Arguments.of("unknown node kind", frame(MessageType.HELLO, new byte[]{7}),
                         "HELLO body: field kind: unknown node kind 7"));
     }

@@ -19,7 +19,7 @@ class LinkMessagesTest {
     @Test
     void shouldKeepTheWireCodes() {
         assertThat(MessageType.values()).extracting(MessageType::code)
-                .containsExactly(1, 2, 3, 10, 11, 20, 21, 22, 30, 31, 40, 41, 42, 43, 44, 50, 51);
+                .containsExactly(1, 2, 3, 10, 11, 20, 21, 22, 30, 31, 32, 40, 41, 42, 43, 44, 50, 51);
         assertThat(NodeKind.values()).extracting(NodeKind::code).containsExactly(1, 2);
         assertThat(Command.values()).extracting(Command::code).containsExactly(0, 1, 2, 3, 4);
         assertThat(new int[]{WriteFlags.FUA, WriteFlags.MAY_DEALLOCATE, WriteFlags.FAST_ONLY})
