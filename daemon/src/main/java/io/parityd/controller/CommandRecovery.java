@@ -79,7 +79,7 @@ public final class CommandRecovery {
         }
 
         boolean keeps(RecoveryPlan.Mark m) {
-            return m.offset() == m.region() * regionBytes && m.length() <= regionBytes;
+            return DirtyRegions.fits(m, regionBytes);
         }
     }
 

@@ -158,7 +158,7 @@ public final class DirtyRegions {
         }
         long now = nanoClock.getAsLong();
         for (var m : marks) {
-            if (m.offset() != m.region() * regionBytes || m.length() > regionBytes) {
+            if (!fits(m, regionBytes)) {
                 log.warn("journal {}: keeping a mark of {} bytes at offset {} for the next recovery: this controller's"
                         + " regions are {} bytes", journal.path(), m.length(), m.offset(), regionBytes);
                 continue;
@@ -172,6 +172,11 @@ public final class DirtyRegions {
             log.info("journal {}: kept {} dirty regions marked until the next member sync", journal.path(),
                     regions.size());
         }
+    }
+
+    /** Whether {@code mark} is one region of {@code regionBytes}, as this class makes them. */
+    static boolean fits(io.parityd.nvram.RecoveryPlan.Mark mark, long regionBytes) {
+        return mark.offset() == mark.region() * regionBytes && mark.length() <= regionBytes;
     }
 
     long regionBytes() {

@@ -78,14 +78,13 @@ final class Retirer implements AutoCloseable {
     private long flushAsks;
     /** FLUSH asks a completed member sync covered; under {@link #retiring}. */
     private long flushesServed;
-    /** Every record applied up to this seq is durable on the members; under {@link #retiring}. */
     /**
-     * -1 until this controller's first member sync: marks it adopted from an old primary
-     * ({@link DirtyRegions}) cover writes that only a sync of its own makes durable, so the first
-     * retire always syncs and idle marks never go before it.
+     * Every record applied up to this seq is durable on the members; written under
+     * {@link #retiring}. -1 until this controller's first member sync: marks it adopted from an
+     * old primary ({@link DirtyRegions}) cover writes that only a sync of its own makes durable,
+     * so the first retire always syncs and idle marks never go before it.
      */
-    private long syncedThrough = -1;
-    private volatile boolean memberSynced;
+    private volatile long syncedThrough = -1;
     /** Test hook: a retire that skips the member sync (DirtyRegions.Broken.CLEAR_BEFORE_SYNC). Never set in the daemon. */
     volatile boolean skipMemberSync;
     private final AdmissionGate admission = new AdmissionGate();
@@ -154,7 +153,6 @@ final class Retirer implements AutoCloseable {
                     throw e;
                 }
                 syncedThrough = Math.max(syncedThrough, through);
-                memberSynced = true;
                 flushed(asked, null);
             }
             through = syncedThrough;
@@ -305,7 +303,7 @@ final class Retirer implements AutoCloseable {
             }
             boolean commands = journal.mode() == JournalMode.COMMANDS;
             if (applied <= s.retiredThrough()) {
-                if (s.marks() > 0 && memberSynced && now - lastCleanNanos >= INTERVAL_NANOS) {
+                if (s.marks() > 0 && syncedThrough >= 0 && now - lastCleanNanos >= INTERVAL_NANOS) {
                     // Nothing new on the members since the last sync, which covered it all: marks
                     // idle long enough may go without another one.
                     lastCleanNanos = now;

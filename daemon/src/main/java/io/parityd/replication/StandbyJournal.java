@@ -1,6 +1,7 @@
 package io.parityd.replication;
 
 import io.parityd.controller.DirtyRegions;
+import io.parityd.link.Finished;
 import io.parityd.nvram.Journal;
 import io.parityd.nvram.JournalMode;
 import io.parityd.nvram.PendingRequest;
@@ -12,8 +13,10 @@ import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -53,8 +56,7 @@ public final class StandbyJournal implements AutoCloseable {
      */
     private final ConcurrentSkipListMap<Long, List<Ticket>> held = new ConcurrentSkipListMap<>();
     /** Front seqs held here that the primary said it finished (on the members, not yet synced). */
-    private final java.util.concurrent.ConcurrentSkipListSet<Long> finished =
-            new java.util.concurrent.ConcurrentSkipListSet<>();
+    private final ConcurrentSkipListSet<Long> finished = new ConcurrentSkipListSet<>();
     private final Object order = new Object();
     /** Records not yet durable, in the order they were given, each with its front seq. Guarded by {@code order}. */
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
@@ -233,7 +235,7 @@ public final class StandbyJournal implements AutoCloseable {
      * The primary finished the writes it numbered {@code seqs} (link's event loop). Only seqs held
      * here count: one whose record has not arrived yet is dropped, which costs a resync at worst.
      */
-    public void finished(io.parityd.link.Finished f) {
+    public void finished(Finished f) {
         for (int i = 0; i < f.count(); i++) {
             long seq = f.seq(i);
             if (held.containsKey(seq)) {
@@ -243,8 +245,8 @@ public final class StandbyJournal implements AutoCloseable {
     }
 
     /** The held front seqs the primary finished: what a promotion on the same boot need not resync. */
-    public java.util.Set<Long> finishedSeqs() {
-        return new java.util.HashSet<>(finished);
+    public Set<Long> finishedSeqs() {
+        return Set.copyOf(finished);
     }
 
     /** Completes once every record {@link #hold} was given before this call is durable. */

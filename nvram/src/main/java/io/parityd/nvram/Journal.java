@@ -70,14 +70,13 @@ public final class Journal implements Closeable {
 
     /** What the records hold; changes only by {@link #switchMode}, with nothing held. */
     private volatile JournalMode mode;
-    /** Marks in the map now (COMMANDS mode). */
-    private final AtomicLong marks = new AtomicLong();
     /**
-     * The marks in the file, by region, kept beside it so that {@link #liveMarks} need not walk
-     * every key of the map (tens of milliseconds on a full one, and a promotion waits for it).
+     * The marks in the map now (COMMANDS mode), by region, kept beside it so that
+     * {@link #liveMarks} need not walk every key of the map (tens of milliseconds on a full one,
+     * and a promotion waits for it).
      */
-    private final java.util.concurrent.ConcurrentSkipListMap<Long, RecoveryPlan.Mark> markIndex =
-            new java.util.concurrent.ConcurrentSkipListMap<>();
+    private final java.util.concurrent.ConcurrentHashMap<Long, RecoveryPlan.Mark> markIndex =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private final ThreadLocal<Appender> markWriters = ThreadLocal.withInitial(Appender::new);
     private final AtomicLong heldRecords = new AtomicLong();
     private final LongAdder writes = new LongAdder();
@@ -98,7 +97,6 @@ public final class Journal implements Closeable {
         this.capacity = header.capacity();
         this.retiredThrough = header.retiredThrough();
         this.mode = header.mode();
-        this.marks.set(plan.marks().size());
         plan.marks().forEach(m -> markIndex.put(m.region(), m));
         long last = plan.nextSeq() - 1;
         this.recordsCap = JournalStore.recordsCap(capacity, header.sizedForCommands());
@@ -162,9 +160,9 @@ public final class Journal implements Closeable {
         if (next == mode) {
             return;
         }
-        if (heldRecords.get() > 0 || marks.get() > 0) {
+        if (heldRecords.get() > 0 || marks() > 0) {
             throw new IllegalStateException("journal " + path + " still holds " + heldRecords.get() + " record(s) and "
-                    + marks.get() + " mark(s) of " + mode.word() + " mode: recover and retire them before switching");
+                    + marks() + " mark(s) of " + mode.word() + " mode: recover and retire them before switching");
         }
         headers.writeMode(next);
         mode = next;
@@ -189,7 +187,6 @@ public final class Journal implements Closeable {
         } catch (RuntimeException | InternalError e) {
             return CompletableFuture.failedFuture(poison("writing the mark of region " + region, e));
         }
-        marks.incrementAndGet();
         return commit.afterNextSync();
     }
 
@@ -205,12 +202,11 @@ public final class Journal implements Closeable {
         } catch (RuntimeException | InternalError e) {
             throw poison("removing the mark of region " + region, e);
         }
-        marks.decrementAndGet();
     }
 
     /** Marks held now. */
     public long marks() {
-        return marks.get();
+        return markIndex.size();
     }
 
     /**
@@ -232,7 +228,9 @@ public final class Journal implements Closeable {
      */
     public List<RecoveryPlan.Mark> liveMarks() throws IOException {
         checkUsable();
-        return new ArrayList<>(markIndex.values());
+        List<RecoveryPlan.Mark> out = new ArrayList<>(markIndex.values());
+        out.sort(java.util.Comparator.comparingLong(RecoveryPlan.Mark::region));
+        return out;
     }
 
     /** The data of a pending WRITE (or PREIMAGE) of the plan, pieces joined; read-only. */
@@ -426,7 +424,7 @@ public final class Journal implements Closeable {
 
     public JournalStats stats() {
         return new JournalStats(heldRecords.get(), room.usedBytes(), capacity, room.waiting(), headers.syncs(),
-                headers.syncNanos(), headers.lastSyncNanos(), appendedRecords.sum(), retiredThrough, mode, marks.get(),
+                headers.syncNanos(), headers.lastSyncNanos(), appendedRecords.sum(), retiredThrough, mode, marks(),
                 writes.sum(), writesThatWaited.sum());
     }
 
@@ -441,9 +439,9 @@ public final class Journal implements Closeable {
             return;
         }
         long held = heldRecords.get();
-        if (held > 0 || marks.get() > 0) {
+        if (held > 0 || marks() > 0) {
             throw new IllegalStateException("journal " + path + " still holds " + held + " record(s) (retired through "
-                    + retiredThrough + ") and " + marks.get() + " mark(s): redo and retire them before a clean close");
+                    + retiredThrough + ") and " + marks() + " mark(s): redo and retire them before a clean close");
         }
         checkUsable();
         commit.stop();
