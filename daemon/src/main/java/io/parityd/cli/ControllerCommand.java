@@ -73,7 +73,7 @@ final class ControllerCommand implements Callable<Integer> {
 
     @Option(names = "--journal-region", paramLabel = "SIZE", converter = Sizes.class,
             defaultValue = "" + JournalSettings.DEFAULT_REGION_BYTES,
-            description = "Size of a dirty region in commands mode, a power of two (default: 4M)")
+            description = "Size of a dirty region in commands mode, a power of two (default: 16M)")
     private long region;
 
     @Option(names = "--admin-socket", paramLabel = "PATH",

@@ -105,7 +105,7 @@ final class ServeCommand implements Callable<Integer> {
 
         @Option(names = "--journal-region", paramLabel = "SIZE", converter = Sizes.class,
                 defaultValue = "" + JournalSettings.DEFAULT_REGION_BYTES,
-                description = "Size of a dirty region in commands mode, a power of two, e.g. 16M (default: 4M). A"
+                description = "Size of a dirty region in commands mode, a power of two, e.g. 64M (default: 16M). A"
                         + " write to a marked region needs no journal sync; recovery resyncs every marked region.")
         long region = JournalSettings.DEFAULT_REGION_BYTES;
 
