@@ -51,9 +51,12 @@ public final class AdminClient {
         return StatusJson.fromJson(call(new AdminRequest.Status()).get(AdminProtocol.STATUS));
     }
 
-    /** @param member an absolute path or a slot number */
-    public void fail(String member) throws AdminException {
-        call(new AdminRequest.Fail(member));
+    /**
+     * @param member an absolute path or a slot number
+     * @param force  fail it even if the array cannot lose it (it then fails)
+     */
+    public void fail(String member, boolean force) throws AdminException {
+        call(new AdminRequest.Fail(member, force));
     }
 
     /** @param member an absolute path or a slot number */

@@ -72,7 +72,7 @@ final class AdminDispatcher {
         if (request instanceof AdminRequest.Status) {
             return AdminProtocol.ok(control.status());
         } else if (request instanceof AdminRequest.Fail fail) {
-            control.fail(fail.member());
+            control.fail(fail.member(), fail.force());
         } else if (request instanceof AdminRequest.Replace replace) {
             control.replace(replace.member(), absolute(replace.replacement(), "replacement"));
         } else if (request instanceof AdminRequest.AddSpare spare) {

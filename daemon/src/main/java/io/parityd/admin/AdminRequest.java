@@ -21,11 +21,15 @@ public sealed interface AdminRequest {
         }
     }
 
-    /** {@code {"command":"fail","member":M}}: mark a member faulty; M is an absolute path or a slot number. */
-    record Fail(String member) implements AdminRequest {
+    /**
+     * {@code {"command":"fail","member":M,"force":F}}: mark a member faulty; M is an absolute path or
+     * a slot number; F (absent: false) also fails one the array cannot lose.
+     */
+    record Fail(String member, boolean force) implements AdminRequest {
         @Override
         public ObjectNode toJson() {
-            return AdminProtocol.message().put(AdminProtocol.COMMAND, "fail").put("member", member);
+            ObjectNode json = AdminProtocol.message().put(AdminProtocol.COMMAND, "fail").put("member", member);
+            return force ? json.put("force", true) : json;
         }
     }
 
@@ -62,7 +66,7 @@ public sealed interface AdminRequest {
         String command = text(request, AdminProtocol.COMMAND, "the request");
         return switch (command) {
             case "status" -> new Status();
-            case "fail" -> new Fail(text(request, "member", command));
+            case "fail" -> new Fail(text(request, "member", command), flag(request, "force", command));
             case "replace" -> new Replace(text(request, "member", command), text(request, "replacement", command));
             case "add-spare" -> new AddSpare(text(request, "path", command));
             case "scrub" -> new Scrub(flag(request, "repair", command));

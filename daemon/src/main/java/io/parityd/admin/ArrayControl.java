@@ -14,11 +14,12 @@ public interface ArrayControl {
     ArrayStatus status();
 
     /**
-     * Marks a member faulty, as an I/O error would (for drills).
+     * Marks a member faulty, as an I/O error would (for drills). Refused, unless {@code force}, for
+     * a member the array cannot lose: one whose loss would leave stripes it cannot read.
      *
      * @param member the member's path as given to serve, or its slot number
      */
-    void fail(String member) throws ControlException;
+    void fail(String member, boolean force) throws ControlException;
 
     /**
      * Rebuilds the data of {@code member} onto {@code replacement} in the background. The

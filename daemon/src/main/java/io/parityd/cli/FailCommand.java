@@ -10,6 +10,7 @@ import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
@@ -23,7 +24,11 @@ import picocli.CommandLine.Model.CommandSpec;
         description = {
             "Mark a member of a running array faulty, as an I/O error would (mdadm --fail): the array runs"
                     + " degraded without it, and a hot spare, if there is one, takes its place. For drills, or to"
-                    + " take out a disk that misbehaves. Then give the slot a new device with 'parityd replace'."},
+                    + " take out a disk that misbehaves. Then give the slot a new device with 'parityd replace'.",
+            "",
+            "A member the array cannot lose (RAID-5 with a member lost already, RAID-6 with two, RAID-0 at all,"
+                    + " a member whose loss would stop a rebuild) is refused, and nothing changes: the array would"
+                    + " fail, answering an I/O error for every stripe that needs it. --force fails it anyway."},
         footer = {"", "Example:", "  parityd fail --name vol0 /srv/parityd/m1.img", "  parityd fail 1"})
 final class FailCommand implements Callable<Integer> {
 
@@ -41,11 +46,16 @@ final class FailCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MEMBER", description = "The member's path, or its slot number as 'parityd status' lists it")
     private String member;
 
+    @Option(names = "--force",
+            description = "Fail it even if the array cannot lose it: the array then fails, and every read or write"
+                    + " of a stripe that needs it gets an I/O error")
+    private boolean force;
+
     @Override
     public Integer call() throws Exception {
         AdminClient client = target.client(main.adminSettings());
         String which = memberArgument(member);
-        client.fail(which);
+        client.fail(which, force);
         ArrayStatus after = client.status();
         PrintWriter out = spec.commandLine().getOut();
         String slot = find(after, which).map(m -> "slot " + m.slot() + " (" + m.path() + ")").orElse(which);

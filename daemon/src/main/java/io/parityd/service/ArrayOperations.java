@@ -244,23 +244,82 @@ final class ArrayOperations implements ArrayControl, SlotListener {
 
     /** clean: every slot active; degraded: some lost but every stripe readable; failed: some stripes lost. */
     private String state() {
-        int failed = volume.failedSlots();
-        boolean rebuilding = volume.slots().stream().anyMatch(s -> s.state() == MemberState.REBUILDING);
-        if (failed > volume.redundancy()) {
+        // A slot being rebuilt holds nothing above its rebuild position: it counts as lost there, so
+        // two slots of a RAID-5 being rebuilt (which cannot read their sources) are a failed array.
+        long down = volume.slots().stream().filter(s -> s.state() != MemberState.ACTIVE).count();
+        if (down > volume.redundancy()) {
             return "failed";
         }
-        return failed > 0 || rebuilding ? "degraded" : "clean";
+        return down > 0 ? "degraded" : "clean";
     }
 
     @Override
-    public void fail(String member) throws ControlException {
+    public void fail(String member, boolean force) throws ControlException {
         int slot = slotOf(member);
         SlotView view = volume.slots().get(slot);
         if (view.state() == MemberState.FAULTY || view.state() == MemberState.MISSING) {
             throw new ControlException("slot " + slot + " is already " + view.state().name().toLowerCase(Locale.ROOT));
         }
-        log.warn("array '{}': failing slot {} ({}) on the operator's request", name(), slot, array.memberPaths().get(slot));
+        List<String> othersLost = othersNotActive(slot);
+        String beyond = othersLost.size() + 1 > volume.redundancy() ? beyondRedundancy(slot, othersLost) : null;
+        if (beyond != null && !force) {
+            throw new ControlException(beyond + ". " + (othersLost.isEmpty() ? "To" : "Replace the lost member first"
+                    + " and wait for its rebuild (parityd status); to") + " fail it anyway: parityd fail --force --name "
+                    + name() + " " + slot);
+        }
+        if (beyond != null) {
+            log.error("array '{}': failing slot {} ({}) on the operator's request, with --force: {}", name(), slot,
+                    array.memberPaths().get(slot), beyond);
+        } else {
+            log.warn("array '{}': failing slot {} ({}) on the operator's request", name(), slot,
+                    array.memberPaths().get(slot));
+        }
         volume.fail(slot, new IOException("failed by the operator"));
+    }
+
+    /**
+     * The slots other than {@code slot} the array runs without, described. A slot being rebuilt
+     * counts: above its rebuild position it holds nothing yet, and its rebuild reads every other
+     * member.
+     */
+    private List<String> othersNotActive(int slot) {
+        List<String> lost = new ArrayList<>();
+        for (SlotView s : volume.slots()) {
+            if (s.slot() != slot && s.state() != MemberState.ACTIVE) {
+                lost.add("slot " + s.slot() + " is " + s.state().name().toLowerCase(Locale.ROOT));
+            }
+        }
+        return lost;
+    }
+
+    /**
+     * Why {@code slot} cannot be rebuilt now, or null if it can: a rebuild reads every other slot,
+     * so it needs the array able to lose {@code slot} on top of the others it runs without.
+     */
+    private String cannotRebuild(int slot) {
+        List<String> othersLost = othersNotActive(slot);
+        if (othersLost.size() + 1 <= volume.redundancy()) {
+            return null;
+        }
+        return "cannot rebuild slot " + slot + " of RAID-" + array.geometry().level() + " array '" + name() + "': it"
+                + " can lose " + volume.redundancy() + " member" + (volume.redundancy() == 1 ? "" : "s")
+                + (othersLost.isEmpty() ? "" : ", and " + String.join(", ", othersLost)) + ", so nothing is left to"
+                + " rebuild slot " + slot + " from. " + LOST_DATA;
+    }
+
+    /** The way out of a failed array, as far as it goes today. */
+    private static final String LOST_DATA = "The lost members may still hold their data: stop the array and look at"
+            + " them with 'parityd examine'";
+
+    /** Why losing {@code slot} as well as {@code othersLost} would fail the array (mdadm refuses the same --fail). */
+    private String beyondRedundancy(int slot, List<String> othersLost) {
+        int redundancy = volume.redundancy();
+        String can = redundancy == 0 ? "cannot lose any member" : "can lose " + redundancy + " member"
+                + (redundancy == 1 ? "" : "s");
+        return "refusing to fail slot " + slot + ": RAID-" + array.geometry().level() + " array '" + name() + "' "
+                + can + (othersLost.isEmpty() ? "" : ", and " + String.join(", ", othersLost) + " already")
+                + ". Without slot " + slot + " the array fails: every read or write of a stripe that needs it gets"
+                + " an I/O error, and there is nothing left to rebuild it from";
     }
 
     @Override
@@ -268,6 +327,10 @@ final class ArrayOperations implements ArrayControl, SlotListener {
         int slot = slotOf(member);
         if (volume.rebuildPosition(slot) >= 0) {
             throw new ControlException("slot " + slot + " is being rebuilt already; wait for it to finish (parityd status)");
+        }
+        String cannot = cannotRebuild(slot);
+        if (cannot != null) {
+            throw new ControlException(cannot);
         }
         BlockDevice device = openChecked(replacement, "replacement");
         SlotView view = volume.slots().get(slot);
@@ -279,6 +342,11 @@ final class ArrayOperations implements ArrayControl, SlotListener {
 
     @Override
     public synchronized void addSpare(Path spare) throws ControlException {
+        if (state().equals("failed")) {
+            throw new ControlException("array '" + name() + "' has failed (" + String.join(", ", othersNotActive(-1))
+                    + "; RAID-" + array.geometry().level() + " can lose " + volume.redundancy() + "): a spare could not"
+                    + " be rebuilt, with nothing to rebuild it from. " + LOST_DATA);
+        }
         BlockDevice device = openChecked(spare, "spare");
         try {
             array.addSpare(spare, device);
@@ -313,6 +381,11 @@ final class ArrayOperations implements ArrayControl, SlotListener {
             boolean lost = slot.state() == MemberState.FAULTY || slot.state() == MemberState.MISSING;
             if (!lost || volume.rebuildPosition(slot.slot()) >= 0) {
                 continue;
+            }
+            String cannot = cannotRebuild(slot.slot());
+            if (cannot != null) {
+                log.error("array '{}': not using a spare: {}", name(), cannot);
+                return;
             }
             try {
                 Optional<AssembledArray.Spare> spare = array.takeSpare();

@@ -52,8 +52,8 @@ final class ControllerControl implements ArrayControl {
     }
 
     @Override
-    public void fail(String member) throws ControlException {
-        primary().fail(member);
+    public void fail(String member, boolean force) throws ControlException {
+        primary().fail(member, force);
     }
 
     @Override

@@ -40,7 +40,7 @@ final class FrontControl implements ArrayControl {
     }
 
     @Override
-    public void fail(String member) throws ControlException {
+    public void fail(String member, boolean force) throws ControlException {
         throw refused();
     }
 

@@ -98,7 +98,7 @@ class AdminClientTest {
     void shouldNameTheVersionMismatchEvenWhenAnOlderDaemonRefusesTheRequest() throws Exception {
         Path socket = dir.resolve("vol0.sock");
         try (CannedDaemon older = new CannedDaemon(socket, "{\"protocol\":0,\"ok\":false,\"error\":\"what is this\"}\n")) {
-            assertThatThrownBy(() -> new AdminClient(socket).fail("1")).hasMessageContaining("speaks admin protocol 0, this command speaks 1");
+            assertThatThrownBy(() -> new AdminClient(socket).fail("1", false)).hasMessageContaining("speaks admin protocol 0, this command speaks 1");
         }
     }
 

@@ -53,7 +53,7 @@ class AdminServerTest {
         assertThat(status.members()).extracting(ArrayStatus.MemberStatus::path)
                 .containsExactly(dir.resolve("m0").toString(), dir.resolve("m1").toString(), dir.resolve("m2").toString());
 
-        client.fail("1");
+        client.fail("1", false);
         client.replace(dir.resolve("m1").toString(), dir.resolve("new"));
         client.addSpare(dir.resolve("spare"));
         assertThat(client.status().tasks()).singleElement()
@@ -62,9 +62,10 @@ class AdminServerTest {
         client.status();
         client.status(); // the rebuild ends: 4, 8, 10 of 10 stripes
         client.scrub(true);
+        client.fail("2", true);
 
         assertThat(control.calls()).containsExactly("status", "fail 1", "replace " + dir.resolve("m1") + " " + dir.resolve("new"),
-                "add-spare " + dir.resolve("spare"), "status", "status", "status", "scrub repair=true");
+                "add-spare " + dir.resolve("spare"), "status", "status", "status", "scrub repair=true", "fail 2 --force");
     }
 
     @Test
@@ -82,7 +83,7 @@ class AdminServerTest {
     @Test
     void shouldReturnTheControlsRefusalAsTheMessage() throws Exception {
         control.refuseNext("slot 7 does not exist in array 'vol0' (3 slots); give 0, 1 or 2");
-        assertThatThrownBy(() -> client.fail("7")).isInstanceOf(AdminException.class)
+        assertThatThrownBy(() -> client.fail("7", false)).isInstanceOf(AdminException.class)
                 .hasMessage("slot 7 does not exist in array 'vol0' (3 slots); give 0, 1 or 2");
         assertThatThrownBy(() -> client.replace("9", dir.resolve("x"))).hasMessageContaining("'9' is not a member of array 'vol0'");
         assertThat(client.status().state()).as("still serving").isEqualTo("clean");

@@ -104,7 +104,7 @@ class AdminSocketTest {
             // Many times: the daemon answers and closes at once, often before the request is
             // written, and the client must still read and show the reason.
             for (int i = 0; i < 50; i++) {
-                assertThatThrownBy(() -> new AdminClient(socket).fail("1")).isInstanceOf(AdminException.class)
+                assertThatThrownBy(() -> new AdminClient(socket).fail("1", false)).isInstanceOf(AdminException.class)
                         .hasMessage("only uid [4242] may use " + socket + "; you are uid " + AdminAccess.currentUid()
                                 + "; run the command as that user or with sudo");
             }

@@ -109,7 +109,7 @@ public final class RecordingArrayControl implements ArrayControl {
     }
 
     @Override
-    public void fail(String member) throws ControlException {
+    public void fail(String member, boolean force) throws ControlException {
         Gate gate;
         synchronized (this) {
             gate = failGate;
@@ -123,11 +123,11 @@ public final class RecordingArrayControl implements ArrayControl {
                 throw new ControlException("interrupted");
             }
         }
-        failNow(member);
+        failNow(member, force);
     }
 
-    private synchronized void failNow(String member) throws ControlException {
-        calls.add("fail " + member);
+    private synchronized void failNow(String member, boolean force) throws ControlException {
+        calls.add("fail " + member + (force ? " --force" : ""));
         checkRefusal();
         MemberStatus m = find(member);
         members.set(m.slot(), new MemberStatus(m.slot(), m.path(), "faulty", "failed by the operator"));

@@ -145,6 +145,9 @@ class AdminCommandsTest {
         Run byPath = run("fail", p("m2"));
         assertThat(byPath.out()).contains("slot 2 (" + p("m2") + ") of 'vol0' is now faulty; the array is failed");
         assertThat(control.calls()).contains("fail 1", "fail " + p("m2"));
+        Run forced = run("fail", "--force", "0");
+        assertThat(forced.status()).as(forced.err()).isZero();
+        assertThat(control.calls()).as("--force reaches the array").contains("fail 0 --force");
     }
 
     @Test

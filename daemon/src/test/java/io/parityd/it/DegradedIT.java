@@ -160,8 +160,31 @@ class DegradedIT extends DaemonTestBase {
             c.write(0, data);
         }
         assertThat(admin.run("fail", "0").exitCode()).isZero();
-        assertThat(admin.run("fail", "1").exitCode()).isZero();
+        // Issue 16: a second member of a RAID-5 is refused without --force, and nothing changes.
+        Parityd.Result refused = admin.run("fail", "1");
+        assertThat(refused.exitCode()).isEqualTo(1);
+        assertThat(refused.stderr()).contains("refusing to fail slot 1").contains("can lose 1 member")
+                .contains("slot 0 is faulty already").contains("parityd fail --force --name lost 1");
+        assertThat(admin.slotStates()).as("only the first fail took").containsExactly("faulty", "active", "active",
+                "active", "active");
+        assertThat(admin.status().get("state").asText()).isEqualTo("degraded");
+        try (RawNbdClient c = RawNbdClient.open(daemon.uri(), "lost", true)) {
+            assertThat(c.read(0, 4 * chunk)).as("everything still reads, rebuilt from parity").isEqualTo(data);
+        }
+        assertThat(admin.run("fail", "--force", "1").exitCode()).isZero();
         assertThat(admin.status().get("state").asText()).isEqualTo("failed");
+        // Nothing to rebuild from: a replacement or a spare is refused, and nothing changes.
+        Path fresh = SparseFiles.create(dir.resolve("fresh.img"), 33L << 20);
+        Parityd.Result replace = admin.run("replace", "--no-wait", "1", fresh.toString());
+        assertThat(replace.exitCode()).isEqualTo(1);
+        assertThat(replace.stderr()).contains("cannot rebuild slot 1").contains("slot 0 is faulty")
+                .contains("nothing is left to rebuild slot 1 from");
+        Parityd.Result spare = admin.run("add-spare", fresh.toString());
+        assertThat(spare.exitCode()).isEqualTo(1);
+        assertThat(spare.stderr()).contains("array 'lost' has failed").contains("a spare could not be rebuilt");
+        assertThat(admin.slotStates()).as("neither took").containsExactly("faulty", "faulty", "active", "active",
+                "active");
+        assertThat(admin.status().get("tasks")).as("no rebuild").isEmpty();
 
         // md's left-symmetric layout, 5 members: stripe 0 keeps chunks 0-3 on members 0-3 and
         // parity on member 4. With members 0 and 1 gone, chunks 0 and 1 cannot be rebuilt.
