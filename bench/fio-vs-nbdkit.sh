@@ -181,7 +181,7 @@ done
 # declared non-volatile, and off, and nbdkit; unflushed, then flushed. Back to back, so each
 # server meets the disk in the state the one before left it: measured apart, a mode that ran
 # right after the fill of every volume met its writeback and another did not (seq-write
-# commands/off read 0.62 that way, 0.9 back to back).
+# commands/off read 0.62 that way, 0.85 back to back).
 for spec in "${workloads[0]}" "${workloads[2]}"; do
   set -- $spec
   for server in r5 r5d r5nv r5off r6 r6d r6nv r6off nbdkit; do
