@@ -48,6 +48,8 @@ final class ArrayOperations implements ArrayControl, SlotListener {
     private volatile io.parityd.protocol.PayloadBudget requestMemory;
     private final ExecutorService background;
     private final ConcurrentHashMap<Integer, RateMeter> rebuildRates = new ConcurrentHashMap<>();
+    /** Why each slot's last rebuild stopped, until one starts again: what status says of the slot. */
+    private final ConcurrentHashMap<Integer, String> rebuildsStopped = new ConcurrentHashMap<>();
     private RaidVolume volume;
     private volatile ScrubTask scrub;
     private volatile RecoveryReport recovery = RecoveryReport.NOTHING;
@@ -181,6 +183,7 @@ final class ArrayOperations implements ArrayControl, SlotListener {
     @Override
     public void rebuildFinished(int slot) {
         rebuildRates.remove(slot);
+        rebuildsStopped.remove(slot);
         try {
             array.rebuildFinished(slot);
             log.info("array '{}': rebuild of slot {} ({}) complete", name(), slot, array.memberPaths().get(slot));
@@ -192,6 +195,7 @@ final class ArrayOperations implements ArrayControl, SlotListener {
     @Override
     public void rebuildStopped(int slot, long stripes, Exception cause) {
         rebuildRates.remove(slot);
+        rebuildsStopped.put(slot, "its rebuild stopped at stripe " + stripes + ": " + cause.getMessage());
         log.warn("array '{}': rebuild of slot {} stopped at stripe {}: {}", name(), slot, stripes, cause.toString());
         try {
             array.rebuildProgress(slot, stripes);
@@ -211,8 +215,9 @@ final class ArrayOperations implements ArrayControl, SlotListener {
         for (SlotView slot : volume.slots()) {
             Path path = paths.get(slot.slot());
             String state = slot.state().name().toLowerCase(Locale.ROOT);
+            String stopped = slot.state() == MemberState.REBUILDING ? rebuildsStopped.get(slot.slot()) : null;
             members.add(new ArrayStatus.MemberStatus(slot.slot(), path == null ? null : path.toString(), state,
-                    slot.state() == MemberState.ACTIVE ? null : array.reason(slot.slot())));
+                    slot.state() == MemberState.ACTIVE ? null : stopped != null ? stopped : array.reason(slot.slot())));
             long position = volume.rebuildPosition(slot.slot());
             if (slot.state() == MemberState.REBUILDING && position >= 0) {
                 tasks.add(rebuildTask(slot.slot(), path, position));
@@ -408,6 +413,7 @@ final class ArrayOperations implements ArrayControl, SlotListener {
             throw new ControlException("cannot start rebuilding slot " + slot + " onto " + path + ": " + e.getMessage());
         }
         log.info("array '{}': rebuilding slot {} onto {}", name(), slot, path);
+        rebuildsStopped.remove(slot);
         volume.rebuild(slot, device, 0);
     }
 

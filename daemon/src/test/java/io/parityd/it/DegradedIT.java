@@ -202,6 +202,27 @@ class DegradedIT extends DaemonTestBase {
     }
 
     @Test
+    void shouldCallTheArrayFailedWhenARebuildCannotReadItsSources() throws Exception {
+        List<Path> members = Arrays.members(dir, 4);
+        Arrays.create("stuck", "33M", members);
+        // Slot 2 fails every read: the rebuild of slot 1, which reads it, loses it and stops.
+        daemon = Arrays.serve(dir.resolve("parityd.log"), members, "--fault-inject", "slot=2,ops=read");
+        Admin admin = new Admin(Arrays.adminSocket(dir.resolve("parityd.log")));
+        Path fresh = SparseFiles.create(dir.resolve("fresh.img"), 33L << 20);
+
+        Parityd.Result replace = admin.run("replace", "--no-wait", "1", fresh.toString());
+        assertThat(replace.exitCode()).as(replace.all()).isZero();
+
+        // Issue 16: not "degraded" with two slots counted as rebuilding progress.
+        JsonNode failed = admin.awaitStatus(s -> s.get("state").asText().equals("failed"), Duration.ofSeconds(30),
+                "the array to read failed");
+        assertThat(admin.slotStates()).containsExactly("active", "rebuilding", "faulty", "active");
+        assertThat(failed.get("members").get(1).get("reason").asText()).startsWith("its rebuild stopped at stripe");
+        assertThat(failed.get("tasks")).as("a stopped rebuild is no task").isEmpty();
+        assertThat(Files.readString(dir.resolve("parityd.log"))).contains("rebuild of slot 1 stopped at stripe");
+    }
+
+    @Test
     void shouldRefuseBadReplacementsAndChangeNothing() throws Exception {
         List<Path> members = Arrays.members(dir, 3);
         Arrays.create("picky", "65M", members);
