@@ -258,8 +258,9 @@ final class ArrayOperations implements ArrayControl, SlotListener {
         return down > 0 ? "degraded" : "clean";
     }
 
+    /** Synchronized with replace and add-spare: two fails at once must not both pass the guard. */
     @Override
-    public void fail(String member, boolean force) throws ControlException {
+    public synchronized void fail(String member, boolean force) throws ControlException {
         int slot = slotOf(member);
         SlotView view = volume.slots().get(slot);
         if (view.state() == MemberState.FAULTY || view.state() == MemberState.MISSING) {
