@@ -2,11 +2,10 @@ package io.parityd.controller;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.parityd.block.BlockDevice;
 import io.parityd.nvram.Journal;
 import io.parityd.nvram.JournalMode;
 import io.parityd.nvram.JournalOptions;
-import java.io.IOException;
+import io.parityd.raid.MemoryDevice;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,7 +39,7 @@ class CommandControllerTest {
     void open() throws Exception {
         journal = Journal.open(new JournalOptions(dir.resolve("journal"), new UUID(3, 4), "commands", null,
                 16 << 20, true, false, JournalOptions.SyncHook.NONE, JournalMode.COMMANDS));
-        controller = new CommandController(new Memory(64 << 20), journal, 4, 1 << 20, Replication.NONE);
+        controller = new CommandController(new MemoryDevice("volume", 64 << 20), journal, 4, 1 << 20, Replication.NONE);
     }
 
     @AfterEach
@@ -53,7 +52,6 @@ class CommandControllerTest {
         List<CompletableFuture<Void>> writes = new ArrayList<>();
         for (int i = 0; i < WRITES; i++) {
             writes.add(controller.write(0, (long) i * 4096, ByteBuffer.allocate(4096), false)); // single-process
-
         }
 
         controller.journaledSoFar().get(30, TimeUnit.SECONDS);
@@ -62,56 +60,5 @@ class CommandControllerTest {
                 .as("records appended once journaledSoFar completed, of %d writes submitted before it", WRITES)
                 .isGreaterThanOrEqualTo(WRITES);
         CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
-    }
-
-    /** A volume in memory. */
-    private static final class Memory implements BlockDevice {
-        private final byte[] bytes;
-
-        Memory(int size) {
-            bytes = new byte[size];
-        }
-
-        @Override
-        public String describe() {
-            return "memory";
-        }
-
-        @Override
-        public long size() {
-            return bytes.length;
-        }
-
-        @Override
-        public synchronized void read(ByteBuffer dst, long offset) {
-            dst.put(bytes, (int) offset, dst.remaining());
-        }
-
-        @Override
-        public synchronized void write(ByteBuffer src, long offset, boolean fua) throws IOException {
-            src.get(bytes, (int) offset, src.remaining());
-        }
-
-        @Override
-        public synchronized void writeZeroes(long offset, long length, boolean mayDeallocate, boolean fua) {
-            java.util.Arrays.fill(bytes, (int) offset, (int) (offset + length), (byte) 0);
-        }
-
-        @Override
-        public boolean zeroesFast(long offset, long length, boolean mayDeallocate) {
-            return true;
-        }
-
-        @Override
-        public void trim(long offset, long length, boolean fua) {
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
     }
 }

@@ -11,13 +11,13 @@ import java.util.Arrays;
  * weaker. Trim does nothing, the least helpful behaviour the contract allows, so a layer that
  * wrongly relies on trimmed ranges reading as zeroes is caught.
  */
-final class MemoryDevice implements BlockDevice {
+public final class MemoryDevice implements BlockDevice {
 
     private final String name;
     private final byte[] bytes;
     private volatile boolean zeroesFast = true;
 
-    MemoryDevice(String name, int size) {
+    public MemoryDevice(String name, int size) {
         this.name = name;
         this.bytes = new byte[size];
     }
