@@ -19,7 +19,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "attach",
         mixinStandardHelpOptions = true,
         sortOptions = false,
-        header = "Attach an export as /dev/nbdN and reconnect it when it breaks.",
+        header = "Attach an export as /dev/nbdN; reconnect when it breaks.",
         description = {
             "Attach an export to a kernel NBD device, as nbd-client does, and stay running to keep it attached:"
                     + " when a connection breaks (parityd serve or an HA front restarting), requests on the device"

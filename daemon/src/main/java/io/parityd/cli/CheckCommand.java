@@ -30,7 +30,7 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "check",
         mixinStandardHelpOptions = true,
         sortOptions = false,
-        header = "Check the parity of every stripe of an array not being served.",
+        header = "Check the parity of every stripe of an array not served.",
         description = {
             "Check the parity of every stripe of an array that is not being served.",
             "Exit status 0 when every stripe is consistent (or was repaired), 1 when mismatches remain."})

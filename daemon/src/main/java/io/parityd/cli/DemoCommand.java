@@ -29,7 +29,7 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "demo",
         mixinStandardHelpOptions = true,
         sortOptions = false,
-        header = "Create (first run) and serve a demo RAID-5 volume on localhost.",
+        header = "Create (first run) and serve a demo RAID-5 on localhost.",
         description = {
             "Create (first run) and serve a demo RAID-5 volume named 'demo' on sparse member files, on localhost.",
             "The files take no space until written. Stop with Ctrl-C; run again to serve the same volume."})

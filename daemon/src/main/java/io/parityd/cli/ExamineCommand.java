@@ -20,7 +20,7 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code parityd examine}: prints what each member's superblock says, like {@code mdadm --examine}. */
 @Command(name = "examine",
         mixinStandardHelpOptions = true,
-        header = "Print the superblock of each member: array, slot, shape and state.",
+        header = "Print each member's superblock: array, slot, shape, state.",
         description = {
             "Print the superblock of each MEMBER: which array it belongs to, its slot, the array's shape and"
                     + " state. Read-only; works on members of a running array too. Exit status 1 if any member has"

@@ -27,7 +27,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "front",
         mixinStandardHelpOptions = true,
         sortOptions = false,
-        header = "Run the front of an HA pair: the NBD server clients attach to.",
+        header = "Run the front of an HA pair: the NBD server clients use.",
         description = {
             "Run the front of an HA pair: the NBD server clients attach to. It touches no member; it sends"
                     + " every write to both controllers, reads to the primary, and decides who is primary: when the"

@@ -29,6 +29,7 @@ import picocli.CommandLine.Command;
             DemoCommand.class,
             CheckCommand.class,
             ExamineCommand.class,
+            ZeroSuperblockCommand.class,
             StatusCommand.class,
             FailCommand.class,
             ReplaceCommand.class,

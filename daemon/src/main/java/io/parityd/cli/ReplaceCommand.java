@@ -19,7 +19,7 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "replace",
         mixinStandardHelpOptions = true,
         sortOptions = false,
-        header = "Rebuild a member's data onto a new device while the array serves.",
+        header = "Rebuild a member onto a new device while the array serves.",
         description = {
             "Rebuild a member's data onto a new device while the array keeps serving (mdadm --replace). MEMBER"
                     + " may be active (it is failed first) or already faulty; NEW must be large enough and belong to"

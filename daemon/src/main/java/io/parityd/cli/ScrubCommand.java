@@ -20,7 +20,7 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "scrub",
         mixinStandardHelpOptions = true,
         sortOptions = false,
-        header = "Check the parity of every stripe of a running array as it serves.",
+        header = "Check every stripe's parity of a running array as it serves.",
         description = {
             "Check the parity of every stripe of a running array while it serves (md's 'check'); --repair"
                     + " rewrites parity that does not match the data (md's 'repair'). Waits for the end, with a"

@@ -230,6 +230,15 @@ public final class Superblock {
         device.write(encode(record), COPY_B_OFFSET, true);
     }
 
+    /**
+     * Zeroes both copies, each made durable (FUA): the member then belongs to no array, and
+     * {@code create} takes it without {@code --force} (mdadm --zero-superblock).
+     */
+    public static void erase(BlockDevice device) throws IOException {
+        device.write(ByteBuffer.allocate(BLOCK_SIZE), COPY_A_OFFSET, true);
+        device.write(ByteBuffer.allocate(BLOCK_SIZE), COPY_B_OFFSET, true);
+    }
+
     private static Copy[] readCopies(BlockDevice device) throws IOException {
         ByteBuffer both = ByteBuffer.allocate(RESERVED_BYTES);
         device.read(both, COPY_A_OFFSET);
