@@ -132,6 +132,18 @@ final class IoPool implements Executor {
         return RequestFailedException.Reason.IO_ERROR;
     }
 
+    /**
+     * The single thread a controller appends its journal records on, in the order it hands them
+     * over (a daemon thread: a stop drains it explicitly).
+     */
+    static java.util.concurrent.ExecutorService appender() {
+        return java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "parityd-append");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
     static RequestFailedException shuttingDown() {
         return new RequestFailedException(RequestFailedException.Reason.SHUTTING_DOWN, "parityd is shutting down");
     }

@@ -105,11 +105,7 @@ public final class JournaledController implements NumberedController {
         this.journal = journal;
         this.replication = replication;
         this.io = new IoPool(ioThreads);
-        this.appender = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "parityd-append");
-            t.setDaemon(true);
-            return t;
-        });
+        this.appender = IoPool.appender();
         this.lastBegun = journal.plan().lastSeq();
         this.retirer = new Retirer(volume, journal, this::retiredThrough);
         if (volume instanceof RaidVolume raid) {

@@ -307,10 +307,16 @@ final class ArrayOperations implements ArrayControl, SlotListener {
         if (othersLost.size() + 1 <= volume.redundancy()) {
             return null;
         }
-        return "cannot rebuild slot " + slot + " of RAID-" + array.geometry().level() + " array '" + name() + "': it"
-                + " can lose " + volume.redundancy() + " member" + (volume.redundancy() == 1 ? "" : "s")
-                + (othersLost.isEmpty() ? "" : ", and " + String.join(", ", othersLost)) + ", so nothing is left to"
+        return "cannot rebuild slot " + slot + " of RAID-" + array.geometry().level() + " array '" + name() + "': it "
+                + canLose() + (othersLost.isEmpty() ? "" : ", and " + String.join(", ", othersLost)) + ", so nothing is left to"
                 + " rebuild slot " + slot + " from. " + LOST_DATA;
+    }
+
+    /** What the array's level survives: "can lose 1 member", "cannot lose any member". */
+    private String canLose() {
+        int redundancy = volume.redundancy();
+        return redundancy == 0 ? "cannot lose any member"
+                : "can lose " + redundancy + " member" + (redundancy == 1 ? "" : "s");
     }
 
     /** The way out of a failed array, as far as it goes today. */
@@ -319,11 +325,8 @@ final class ArrayOperations implements ArrayControl, SlotListener {
 
     /** Why losing {@code slot} as well as {@code othersLost} would fail the array (mdadm refuses the same --fail). */
     private String beyondRedundancy(int slot, List<String> othersLost) {
-        int redundancy = volume.redundancy();
-        String can = redundancy == 0 ? "cannot lose any member" : "can lose " + redundancy + " member"
-                + (redundancy == 1 ? "" : "s");
         return "refusing to fail slot " + slot + ": RAID-" + array.geometry().level() + " array '" + name() + "' "
-                + can + (othersLost.isEmpty() ? "" : ", and " + String.join(", ", othersLost) + " already")
+                + canLose() + (othersLost.isEmpty() ? "" : ", and " + String.join(", ", othersLost) + " already")
                 + ". Without slot " + slot + " the array fails: every read or write of a stripe that needs it gets"
                 + " an I/O error, and there is nothing left to rebuild it from";
     }
@@ -350,7 +353,7 @@ final class ArrayOperations implements ArrayControl, SlotListener {
     public synchronized void addSpare(Path spare) throws ControlException {
         if (state().equals("failed")) {
             throw new ControlException("array '" + name() + "' has failed (" + String.join(", ", othersNotActive(-1))
-                    + "; RAID-" + array.geometry().level() + " can lose " + volume.redundancy() + "): a spare could not"
+                    + "; RAID-" + array.geometry().level() + " " + canLose() + "): a spare could not"
                     + " be rebuilt, with nothing to rebuild it from. " + LOST_DATA);
         }
         BlockDevice device = openChecked(spare, "spare");
