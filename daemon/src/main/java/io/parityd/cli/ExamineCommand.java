@@ -63,8 +63,9 @@ final class ExamineCommand implements Callable<Integer> {
         out.printf("  member:     slot %d, uuid %s%n", r.slot(), r.memberUuid());
         out.printf("  data:       from offset %s, %s per member, %s usable%n", Sizes.format(g.dataOffset()),
                 Sizes.format(g.memberDataSize()), Sizes.format(g.volumeSize()));
-        out.printf("  state:      %s, generation %d, epoch %d%n", r.clean() ? "clean" : "dirty (not shut down cleanly, or serving)",
-                r.generation(), r.epoch());
+        String state = r.creating() ? "being created (if no create runs now, it was interrupted: run it again)"
+                : r.clean() ? "clean" : "dirty (not shut down cleanly, or serving)";
+        out.printf("  state:      %s, generation %d, epoch %d%n", state, r.generation(), r.epoch());
         out.printf("  journal:    %s%n", r.journalUuid().map(u -> u + (r.commandJournal() ? ", commands" : ", data")
                         + " (replayed at the next start if dirty)")
                 .orElse("none named (clean, or the last run had no journal)"));

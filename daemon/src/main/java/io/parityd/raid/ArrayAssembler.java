@@ -110,6 +110,9 @@ public final class ArrayAssembler {
             for (Path path : memberPaths) {
                 probe(path, opened, absent, blank);
             }
+            Map<Path, SuperblockRecord> records = new LinkedHashMap<>();
+            opened.forEach(o -> records.put(o.path(), o.record()));
+            InterruptedCreate.refuse(records);
             LeaveOut.refuseBlank(blank, opened, memberPaths);
             if (opened.isEmpty()) {
                 throw new ArrayException("none of the given members can be read: " + describe(absent),
@@ -175,7 +178,7 @@ public final class ArrayAssembler {
     }
 
     static Opened newest(List<Opened> opened) {
-        return opened.stream().max(Comparator.comparingLong(o -> o.record().generation())).orElseThrow();
+        return opened.stream().max(Comparator.comparing(Opened::record, SuperblockRecord.AGE)).orElseThrow();
     }
 
     /** The one place that decides how a member path is opened: a regular file or a raw block device. */
@@ -236,8 +239,8 @@ public final class ArrayAssembler {
                     + ", which this parityd does not know", "serve it with the parityd that created it");
         }
         List<MemberEntry> table = newest.record().members();
-        Opened[] byRow = placeInRows(opened, table, geometry);
-        refuseReplaced(byRow, newest.record());
+        Opened[] byRow = SlotConflicts.placeInRows(opened, newest);
+        SlotConflicts.refuseReplaced(byRow, newest);
         for (int row = 0; row < byRow.length; row++) {
             if (byRow[row] != null && inUse(table, row)) {
                 LeaveOut.refuseTooSmall(byRow[row], row, geometry, given);
@@ -389,41 +392,6 @@ public final class ArrayAssembler {
                     + reference.path() + " says " + value.apply(a) + ", " + member.path() + " says "
                     + value.apply(b), "one superblock was altered or comes from another parityd; restore the"
                     + " right member before serving");
-        }
-    }
-
-    /** Each readable member in the table row its superblock names (slots, then spares). */
-    private static Opened[] placeInRows(List<Opened> opened, List<MemberEntry> table, ArrayGeometry geometry)
-            throws ArrayException {
-        Opened[] byRow = new Opened[Math.max(table.size(), geometry.memberCount())];
-        for (Opened member : opened) {
-            int row = member.record().slot();
-            if (row >= byRow.length) {
-                throw new ArrayException(member.path() + " was a spare of array '" + geometry.name()
-                        + "' that the array no longer lists", "leave it out, or add it again with `parityd add-spare`");
-            }
-            if (byRow[row] != null) {
-                throw new ArrayException(byRow[row].path() + " and " + member.path() + " both claim slot " + row
-                        + " of array '" + geometry.name() + "'", "one is a copy or a replaced member; list only"
-                        + " the one in use");
-            }
-            byRow[row] = member;
-        }
-        return byRow;
-    }
-
-    /** Refuses a member whose slot the newest table gives to another member UUID. */
-    private static void refuseReplaced(Opened[] bySlot, SuperblockRecord newest) throws ArrayException {
-        for (Opened member : bySlot) {
-            if (member == null) {
-                continue;
-            }
-            UUID expected = newest.members().get(member.record().slot()).memberUuid();
-            if (!expected.equals(member.record().memberUuid())) {
-                throw new ArrayException(member.path() + " (member uuid " + member.record().memberUuid()
-                        + ") claims slot " + member.record().slot() + ", but array '" + newest.geometry().name()
-                        + "' lists member uuid " + expected + " there", "it was replaced; list the current member");
-            }
         }
     }
 

@@ -16,8 +16,12 @@ import java.util.stream.Collectors;
  * refusal leaves every member as it was and no new file behind.
  *
  * <p>Executing opens the existing members, creates the missing ones as sparse files, makes the
- * data area of existing members read as zeroes, and last writes the superblock pair (generation
- * 1, epoch 1, CLEAN) to each member, so a member that has a superblock is fully prepared.
+ * data area of existing members read as zeroes, and last writes the superblock pair to each
+ * member twice: first marked CREATING on every member, then final (both generation 1, epoch 1,
+ * CLEAN; {@link SuperblockRecord#AGE} orders them). An interruption at any point leaves either no new array, or one that says
+ * it was interrupted ({@link SuperblockRecord#FLAG_CREATING}: {@code serve} refuses it and
+ * {@code create} overwrites it without {@code --force}), or a whole array; never a half array a
+ * degraded start would accept. A failure with an error (not a kill) erases what it stamped.
  *
  * <p>Why zero: a new array must have consistent redundancy (parity of zeroes is zero, and
  * mirrors of zeroes agree), and a new volume should read as zeroes. New
@@ -194,19 +198,45 @@ public final class ArrayCreator {
         Instant now = clock.instant();
         List<String> warnings = new ArrayList<>(plan.warnings());
         NewMembers writer = new NewMembers(plan.members().size());
-        try (writer) {
+        try {
             openAll(plan, writer);
             boolean zeroed = zeroExisting(plan, writer, memberCount, warnings);
-            SuperblockRecord first = new SuperblockRecord(1, geometry, uuids.get(0), 0, 1, now, now,
-                    zeroed ? SuperblockRecord.FLAG_CLEAN : 0, table);
+            SuperblockRecord stamped = new SuperblockRecord(1, geometry, uuids.get(0), 0, 1, now, now,
+                    (zeroed ? SuperblockRecord.FLAG_CLEAN : 0) | SuperblockRecord.FLAG_CREATING, table);
+            // Two passes, so no interruption (kill -9, power) leaves a half array: until the first
+            // pass has stamped every member, each stamped one says CREATING and serve refuses it as
+            // an interrupted create; once the second pass has begun, every member holds the array.
             for (int row = 0; row < plan.members().size(); row++) {
-                writer.writeSuperblocks(row, first.forSlot(row));
+                writer.writeSuperblocks(row, stamped.forSlot(row));
+            }
+            SuperblockRecord created = stamped.withCreating(false);
+            for (int row = 0; row < plan.members().size(); row++) {
+                writer.writeSuperblocks(row, created.forSlot(row));
             }
             writer.complete();
+        } catch (IOException e) {
+            writer.unstamp(e); // while the members are still open
+            throw closedAfterFailure(writer, spec.name(), e);
+        } catch (RuntimeException | Error e) {
+            closedAfterFailure(writer, spec.name(), new IOException(e));
+            throw e;
+        }
+        try {
+            writer.close();
         } catch (IOException e) {
             throw writer.failed(spec.name(), e);
         }
         return new CreateResult(geometry, spec.members(), uuids.subList(0, memberCount), warnings);
+    }
+
+    /** Closes the members after a failure (keeping close errors as suppressed) and builds the message. */
+    private static ArrayException closedAfterFailure(NewMembers writer, String name, IOException cause) {
+        try {
+            writer.close();
+        } catch (IOException closing) {
+            cause.addSuppressed(closing);
+        }
+        return writer.failed(name, cause);
     }
 
     /**

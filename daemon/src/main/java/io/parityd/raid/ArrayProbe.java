@@ -38,6 +38,7 @@ public record ArrayProbe(SuperblockRecord record, int read) {
     public static ArrayProbe of(List<Path> members) throws ArrayException {
         SuperblockRecord newest = null;
         int read = 0;
+        java.util.Map<Path, SuperblockRecord> records = new java.util.LinkedHashMap<>();
         List<String> problems = new ArrayList<>();
         for (Path path : members) {
             try (BlockDevice device = Members.open(path, true)) {
@@ -53,7 +54,8 @@ public record ArrayProbe(SuperblockRecord record, int read) {
                             + "' (" + newest.geometry().arrayUuid() + ")", "list only the members of one array");
                 }
                 read++;
-                if (newest == null || rec.generation() > newest.generation()) {
+                records.put(path, rec);
+                if (newest == null || SuperblockRecord.AGE.compare(rec, newest) > 0) {
                     newest = rec;
                 }
             } catch (IOException e) {
@@ -64,6 +66,7 @@ public record ArrayProbe(SuperblockRecord record, int read) {
             throw new ArrayException("no member's superblock can be read (" + String.join("; ", problems) + ")",
                     "check the member paths; they must be the array's files or devices");
         }
+        InterruptedCreate.refuse(records);
         return new ArrayProbe(newest, read);
     }
 }

@@ -78,7 +78,7 @@ public final class AssembledArray implements Closeable {
                    String[] reasons, List<MemberEntry> table, List<Spare> spares, boolean shutDownCleanly,
                    Clock clock) {
         this.geometry = geometry;
-        this.newest = newest.forSlot(0);
+        this.newest = newest.forSlot(0).withCreating(false); // the assembler refuses an all-CREATING array
         this.generation = newest.generation();
         this.devices = devices.clone();
         this.paths = paths.clone();

@@ -121,6 +121,11 @@ final class MemberCandidates {
         if (held == null) {
             return;
         }
+        if (read.record().map(SuperblockRecord::creating).orElse(false)) {
+            // An interrupted create's first pass: no data was ever written to that array.
+            warnings.add("overwrote " + path + ", which held " + held + " from a create that was interrupted");
+            return;
+        }
         if (!force) {
             String refusal = read.status() == SuperblockRead.Status.OK
                     ? path + " already belongs to " + held

@@ -23,6 +23,8 @@ final class NewMembers implements Closeable {
     private final BlockDevice[] members;
     private final Path[] paths;
     private final List<Path> created = new ArrayList<>();
+    /** Rows whose superblocks this create has written (or begun to). */
+    private final boolean[] stamped;
     /** The member being worked on, named when something fails. */
     private Path current;
     private boolean changedExisting;
@@ -31,6 +33,7 @@ final class NewMembers implements Closeable {
     NewMembers(int count) {
         members = new BlockDevice[count];
         paths = new Path[count];
+        stamped = new boolean[count];
     }
 
     void open(int slot, Path path) throws IOException {
@@ -65,7 +68,28 @@ final class NewMembers implements Closeable {
         BlockDevice member = members[slot];
         current = paths[slot];
         changedExisting |= !created.contains(paths[slot]);
+        stamped[slot] = true;
         Superblock.writeBoth(member, record);
+    }
+
+    /**
+     * After a failure short of {@link #complete()}: erases the superblocks this create wrote, best
+     * effort, so an existing member is left blank rather than holding part of an array (a member
+     * this leaves stamped says CREATING, which serve refuses). Errors join {@code cause}.
+     */
+    void unstamp(IOException cause) {
+        if (complete) {
+            return;
+        }
+        for (int row = 0; row < members.length; row++) {
+            if (stamped[row] && members[row] != null && !created.contains(paths[row])) {
+                try {
+                    Superblock.erase(members[row]);
+                } catch (IOException e) {
+                    cause.addSuppressed(e);
+                }
+            }
+        }
     }
 
     /** Every member has its superblocks: from here on a failure must not remove anything. */

@@ -31,7 +31,9 @@ import io.parityd.block.BlockDevice;
  *  0x00C      4  flags             u32; bit 0 = CLEAN, bit 1 = JOURNALED (the array's last run
  *                                  wrote through a write journal; its UUID is at 0x0C0), bit 2 =
  *                                  COMMAND_JOURNAL (that journal holds commands, not data; only
- *                                  with JOURNALED), other bits reserved (written zero)
+ *                                  with JOURNALED), bit 3 = CREATING (written by create's first
+ *                                  pass; an array whose newest copy has it was never completely
+ *                                  created), other bits reserved (written zero)
  *  0x010      8  generation        u64, &gt;= 1, +1 on every write; newest valid copy wins
  *  0x018      8  epoch             u64, &gt;= 1, fencing epoch
  *  0x020     16  array UUID
@@ -248,11 +250,11 @@ public final class Superblock {
         };
     }
 
-    /** The valid copy with the highest generation; copy A on a tie; null if none is valid. */
+    /** The valid copy that is newest by {@link SuperblockRecord#AGE}; copy A on a tie; null if none is valid. */
     private static Copy newestValid(Copy[] copies) {
         Copy newest = null;
         for (Copy copy : copies) {
-            if (copy.kind == Kind.VALID && (newest == null || copy.record.generation() > newest.record.generation())) {
+            if (copy.kind == Kind.VALID && (newest == null || SuperblockRecord.AGE.compare(copy.record, newest.record) > 0)) {
                 newest = copy;
             }
         }

@@ -23,8 +23,8 @@ import java.util.UUID;
  *                   that sees a higher one never writes again
  * @param created    when the array was created (millisecond precision, as stored)
  * @param updated    when this record was written (millisecond precision, as stored)
- * @param flags      {@link #FLAG_CLEAN}, {@link #FLAG_JOURNALED}, {@link #FLAG_COMMAND_JOURNAL} and bits
- *                   later formats may add
+ * @param flags      {@link #FLAG_CLEAN}, {@link #FLAG_JOURNALED}, {@link #FLAG_COMMAND_JOURNAL},
+ *                   {@link #FLAG_CREATING} and bits later formats may add
  * @param journalUuid the write journal the array's last run wrote through; present exactly when
  *                   {@link #FLAG_JOURNALED} is set, never the all-zero UUID (the format's "none")
  * @param members    the member table, one entry per slot: at least {@code memberCount} entries
@@ -49,6 +49,21 @@ public record SuperblockRecord(long generation, ArrayGeometry geometry, UUID mem
      * ({@code --journal commands}): what {@code examine} shows as the journal's mode.
      */
     public static final int FLAG_COMMAND_JOURNAL = 1 << 2;
+
+    /**
+     * Set on the superblocks {@code create} writes in its first pass, before every member holds
+     * one; its second pass rewrites each member without it (same generation, 1; see {@link #AGE}). An array whose newest
+     * superblock still has it was never completely created: {@code serve} refuses it and
+     * {@code create} may overwrite it without {@code --force}, since it holds no data yet.
+     */
+    public static final int FLAG_CREATING = 1 << 3;
+
+    /**
+     * Oldest to newest: by generation, and on a tie the final record after a CREATING one (create
+     * writes generation 1 twice, CREATING first), so a member its second pass reached wins.
+     */
+    public static final java.util.Comparator<SuperblockRecord> AGE = java.util.Comparator
+            .comparingLong(SuperblockRecord::generation).thenComparing(r -> !r.creating());
 
     /** What the superblock stores for "no journal": a journal is never given this UUID. */
     static final UUID NO_JOURNAL = new UUID(0, 0);
@@ -115,6 +130,18 @@ public record SuperblockRecord(long generation, ArrayGeometry geometry, UUID mem
         }
         return new SuperblockRecord(generation, geometry, memberUuid, slot, epoch, created, updated, newFlags,
                 journal, members);
+    }
+
+    /** True if {@code create} wrote this record and had not yet stamped every member (see {@link #FLAG_CREATING}). */
+    public boolean creating() {
+        return (flags & FLAG_CREATING) != 0;
+    }
+
+    /** This record with the CREATING flag set or cleared; other fields unchanged. */
+    public SuperblockRecord withCreating(boolean creating) {
+        int newFlags = creating ? flags | FLAG_CREATING : flags & ~FLAG_CREATING;
+        return new SuperblockRecord(generation, geometry, memberUuid, slot, epoch, created, updated, newFlags,
+                journalUuid, members);
     }
 
     /** Whether the journal this record names holds commands only (see {@link #FLAG_COMMAND_JOURNAL}). */

@@ -422,11 +422,65 @@ class ArrayAssemblerTest {
     }
 
     @Test
+    void shouldRefuseAnArrayWhoseCreateWasInterruptedInItsFirstPass() throws Exception {
+        CreateResult created = create("tank", "a", "b", "c");
+        // What a kill in create's first pass leaves: a stamped CREATING, b and c not reached yet.
+        restamp(path("a"), r -> r.withCreating(true));
+        eraseSuperblock(path("b"));
+        eraseSuperblock(path("c"));
+        String interrupted = "array 'tank' (uuid " + created.geometry().arrayUuid() + ") was never completely"
+                + " created: create was interrupted before it had written every member";
+
+        assertThat(refusal(List.of(path("a"), path("b"), path("c")))).startsWith(interrupted
+                + " (1 of 3 given here: " + path("a") + "); run the same `parityd create` again");
+        assertThat(refusal(List.of(path("a")))).as("listing only what was stamped is no way round it")
+                .startsWith(interrupted);
+        assertThatThrownBy(() -> ArrayProbe.of(List.of(path("a"), path("b"))))
+                .as("an HA controller's probe refuses it too").hasMessageStartingWith(interrupted);
+    }
+
+    @Test
+    void shouldStartAWholeArrayWhenCreateWasInterruptedInItsSecondPass() throws Exception {
+        create("tank", "a", "b", "c");
+        // A kill in the second pass: a and b final, c still CREATING (all generation 1).
+        restamp(path("c"), r -> r.withCreating(true));
+
+        try (AssembledArray array = assembler.assemble(List.of(path("a"), path("b"), path("c")))) {
+            assertThat(array.states()).as("every member was stamped in the first pass").containsOnly(MemberState.ACTIVE);
+            array.markDirty();
+        }
+        assertThat(readRecord(path("c")).creating()).as("the next update rewrites the older generation").isFalse();
+        assertThat(readRecord(path("c")).generation()).isEqualTo(2);
+    }
+
+    private static void restamp(Path member, java.util.function.UnaryOperator<SuperblockRecord> change)
+            throws IOException {
+        try (FileMember device = FileMember.open(member, false)) {
+            Superblock.writeBoth(device, change.apply(Superblock.read(device).record().orElseThrow()));
+        }
+    }
+
+    private static void eraseSuperblock(Path member) throws IOException {
+        try (FileMember device = FileMember.open(member, false)) {
+            Superblock.erase(device);
+        }
+    }
+
+    @Test
     void shouldRefuseTwoMembersClaimingOneSlot() throws Exception {
         create("tank", "a", "b", "c");
         Path copy = Files.copy(path("a"), dir.resolve("a-backup.img"), StandardCopyOption.COPY_ATTRIBUTES);
-        assertRefused(List.of(path("a"), copy, path("c")), path("a") + " and " + copy + " both claim slot 0 of"
-                + " array 'tank'; one is a copy or a replaced member; list only the one in use");
+        String evidence = " (member uuid " + readRecord(path("a")).memberUuid() + ", generation 1, updated "
+                + CREATED + ")";
+        assertRefused(List.of(path("a"), copy, path("c")), path("a") + evidence + " and " + copy + evidence
+                + " both claim slot 0 of array 'tank': they are copies of one member, at the same generation;"
+                + " list only one of them");
+        try (AssembledArray array = assembler.assemble(List.of(path("a"), path("b"), path("c")))) {
+            array.markDirty(); // a moves on to generation 2; the copy stays behind
+        }
+        assertThat(refusal(List.of(copy, path("a"), path("b")))).endsWith(": they are copies of one member, and "
+                + path("a") + " is the newer (" + copy + " is an old copy: its data is stale); list " + path("a")
+                + " and leave out " + copy);
     }
 
     @Test
@@ -480,8 +534,10 @@ class ArrayAssemblerTest {
                     r.flags(), table));
         }
         assertRefused(List.of(path("a"), path("b"), path("c")), path("b") + " (member uuid " + stranger
-                + ") claims slot 1, but array 'tank' lists member uuid " + created.memberUuids().get(1)
-                + " there; it was replaced; list the current member");
+                + ", generation 1, updated " + CREATED + ") claims slot 1, but the newest member table (generation 1,"
+                + " on " + path("a") + ") lists member uuid " + created.memberUuids().get(1) + " there; it was"
+                + " replaced; list the current member (`parityd examine` shows each file's member uuid) instead of "
+                + path("b"));
     }
 
     @Test

@@ -56,6 +56,7 @@ class ArrayCreatorTest {
             assertThat(record.slot()).isEqualTo(slot);
             assertThat(record.memberUuid()).isEqualTo(result.memberUuids().get(slot));
             assertThat(record.generation()).isEqualTo(1);
+            assertThat(record.creating()).isFalse();
             assertThat(record.epoch()).isEqualTo(1);
             assertThat(record.clean()).isTrue();
             assertThat(record.created()).isEqualTo(NOW);
@@ -129,6 +130,28 @@ class ArrayCreatorTest {
         assertThat(readRecord(paths.get(1)).geometry().name()).isEqualTo("tank2");
         assertThat(second.warnings()).contains("--force: overwrote " + paths.get(1) + ", which held array 'tank'"
                 + " (uuid " + first.geometry().arrayUuid() + ") as slot 1");
+    }
+
+    @Test
+    void shouldOverwriteWhatAnInterruptedCreateLeftWithoutForce() throws Exception {
+        List<Path> paths = paths("a.img", "b.img", "c.img");
+        CreateResult first = creator.create(spec(paths, OptionalLong.of(8L * MIB)));
+        // A kill in the first pass: a stamped CREATING, b and c blank.
+        try (FileMember a = FileMember.open(paths.get(0), false)) {
+            Superblock.writeBoth(a, readRecord(paths.get(0)).withCreating(true));
+        }
+        for (Path blank : paths.subList(1, 3)) {
+            try (FileMember member = FileMember.open(blank, false)) {
+                Superblock.erase(member);
+            }
+        }
+
+        CreateResult again = creator.create(spec(paths, OptionalLong.empty()));
+
+        assertThat(again.geometry().arrayUuid()).isNotEqualTo(first.geometry().arrayUuid());
+        assertThat(again.warnings()).contains("overwrote " + paths.get(0) + ", which held array 'tank' (uuid "
+                + first.geometry().arrayUuid() + ") as slot 0 from a create that was interrupted");
+        assertThat(paths).allSatisfy(p -> assertThat(readRecord(p).creating()).isFalse());
     }
 
     @Test

@@ -50,6 +50,35 @@ class NewMembersTest {
     }
 
     @Test
+    void shouldEraseTheSuperblocksItWroteWhenCreateFailsBeforeEveryMemberHasOne() throws IOException {
+        Path existing = Files.write(dir.resolve("old.img"), new byte[4 << 20]);
+        NewMembers members = new NewMembers(2);
+        members.open(0, existing);
+        members.create(1, dir.resolve("new.img"), 4 << 20);
+        SuperblockRecord record = stampable();
+        members.writeSuperblocks(0, record);
+
+        members.unstamp(new IOException("Input/output error"));
+        members.close();
+        members.failed("tank", new IOException("Input/output error"));
+
+        try (io.parityd.member.FileMember old = io.parityd.member.FileMember.open(existing, true)) {
+            assertThat(Superblock.read(old).status()).as("no part of the array left on the existing member")
+                    .isEqualTo(SuperblockRead.Status.MISSING);
+        }
+        assertThat(dir.resolve("new.img")).doesNotExist();
+    }
+
+    private static SuperblockRecord stampable() {
+        java.util.UUID member = java.util.UUID.randomUUID();
+        ArrayGeometry g = new ArrayGeometry(java.util.UUID.randomUUID(), "tank", 1, 65536, 2, Superblock.DATA_OFFSET,
+                65536);
+        java.time.Instant now = java.time.Instant.parse("2025-06-01T10:00:00Z");
+        return new SuperblockRecord(1, g, member, 0, 1, now, now, SuperblockRecord.FLAG_CREATING,
+                java.util.List.of(MemberEntry.active(member), MemberEntry.active(java.util.UUID.randomUUID())));
+    }
+
+    @Test
     void shouldKeepEveryFileOnceTheArrayIsComplete() throws IOException {
         NewMembers members = new NewMembers(1);
         members.create(0, dir.resolve("new.img"), 4 << 20);
