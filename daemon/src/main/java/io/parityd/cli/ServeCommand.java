@@ -153,7 +153,8 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--force",
             description = "Start a degraded array that was not shut down cleanly (stripes being written at the crash"
-                    + " may rebuild wrong)")
+                    + " may rebuild wrong), or a failed one from the members that dropped out last (like mdadm"
+                    + " --assemble --force)")
     private boolean force;
 
     /** Test and drill aid: wraps members in fault-injecting layers (grammar: FaultSpec). Hidden from help. */

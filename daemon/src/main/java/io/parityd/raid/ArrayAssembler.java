@@ -76,9 +76,14 @@ public final class ArrayAssembler {
          * member was recorded lost before the crash; refuse otherwise.
          */
         JOURNAL_REPLAYS,
-        /** Start it: the operator accepts that stripes written at the crash may rebuild wrong ({@code --force}). */
+        /**
+         * Start it: the operator accepts that stripes written at the crash may rebuild wrong
+         * ({@code --force}); and if more slots are lost than the level carries, trust again the
+         * given members that dropped out last, just enough to start ({@link ForcedAssembly}).
+         */
         FORCE
     }
+
 
     /** As {@link #assemble(List, DirtyDegraded)}, refusing a dirty degraded start. */
     public AssembledArray assemble(List<Path> memberPaths) throws ArrayException {
@@ -260,6 +265,7 @@ public final class ArrayAssembler {
         List<String> lost = new ArrayList<>();
         List<String> vanished = new ArrayList<>();
         boolean clean = true;
+        List<Integer> forced = force == DirtyDegraded.FORCE ? ForcedAssembly.choose(g, table, byRow) : List.of();
         for (int slot = 0; slot < slots; slot++) {
             MemberEntry row = table.get(slot);
             Opened member = byRow[slot];
@@ -267,7 +273,10 @@ public final class ArrayAssembler {
                 paths[slot] = member.path();
                 clean &= member.record().clean();
             }
-            if (row.state() == MemberState.FAULTY || row.state() == MemberState.MISSING) {
+            if (forced.contains(slot)) {
+                table.set(slot, row.withState(MemberState.ACTIVE, 0));
+                devices[slot] = member.member();
+            } else if (row.state() == MemberState.FAULTY || row.state() == MemberState.MISSING) {
                 reasons[slot] = row.state() == MemberState.FAULTY ? "marked faulty; replace it"
                         : "was missing while the array ran; its data is stale; replace it";
                 lost.add(lostSlot(slot, member, reasons[slot]));

@@ -285,6 +285,84 @@ class ArrayAssemblerTest {
     }
 
     @Test
+    void shouldNameTheSpareThatTookOverWhenTheOldMemberListClaimsItsSlotTwice() throws Exception {
+        List<Path> members = List.of(path("a"), path("b"), path("c"));
+        new ArrayCreator(Clock.fixed(CREATED, ZoneOffset.UTC)).create(new CreateSpec("tank", 5, CHUNK,
+                OptionalLong.of(4L * MIB), members, false, List.of(path("s1"))));
+        List<Path> unitFile = List.of(path("a"), path("b"), path("c"), path("s1"));
+        try (AssembledArray array = assembler.assemble(unitFile)) {
+            array.markFaulty(0, "drill");
+            AssembledArray.Spare spare = array.takeSpare().orElseThrow();
+            array.beginRebuild(0, spare.path(), spare.device());
+            array.rebuildFinished(0);
+        }
+        SuperblockRecord current = readRecord(path("s1"));
+
+        String refused = refusal(unitFile);
+
+        assertThat(refused).startsWith(path("a") + " (member uuid " + readRecord(path("a")).memberUuid()
+                        + ", generation 1, updated " + CREATED + ") and " + path("s1") + " (member uuid "
+                        + current.memberUuid() + ", generation " + current.generation() + ", updated " + LATER
+                        + ") both claim slot 0 of array 'tank'; the newest member table (generation "
+                        + current.generation() + ", on ")
+                .endsWith(") lists " + path("s1") + " there: " + path("a") + " was replaced (by a spare, or with"
+                        + " `parityd replace`); list " + path("s1") + " and leave out " + path("a"));
+    }
+
+    @Test
+    void shouldStartAFailedArrayWithForceFromTheMembersThatDroppedOutLast() throws Exception {
+        create("tank", "a", "b", "c", "d");
+        List<Path> members = List.of(path("a"), path("b"), path("c"), path("d"));
+        try (AssembledArray array = assembler.assemble(members)) {
+            array.markFaulty(1, "drill"); // b's own superblock stays at generation 1
+            array.markFaulty(2, "drill"); // c's stays at generation 2: it dropped out last
+        }
+        assertThat(refusal(members)).contains("can run without 1 member, but 2 are unusable");
+
+        try (AssembledArray array = assembler.assemble(members, ArrayAssembler.DirtyDegraded.FORCE)) {
+            assertThat(array.states()).containsExactly(MemberState.ACTIVE, MemberState.FAULTY, MemberState.ACTIVE,
+                    MemberState.ACTIVE);
+            assertThat(array.devices().get(2).describe()).isEqualTo(path("c").toString());
+            array.markDirty(); // what serve does first: the decision is written down
+            array.markClean();
+        }
+        try (AssembledArray array = assembler.assemble(members)) {
+            assertThat(array.states()).as("the next start needs no --force")
+                    .containsExactly(MemberState.ACTIVE, MemberState.FAULTY, MemberState.ACTIVE, MemberState.ACTIVE);
+        }
+    }
+
+    @Test
+    void shouldForceBackTheFreshestMemberGivenButNeverOneBeingRebuilt() throws Exception {
+        create("tank", "a", "b", "c", "d");
+        List<Path> members = List.of(path("a"), path("b"), path("c"), path("d"));
+        try (AssembledArray array = assembler.assemble(members)) {
+            array.markFaulty(1, "drill");
+            array.markFaulty(2, "drill");
+        }
+        try (AssembledArray array = assembler.assemble(List.of(path("a"), path("b"), path("d")),
+                ArrayAssembler.DirtyDegraded.FORCE)) {
+            assertThat(array.states()).as("c is not given, so b, the freshest given, is trusted (as mdadm would)")
+                    .containsExactly(MemberState.ACTIVE, MemberState.ACTIVE, MemberState.FAULTY, MemberState.ACTIVE);
+        }
+
+        create("other", "e", "f", "g", "h");
+        List<Path> others = List.of(path("e"), path("f"), path("g"), path("h"));
+        Path fresh = dir.resolve("fresh.img");
+        try (RandomAccessFile f = new RandomAccessFile(fresh.toFile(), "rw")) {
+            f.setLength(4L * MIB);
+        }
+        try (AssembledArray array = assembler.assemble(others)) {
+            array.markFaulty(1, "drill");
+            array.beginRebuild(1, fresh, FileMember.open(fresh, false));
+        }
+        assertThatThrownBy(() -> assembler.assemble(List.of(path("e"), fresh, path("h")),
+                ArrayAssembler.DirtyDegraded.FORCE)).as("slot 1 is being rebuilt and g is not given: a rebuilding"
+                        + " member holds data only up to its position, so it is never trusted")
+                .hasMessageContaining("can run without 1 member, but 2 are unusable");
+    }
+
+    @Test
     void shouldFailAMemberWhoseSuperblockCannotBeWritten() throws Exception {
         create("tank", "a", "b", "c");
         List<Integer> hooked = new ArrayList<>();
