@@ -5,6 +5,7 @@ import io.parityd.front.ListenAddress;
 import io.parityd.nvram.JournalMode;
 import io.parityd.nvram.JournalOptions;
 import io.parityd.raid.ArrayException;
+import io.parityd.raid.MemberScan;
 import io.parityd.service.JournalSettings;
 import io.parityd.service.ServeSettings;
 import io.parityd.service.SingleProcessService;
@@ -34,7 +35,10 @@ import picocli.CommandLine.Model.CommandSpec;
         footer = {"", "Example:",
             "  parityd serve --listen 0.0.0.0:10809 \\",
             "      /srv/parityd/m0.img /srv/parityd/m1.img /srv/parityd/m2.img",
-            "  nbd-client -N vol0 HOST 10809 /dev/nbd0"})
+            "  nbd-client -N vol0 HOST 10809 /dev/nbd0",
+            "", "By UUID, finding the current members (after a replace, a spare's takeover):",
+            "  parityd serve --uuid 0b7c3f1e-5a2d-4c8e-9f61-2d4e8a7b3c10 \\",
+            "      --scan /srv/parityd"})
 final class ServeCommand implements Callable<Integer> {
 
     @Spec
@@ -161,16 +165,48 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--fault-inject", paramLabel = "SPEC", hidden = true)
     private List<String> faults = new java.util.ArrayList<>();
 
-    @Parameters(arity = "1..*", paramLabel = "MEMBER", description = "All members (and spares) of the array, in any order")
+    @Option(names = "--uuid", paramLabel = "UUID",
+            description = "Serve the array with this UUID (`parityd examine` prints it): MEMBER arguments are"
+                    + " candidates, and each slot's current member is picked from them by its superblock; replaced"
+                    + " members, old copies and other arrays' members are left out, each named in the log")
+    private java.util.UUID uuid;
+
+    @Option(names = "--scan",
+            description = "MEMBER arguments may be directories: their files and block devices are candidates"
+                    + " (picked as with --uuid; without it they must hold a single array)")
+    private boolean scan;
+
+    @Parameters(arity = "1..*", paramLabel = "MEMBER",
+            description = "All members (and spares) of the array, in any order; with --uuid or --scan, places to"
+                    + " look for them")
     private List<Path> members;
 
     @Override
     public Integer call() throws Exception {
+        List<Path> members = uuid != null || scan ? scanned(uuid, this.members, scan) : this.members;
         ServeSettings settings = new ServeSettings(members, listenAddress(endpoint, spec), ioThreads, nbd.frontConfig(spec),
                 adminSocket == null ? null : adminSocket.toAbsolutePath(), force, faultSpecs(faults, spec), rebuildRate,
                 journalSettings(journal, spec),
                 metricsAddress(metrics, spec));
         return serveUntilSignalled(settings, service -> { });
+    }
+
+    /** The members {@code --uuid}/{@code --scan} pick among {@code places}, with every decision logged. */
+    static List<Path> scanned(java.util.UUID uuid, List<Path> places, boolean directories) throws CommandFailure {
+        MemberScan.Result found;
+        try {
+            found = MemberScan.pick(java.util.Optional.ofNullable(uuid), places, directories);
+        } catch (ArrayException e) {
+            throw new CommandFailure(e.getMessage(), e);
+        }
+        org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ServeCommand.class);
+        log.info("array '{}' ({}): found {} member{} among {}{}", found.geometry().name(), found.geometry().arrayUuid(),
+                found.members().size(), found.members().size() == 1 ? "" : "s", places,
+                found.ignored() == 0 ? "" : "; " + found.ignored() + " file(s) of no array or another one ignored");
+        for (String reason : found.leftOut()) {
+            log.info("array '{}': left out {}", found.geometry().name(), reason);
+        }
+        return found.members();
     }
 
     /** {@code --metrics HOST:PORT}, or null when not given. */

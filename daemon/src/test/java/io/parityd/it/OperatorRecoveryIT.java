@@ -60,4 +60,62 @@ class OperatorRecoveryIT extends DaemonTestBase {
         now.set(1, fresh);
         Arrays.assertParityClean(now);
     }
+    /**
+     * After a spare took over, the old member list still starts the array with {@code --uuid};
+     * after a {@code replace} too, with {@code --scan} of the directory, which also holds the
+     * replaced members and another array's.
+     */
+    @Test
+    void shouldStartFromAnOldMemberListOrADirectoryByUuid() throws Exception {
+        Path pool = java.nio.file.Files.createDirectories(dir.resolve("pool")); // the logs stay out of it
+        List<Path> members = Arrays.members(pool, 4);
+        Path spare = pool.resolve("spare0.img");
+        Parityd.Result created = Arrays.create("vol1", "33M", members, "--spare", spare.toString());
+        String uuid = uuidIn(created.stdout());
+        Arrays.create("other", "33M", List.of(pool.resolve("o0.img"), pool.resolve("o1.img"), pool.resolve("o2.img")));
+        List<Path> unitFile = new ArrayList<>(members);
+        unitFile.add(spare);
+
+        daemon = Arrays.serve(dir.resolve("parityd-1.log"), unitFile);
+        KnownData before = new KnownData(17);
+        before.write(daemon.uri(), daemon.exportName());
+        Admin admin = new Admin(Arrays.adminSocket(dir.resolve("parityd-1.log")));
+        assertThat(admin.run("fail", "0").exitCode()).isZero(); // the spare takes slot 0 over
+        admin.awaitClean(REBUILD);
+        assertThat(daemon.terminate(Duration.ofSeconds(60))).isZero();
+        daemon = null;
+
+        List<String> plain = new ArrayList<>(List.of("serve", "--listen", "127.0.0.1:0"));
+        plain.addAll(Arrays.paths(unitFile));
+        Parityd.Result refused = Parityd.run(plain.toArray(String[]::new));
+        assertThat(refused.stderr()).as("without --uuid the old list is refused, naming the current member")
+                .contains("list " + spare + " and leave out " + members.get(0));
+
+        daemon = Arrays.serve(dir.resolve("parityd-2.log"), unitFile, "--uuid", uuid);
+        assertThat(daemon.log()).contains("left out " + members.get(0) + ": replaced");
+        admin = new Admin(Arrays.adminSocket(dir.resolve("parityd-2.log")));
+        assertThat(admin.slotStates()).containsOnly("active");
+        before.assertIntact(daemon.uri(), daemon.exportName());
+        Path fresh = SparseFiles.create(pool.resolve("new1.img"), 33L << 20);
+        assertThat(admin.run("replace", "1", fresh.toString()).exitCode()).isZero();
+        admin.awaitClean(REBUILD);
+        assertThat(daemon.terminate(Duration.ofSeconds(60))).isZero();
+        daemon = null;
+
+        daemon = Arrays.serve(dir.resolve("parityd-3.log"), List.of(pool), "--uuid", uuid, "--scan");
+        assertThat(daemon.log()).contains("found 4 members among [" + pool + "]")
+                .contains("left out " + members.get(0) + ": replaced").contains("left out " + members.get(1) + ": replaced")
+                .contains("file(s) of no array or another one ignored"); // o0-o2, the journal's files
+        admin = new Admin(Arrays.adminSocket(dir.resolve("parityd-3.log")));
+        assertThat(admin.slotStates()).containsOnly("active");
+        assertThat(admin.status().get("members").get(0).get("path").asText()).isEqualTo(spare.toString());
+        assertThat(admin.status().get("members").get(1).get("path").asText()).isEqualTo(fresh.toString());
+        before.assertIntact(daemon.uri(), daemon.exportName());
+    }
+
+    private static String uuidIn(String createOutput) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\(([0-9a-f-]{36})\\)").matcher(createOutput);
+        assertThat(m.find()).as("an array uuid in: %s", createOutput).isTrue();
+        return m.group(1);
+    }
 }
