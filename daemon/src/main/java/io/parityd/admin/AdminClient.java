@@ -64,6 +64,10 @@ public final class AdminClient {
         call(new AdminRequest.Replace(member, replacement.toAbsolutePath().normalize().toString()));
     }
 
+    public void reAdd(Path member) throws AdminException {
+        call(new AdminRequest.ReAdd(member.toAbsolutePath().normalize().toString()));
+    }
+
     public void addSpare(Path spare) throws AdminException {
         call(new AdminRequest.AddSpare(spare.toAbsolutePath().normalize().toString()));
     }

@@ -75,6 +75,8 @@ final class AdminDispatcher {
             control.fail(fail.member(), fail.force());
         } else if (request instanceof AdminRequest.Replace replace) {
             control.replace(replace.member(), absolute(replace.replacement(), "replacement"));
+        } else if (request instanceof AdminRequest.ReAdd reAdd) {
+            control.reAdd(absolute(reAdd.path(), "path"));
         } else if (request instanceof AdminRequest.AddSpare spare) {
             control.addSpare(absolute(spare.path(), "path"));
         } else if (request instanceof AdminRequest.Scrub scrub) {

@@ -8,7 +8,7 @@ import java.util.List;
 public sealed interface AdminRequest {
 
     /** Every command name, as the wire and the error for an unknown one spell them. */
-    List<String> COMMANDS = List.of("status", "fail", "replace", "add-spare", "scrub");
+    List<String> COMMANDS = List.of("status", "fail", "replace", "re-add", "add-spare", "scrub");
 
     /** This request as one JSON object, with the protocol version. */
     ObjectNode toJson();
@@ -42,6 +42,14 @@ public sealed interface AdminRequest {
         }
     }
 
+    /** {@code {"command":"re-add","path":P}}: put the former member at the absolute path P back into its slot. */
+    record ReAdd(String path) implements AdminRequest {
+        @Override
+        public ObjectNode toJson() {
+            return AdminProtocol.message().put(AdminProtocol.COMMAND, "re-add").put("path", path);
+        }
+    }
+
     /** {@code {"command":"add-spare","path":P}}: add a hot spare at the absolute path P. */
     record AddSpare(String path) implements AdminRequest {
         @Override
@@ -68,6 +76,7 @@ public sealed interface AdminRequest {
             case "status" -> new Status();
             case "fail" -> new Fail(text(request, "member", command), flag(request, "force", command));
             case "replace" -> new Replace(text(request, "member", command), text(request, "replacement", command));
+            case "re-add" -> new ReAdd(text(request, "path", command));
             case "add-spare" -> new AddSpare(text(request, "path", command));
             case "scrub" -> new Scrub(flag(request, "repair", command));
             default -> throw new AdminException("unknown command '" + command + "'; the commands are " + String.join(", ", COMMANDS));

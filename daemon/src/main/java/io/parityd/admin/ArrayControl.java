@@ -29,6 +29,13 @@ public interface ArrayControl {
      */
     void replace(String member, Path replacement) throws ControlException;
 
+    /**
+     * Puts a member that dropped out (left out of a start, failed by an error or by hand) back
+     * into its own slot, found from its superblock, and rebuilds it there in the background.
+     * Refused for a member the array replaced, an active one, or another array's.
+     */
+    void reAdd(Path member) throws ControlException;
+
     /** Adds a hot spare, used automatically when a member fails. Checked like a replacement. */
     void addSpare(Path spare) throws ControlException;
 

@@ -33,6 +33,7 @@ import picocli.CommandLine.Command;
             StatusCommand.class,
             FailCommand.class,
             ReplaceCommand.class,
+            ReAddCommand.class,
             AddSpareCommand.class,
             ScrubCommand.class,
             FrontCommand.class,

@@ -66,7 +66,7 @@ final class ReplaceCommand implements Callable<Integer> {
     }
 
     /** The rebuild is no longer running: it completed if its slot is active on the new device. */
-    private static int finished(ArrayStatus status, String onto, PrintWriter out) throws CommandFailure {
+    static int finished(ArrayStatus status, String onto, PrintWriter out) throws CommandFailure {
         Optional<MemberStatus> slot = status.members().stream().filter(m -> onto.equals(m.path())).findFirst();
         if (slot.isEmpty()) {
             throw new CommandFailure("the rebuild onto " + onto + " is no longer running and " + onto + " is not a member of '"

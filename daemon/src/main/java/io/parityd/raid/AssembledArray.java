@@ -232,15 +232,17 @@ public final class AssembledArray implements Closeable {
 
     /**
      * Puts a new device into a faulty or missing slot, as REBUILDING from stripe 0: it gets a fresh
-     * member UUID and its superblock pair, and the table moves to it. The slot's old device (if any)
-     * is closed. The caller then starts the volume's rebuild.
+     * member UUID and its superblock pair, and the table moves to it. The slot's old device (if any,
+     * and not {@code device} itself) is closed. The caller then starts the volume's rebuild.
      */
     public synchronized void beginRebuild(int slot, Path path, BlockDevice device) throws IOException {
         MemberState state = table.get(slot).state();
         if (state != MemberState.FAULTY && state != MemberState.MISSING) {
             throw new IllegalStateException("slot " + slot + " is " + state + ", not faulty or missing");
         }
-        closeQuietly(devices[slot]);
+        if (devices[slot] != device) { // a re-add brings back the device the slot still holds open
+            closeQuietly(devices[slot]);
+        }
         setRow(slot, new MemberEntry(UUID.randomUUID(), MemberState.REBUILDING, 0));
         devices[slot] = device;
         paths[slot] = path;

@@ -28,8 +28,19 @@ public final class NewMemberCheck {
      * @return the open device, which the caller now owns
      */
     public static BlockDevice open(Path path, AssembledArray array, String role) throws ArrayException {
+        return open(path, array, role, -1);
+    }
+
+    /**
+     * As {@link #open(Path, AssembledArray, String)}, but the member {@code slot} itself holds
+     * (faulty or missing, and given to serve) may come back to that slot: a re-add, or a replace
+     * of a slot with its own former member, which is then rebuilt.
+     *
+     * @param slot the slot being filled, or -1
+     */
+    public static BlockDevice open(Path path, AssembledArray array, String role, int slot) throws ArrayException {
         ArrayGeometry g = array.geometry();
-        refuseIfInArray(path, array, role);
+        refuseIfInArray(path, array, role, slot);
         BlockDevice device;
         try {
             device = ArrayAssembler.openMember(path);
@@ -82,11 +93,13 @@ public final class NewMemberCheck {
     }
 
     /** Refuses a path that is, or is the same file as, a current member or spare. */
-    private static void refuseIfInArray(Path path, AssembledArray array, String role) throws ArrayException {
+    private static void refuseIfInArray(Path path, AssembledArray array, String role, int slot) throws ArrayException {
         List<Path> current = new ArrayList<>();
-        for (Path member : array.memberPaths()) {
-            if (member != null) {
-                current.add(member);
+        List<Path> paths = array.memberPaths();
+        for (int i = 0; i < paths.size(); i++) {
+            boolean ownFormer = i == slot && array.states().get(i) != MemberState.ACTIVE;
+            if (paths.get(i) != null && !ownFormer) {
+                current.add(paths.get(i));
             }
         }
         array.spares().forEach(spare -> current.add(spare.path()));

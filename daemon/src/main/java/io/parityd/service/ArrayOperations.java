@@ -11,10 +11,13 @@ import io.parityd.raid.ArrayException;
 import io.parityd.raid.ArrayGeometry;
 import io.parityd.raid.AssembledArray;
 import io.parityd.raid.MemberState;
+import io.parityd.raid.MemberEntry;
 import io.parityd.raid.NewMemberCheck;
 import io.parityd.raid.RaidVolume;
 import io.parityd.raid.SlotListener;
 import io.parityd.raid.SlotView;
+import io.parityd.raid.Superblock;
+import io.parityd.raid.SuperblockRecord;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -319,9 +322,9 @@ final class ArrayOperations implements ArrayControl, SlotListener {
                 : "can lose " + redundancy + " member" + (redundancy == 1 ? "" : "s");
     }
 
-    /** The way out of a failed array, as far as it goes today. */
-    private static final String LOST_DATA = "The lost members may still hold their data: stop the array and look at"
-            + " them with 'parityd examine'";
+    /** The way out of a failed array (mdadm --assemble --force). */
+    private static final String LOST_DATA = "The lost members may still hold their data: stop the array and start it"
+            + " with 'parityd serve --force' and all its members, which trusts again the ones that dropped out last";
 
     /** Why losing {@code slot} as well as {@code othersLost} would fail the array (mdadm refuses the same --fail). */
     private String beyondRedundancy(int slot, List<String> othersLost) {
@@ -341,12 +344,78 @@ final class ArrayOperations implements ArrayControl, SlotListener {
         if (cannot != null) {
             throw new ControlException(cannot);
         }
-        BlockDevice device = openChecked(replacement, "replacement");
+        BlockDevice device = openChecked(replacement, "replacement", slot);
         SlotView view = volume.slots().get(slot);
         if (view.state() == MemberState.ACTIVE || view.state() == MemberState.REBUILDING) {
             volume.fail(slot, new IOException("replaced by " + replacement + " on the operator's request"));
         }
         startRebuild(slot, replacement, device);
+    }
+
+    @Override
+    public synchronized void reAdd(Path member) throws ControlException {
+        int slot = formerSlot(member);
+        SlotView view = volume.slots().get(slot);
+        if (view.state() == MemberState.ACTIVE) {
+            throw new ControlException(member + " is the member of slot " + slot + " of array '" + name()
+                    + "', and active: nothing to re-add");
+        }
+        if (volume.rebuildPosition(slot) >= 0) {
+            throw new ControlException("slot " + slot + " is being rebuilt already; wait for it to finish (parityd status)");
+        }
+        String cannot = cannotRebuild(slot);
+        if (cannot != null) {
+            throw new ControlException(cannot);
+        }
+        BlockDevice device = stillOpen(slot, member);
+        if (device == null) {
+            device = openChecked(member, "member", slot);
+        }
+        // No record yet says what changed while it was away, so all of it is rebuilt.
+        log.info("array '{}': re-adding {} to slot {}, its own: rebuilding it in full", name(), member, slot);
+        startRebuild(slot, member, device);
+    }
+
+    /**
+     * The slot's device if it is still open on {@code path}: a member failed while serving stays
+     * open (and locked) in its slot, so opening it again would find it in use.
+     */
+    private BlockDevice stillOpen(int slot, Path path) {
+        BlockDevice current = array.devices().get(slot);
+        try {
+            return current != null && java.nio.file.Files.isSameFile(path, Path.of(current.describe())) ? current : null;
+        } catch (IOException | java.nio.file.InvalidPathException e) {
+            return null;
+        }
+    }
+
+    /** The slot whose member {@code path} was, from its own superblock, or a refusal saying what it is instead. */
+    private int formerSlot(Path path) throws ControlException {
+        SuperblockRecord theirs;
+        try (BlockDevice device = io.parityd.member.Members.open(path, true)) {
+            theirs = Superblock.read(device).record().orElse(null);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new ControlException(path + " does not exist");
+        } catch (IOException e) {
+            throw new ControlException("cannot read " + path + ": " + e.getMessage());
+        }
+        if (theirs == null || !theirs.geometry().arrayUuid().equals(array.geometry().arrayUuid())) {
+            throw new ControlException(path + " holds no superblock of array '" + name() + "'" + (theirs == null ? ""
+                    : " (it belongs to array '" + theirs.geometry().name() + "')") + ": re-add takes back a former"
+                    + " member; give a new device with replace or add-spare instead");
+        }
+        List<MemberEntry> table = array.table();
+        for (int row = 0; row < table.size(); row++) {
+            if (table.get(row).memberUuid().equals(theirs.memberUuid())) {
+                if (row >= array.geometry().memberCount()) {
+                    throw new ControlException(path + " is a hot spare of array '" + name() + "' already");
+                }
+                return row;
+            }
+        }
+        throw new ControlException(path + " was replaced in array '" + name() + "' (its member uuid "
+                + theirs.memberUuid() + " is no longer in the member table): add it as a spare with add-spare, or"
+                + " give it to replace");
     }
 
     @Override
@@ -422,8 +491,13 @@ final class ArrayOperations implements ArrayControl, SlotListener {
     }
 
     private BlockDevice openChecked(Path path, String role) throws ControlException {
+        return openChecked(path, role, -1);
+    }
+
+    /** As above; the member {@code slot} holds itself (not active) may come back to it. */
+    private BlockDevice openChecked(Path path, String role, int slot) throws ControlException {
         try {
-            return NewMemberCheck.open(path, array, role);
+            return NewMemberCheck.open(path, array, role, slot);
         } catch (ArrayException e) {
             throw new ControlException(e.getMessage());
         }

@@ -62,6 +62,11 @@ final class ControllerControl implements ArrayControl {
     }
 
     @Override
+    public void reAdd(Path member) throws ControlException {
+        primary().reAdd(member);
+    }
+
+    @Override
     public void addSpare(Path spare) throws ControlException {
         primary().addSpare(spare);
     }

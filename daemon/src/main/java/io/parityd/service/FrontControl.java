@@ -50,6 +50,11 @@ final class FrontControl implements ArrayControl {
     }
 
     @Override
+    public void reAdd(Path member) throws ControlException {
+        throw refused();
+    }
+
+    @Override
     public void addSpare(Path spare) throws ControlException {
         throw refused();
     }

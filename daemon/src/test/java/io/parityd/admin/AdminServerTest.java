@@ -108,7 +108,7 @@ class AdminServerTest {
                 new String[] {"{\"protocol\":2,\"command\":\"status\"}", "this parityd speaks admin protocol 1, the request uses 2"},
                 new String[] {"{\"protocol\":1}", "needs a non-empty string field 'command'"},
                 new String[] {"{\"protocol\":1,\"command\":\"explode\"}",
-                    "unknown command 'explode'; the commands are status, fail, replace, add-spare, scrub"},
+                    "unknown command 'explode'; the commands are status, fail, replace, re-add, add-spare, scrub"},
                 new String[] {"{\"protocol\":1,\"command\":\"fail\"}", "fail needs a non-empty string field 'member'"},
                 new String[] {"{\"protocol\":1,\"command\":\"fail\",\"member\":3}", "fail needs a non-empty string field 'member'"},
                 new String[] {"{\"protocol\":1,\"command\":\"replace\",\"member\":\"1\",\"replacement\":\"rel/path\"}",

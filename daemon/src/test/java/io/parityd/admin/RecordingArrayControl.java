@@ -147,6 +147,18 @@ public final class RecordingArrayControl implements ArrayControl {
     }
 
     @Override
+    public synchronized void reAdd(Path member) throws ControlException {
+        calls.add("re-add " + member);
+        checkRefusal();
+        MemberStatus m = find(member.toString());
+        if (task != null) {
+            throw new ControlException("a " + task.kind + " is running; wait for it to finish (parityd status)");
+        }
+        members.set(m.slot(), new MemberStatus(m.slot(), member.toString(), "rebuilding", null));
+        task = new Task("rebuild", member.toString(), m.slot());
+    }
+
+    @Override
     public synchronized void addSpare(Path spare) throws ControlException {
         calls.add("add-spare " + spare);
         checkRefusal();

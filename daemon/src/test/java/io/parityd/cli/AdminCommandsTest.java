@@ -191,6 +191,16 @@ class AdminCommandsTest {
     }
 
     @Test
+    void shouldReAddAFormerMemberAndWaitForItsRebuild() {
+        Run r = run("re-add", p("m2"));
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.out()).isEqualTo("rebuilt slot 2 of 'vol0' onto " + p("m2") + "; the array is clean\n");
+        assertThat(control.calls()).containsSubsequence("re-add " + p("m2"), "status");
+        Run noWait = run("re-add", "--no-wait", p("m1"));
+        assertThat(noWait.out()).isEqualTo("re-add of " + p("m1") + " started; follow it with 'parityd status'\n");
+    }
+
+    @Test
     void shouldAddASpare() {
         Run r = run("add-spare", p("s0"));
         assertThat(r.status()).as(r.err()).isZero();
@@ -319,7 +329,7 @@ class AdminCommandsTest {
 
     @Test
     void shouldExplainEachCommandInItsHelp() {
-        for (String command : new String[] {"status", "fail", "replace", "add-spare", "scrub"}) {
+        for (String command : new String[] {"status", "fail", "replace", "re-add", "add-spare", "scrub"}) {
             Run r = run(command, "--help");
             assertThat(r.status()).as(command).isZero();
             assertThat(r.out()).as(command).contains("--admin-socket=PATH").contains("--name=NAME").contains("Usage: parityd " + command);

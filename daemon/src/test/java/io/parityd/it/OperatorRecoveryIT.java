@@ -113,6 +113,60 @@ class OperatorRecoveryIT extends DaemonTestBase {
         before.assertIntact(daemon.uri(), daemon.exportName());
     }
 
+    /**
+     * A member left out of one start stays stale, and used to be refused as "already a member"
+     * by replace; re-add takes it back into its slot, as it does a member failed by hand (still
+     * open in its slot), and the array then survives the loss of any other member.
+     */
+    @Test
+    void shouldReAddAMemberLeftOutOfAStartAndOneFailedByHand() throws Exception {
+        List<Path> members = Arrays.members(dir, 4);
+        Arrays.create("vol1", "33M", members);
+        List<Path> withoutTwo = List.of(members.get(0), members.get(1), members.get(3));
+        daemon = Arrays.serve(dir.resolve("parityd-1.log"), withoutTwo);
+        KnownData written = new KnownData(18);
+        written.write(daemon.uri(), daemon.exportName()); // slot 2 misses all of it
+        assertThat(daemon.terminate(Duration.ofSeconds(60))).isZero();
+
+        daemon = Arrays.serve(dir.resolve("parityd-2.log"), members);
+        assertThat(daemon.log()).contains("not using " + members.get(2) + " in slot 2");
+        Admin admin = new Admin(Arrays.adminSocket(dir.resolve("parityd-2.log")));
+        Parityd.Result replaced = admin.run("re-add", dir.resolve("nothing.img").toString());
+        assertThat(replaced.exitCode()).isEqualTo(1);
+        assertThat(replaced.stderr()).contains("does not exist");
+        Parityd.Result active = admin.run("re-add", members.get(0).toString());
+        assertThat(active.stderr()).contains("is the member of slot 0 of array 'vol1', and active: nothing to re-add");
+
+        Parityd.Result reAdd = admin.run("re-add", members.get(2).toString());
+        assertThat(reAdd.exitCode()).as(reAdd.all()).isZero();
+        assertThat(reAdd.stdout()).contains("rebuilt slot 2 of 'vol1' onto " + members.get(2));
+        assertThat(admin.slotStates()).containsOnly("active");
+        written.assertIntact(daemon.uri(), daemon.exportName());
+
+        assertThat(admin.run("fail", "1").exitCode()).isZero();
+        Parityd.Result back = admin.run("re-add", members.get(1).toString());
+        assertThat(back.exitCode()).as("a member failed by hand is still open in its slot: " + back.all()).isZero();
+        assertThat(admin.slotStates()).containsOnly("active");
+        assertThat(daemon.terminate(Duration.ofSeconds(60))).isZero();
+        daemon = null;
+
+        Arrays.assertParityClean(members);
+        for (int lost = 0; lost < members.size(); lost++) {
+            // Each on copies: a start without a member records it missing, which the next would count too.
+            Path copies = java.nio.file.Files.createDirectories(dir.resolve("without-" + lost));
+            List<Path> others = new ArrayList<>();
+            for (int i = 0; i < members.size(); i++) {
+                if (i != lost) {
+                    others.add(java.nio.file.Files.copy(members.get(i), copies.resolve(members.get(i).getFileName())));
+                }
+            }
+            daemon = Arrays.serve(copies.resolve("parityd.log"), others);
+            written.assertIntact(daemon.uri(), daemon.exportName());
+            assertThat(daemon.terminate(Duration.ofSeconds(60))).isZero();
+            daemon = null;
+        }
+    }
+
     private static String uuidIn(String createOutput) {
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\(([0-9a-f-]{36})\\)").matcher(createOutput);
         assertThat(m.find()).as("an array uuid in: %s", createOutput).isTrue();
