@@ -20,8 +20,9 @@ import picocli.CommandLine.Model.CommandSpec;
         description = {
             "Put a member that dropped out of the array back into its own slot (mdadm --re-add): one left out"
                     + " of a start, unreadable for a while, or failed by hand. Its superblock says which slot; a"
-                    + " member the array replaced is refused (give it to add-spare instead). It is rebuilt from the"
-                    + " other members while the array serves. Waits for the rebuild, like replace.",
+                    + " member the array replaced is refused (give it to add-spare instead). While it was away the"
+                    + " array marked the regions written; only those are resynced from the other members (all of"
+                    + " it when no record covers its absence), while the array serves. Waits, like replace.",
             "Exit status 0 when the rebuild completed, 1 when it stopped."},
         footer = {"", "Example:", "  parityd re-add --name vol0 /srv/parityd/m2.img"})
 final class ReAddCommand implements Callable<Integer> {

@@ -71,6 +71,21 @@ abstract class AbstractRaidVolume implements RaidVolume {
     }
 
     @Override
+    public void recordWritesWhileDegraded(WriteIntent intent) {
+        members.attach(intent);
+    }
+
+    @Override
+    public WriteIntent writeIntent() {
+        return members.intent();
+    }
+
+    @Override
+    public void reAdd(int slot, BlockDevice device) {
+        core.rebuild(slot, device, 0, rebuildSource(), true);
+    }
+
+    @Override
     public void logPreimagesTo(PreimageLog log) {
         core.preimages = log;
     }
@@ -87,11 +102,11 @@ abstract class AbstractRaidVolume implements RaidVolume {
         long first = offset / stripeDataSize;
         long last = (offset + length - 1) / stripeDataSize;
         long touched;
-        locks.lock(first, last);
+        core.lockForChange(first, last);
         try {
             touched = writeLocked(src, offset, length);
         } finally {
-            locks.unlock(first, last);
+            core.unlockAfterChange(first, last);
             src.limit(end).position(start);
         }
         members.awaitRecorded(skippedByWrite(last));
@@ -110,11 +125,11 @@ abstract class AbstractRaidVolume implements RaidVolume {
         long first = offset / stripeDataSize;
         long last = (offset + length - 1) / stripeDataSize;
         long touched;
-        locks.lock(first, last);
+        core.lockForChange(first, last);
         try {
             touched = zeroLocked(offset, length, mayDeallocate);
         } finally {
-            locks.unlock(first, last);
+            core.unlockAfterChange(first, last);
         }
         acknowledge(skippedByZeroing(last), touched, fua);
     }
@@ -136,11 +151,11 @@ abstract class AbstractRaidVolume implements RaidVolume {
             return;
         }
         long touched;
-        locks.lock(from, to - 1);
+        core.lockForChange(from, to - 1);
         try {
             touched = zeroStripes(from, to, true);
         } finally {
-            locks.unlock(from, to - 1);
+            core.unlockAfterChange(from, to - 1);
         }
         acknowledge(members.unusable(to - 1), touched, fua);
     }

@@ -65,7 +65,8 @@ public final class AssembledArray implements Closeable {
     private List<MemberEntry> table;
     /** The newest record, as slot 0 would hold it: template for every write. */
     private SuperblockRecord newest;
-    private long generation;
+    /** Written under this object's lock; volatile so {@link #generation()} needs none. */
+    private volatile long generation;
     private boolean clean;
     /** The journal this run's superblocks name; empty while clean or running without one. */
     private Optional<UUID> journal;
@@ -99,6 +100,11 @@ public final class AssembledArray implements Closeable {
     /** True if every member that was present had CLEAN set when the array was assembled. */
     public boolean shutDownCleanly() {
         return shutDownCleanly;
+    }
+
+    /** The superblock generation last written (or assembled): what a member that leaves now last took part in. */
+    public long generation() {
+        return generation;
     }
 
     /** Devices by slot; null where a slot's member is missing or faulty. */

@@ -58,6 +58,8 @@ final class MemberSlots {
      * recorded): after a crash they would serve only below {@link Slot#recorded}.
      */
     private volatile long unsettled;
+    /** What was written while a slot is down ({@link WriteIntent}); NONE until a service attaches one. */
+    private volatile WriteIntent intent = WriteIntent.NONE;
 
     MemberSlots(ArrayGeometry geometry, List<? extends BlockDevice> devices, List<MemberState> states,
                 long[] rebuildPositions, SlotListener listener) {
@@ -206,6 +208,43 @@ final class MemberSlots {
         return slots[slot].device;
     }
 
+    /** Attaches the write intent; it starts recording at once if a slot is down already. */
+    void attach(WriteIntent writeIntent) {
+        intent = writeIntent;
+        writeIntent.attach(this::writeMetadata, masks.down != 0);
+    }
+
+    WriteIntent intent() {
+        return intent;
+    }
+
+    /**
+     * Writes a metadata block durably to every serving member (ACTIVE or REBUILDING), failing
+     * each that cannot take it.
+     *
+     * @throws IOException if none took it
+     */
+    private void writeMetadata(ByteBuffer block, long offset) throws IOException {
+        int written = 0;
+        IOException last = null;
+        for (int i = 0; i < slots.length; i++) {
+            MemberState state = slots[i].state;
+            if (state != MemberState.ACTIVE && state != MemberState.REBUILDING) {
+                continue;
+            }
+            try {
+                slots[i].device.write(block.duplicate(), offset, true);
+                written++;
+            } catch (IOException e) {
+                last = e;
+                fail(i, e);
+            }
+        }
+        if (written == 0) {
+            throw last != null ? last : new IOException("no member serves to take the write-intent record");
+        }
+    }
+
     // --- member I/O: every IOException marks the slot faulty ----------------------------------
 
     boolean read(int slot, ByteBuffer dst, long offset) {
@@ -284,6 +323,8 @@ final class MemberSlots {
             Masks m = masks;
             masks = new Masks(m.down | bit, m.rebuilding & ~bit, m.unrecorded | bit);
         }
+        // Before the failure is recorded: from here on what the slot misses is marked.
+        intent.startRecording();
         try {
             listener.slotFailed(slot, cause);
         } catch (RuntimeException e) {

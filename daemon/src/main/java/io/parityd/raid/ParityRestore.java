@@ -33,7 +33,7 @@ final class ParityRestore {
                     + core.chunk + " bytes)");
         }
         StripeImage image = StripeImage.scratch(layout);
-        core.locks.lock(stripe, stripe);
+        core.lockForChange(stripe, stripe);
         try {
             long lostNow = image.rolesOf(stripe, core.members.unusable(stripe));
             long lostData = lostNow & image.dataMask();
@@ -60,7 +60,7 @@ final class ParityRestore {
             }
             return ok;
         } finally {
-            core.locks.unlock(stripe, stripe);
+            core.unlockAfterChange(stripe, stripe);
         }
     }
 

@@ -78,6 +78,22 @@ public interface RaidVolume extends BlockDevice {
     void logPreimagesTo(PreimageLog log);
 
     /**
+     * From now on, while a slot is down, every change marks its region in {@code intent} first
+     * ({@link WriteIntent}), so a member that comes back needs only those regions resynced.
+     */
+    void recordWritesWhileDegraded(WriteIntent intent);
+
+    /** The write intent attached, or one that records nothing. */
+    WriteIntent writeIntent();
+
+    /**
+     * Puts {@code device}, a former member of a faulty or missing slot whose missed writes the
+     * write intent covers ({@link WriteIntent#covers}), back as REBUILDING, and resyncs only the
+     * regions the intent marks, in the background.
+     */
+    void reAdd(int slot, BlockDevice device);
+
+    /**
      * Recovery: recomputes the parity of {@code preimage}'s stripe and columns from the data the
      * members serve now and, for data chunks no member serves, the preimage ({@link Preimage}).
      *

@@ -25,6 +25,8 @@ import java.util.function.LongSupplier;
  */
 final class Rebuilder {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Rebuilder.class);
+
     private final int slot;
     private final long stripes;
     private final int chunk;
@@ -36,12 +38,20 @@ final class Rebuilder {
     private final RebuildTuning tuning;
     private final Thread thread;
     private final LongSupplier rateLimit;
+    /** A re-add: only the regions the write intent marks are rebuilt; the rest is current already. */
+    private final boolean onlyMarked;
+    private final String name;
     private volatile boolean stopping;
     private volatile long position;
+    /** Stripes actually reconstructed (a re-add skips the rest). */
+    private long reconstructed;
 
     Rebuilder(int slot, long from, ArrayGeometry geometry, MemberSlots members, StripeLocks locks, Layout layout,
-              RebuildSource source, SlotListener listener, RebuildTuning tuning, LongSupplier rateLimit) {
+              RebuildSource source, SlotListener listener, RebuildTuning tuning, LongSupplier rateLimit,
+              boolean onlyMarked) {
         this.rateLimit = rateLimit;
+        this.onlyMarked = onlyMarked;
+        this.name = geometry.name();
         this.slot = slot;
         this.stripes = geometry.stripes();
         this.chunk = geometry.chunkSize();
@@ -98,9 +108,13 @@ final class Rebuilder {
                     return;
                 }
                 long next = Math.min(stripes, position + batch);
-                copyBatch(position, next, target);
+                if (onlyMarked) { // one region at a time, so each batch is all marked or all current
+                    long region = members.intent().regionStripes();
+                    next = Math.min(next, (position / region + 1) * region);
+                }
+                boolean copied = copyBatch(position, next, target);
+                written += copied ? (next - position) * chunk : 0;
                 position = next;
-                written += (long) batch * chunk;
                 if (rateLimit.getAsLong() > 0) {
                     pace(paceStart, written);
                 } else {
@@ -119,8 +133,13 @@ final class Rebuilder {
             if (!members.finishRebuild(slot)) {
                 throw new IOException("slot " + slot + " failed at the end of its rebuild");
             }
+            if (onlyMarked) {
+                log.info("array '{}': re-add of slot {}: resynced {} of {} stripes, the regions written while it was"
+                        + " away", name, slot, reconstructed, stripes);
+            }
             listener.rebuildFinished(slot);
             members.rebuildFinishRecorded(slot);
+            members.intent().stopRecording(() -> members.downCount() == 0);
         } catch (IOException | RuntimeException e) {
             listener.rebuildStopped(slot, position, e);
         }
@@ -138,11 +157,20 @@ final class Rebuilder {
         }
     }
 
-    /** Rebuilds stripes [from, to) under their locks. */
-    private void copyBatch(long from, long to, ByteBuffer target) throws IOException {
+    /**
+     * Rebuilds stripes [from, to) under their locks; in a re-add, only if the write intent marks
+     * them (checked under the locks: a write marks its region before it takes them).
+     *
+     * @return false if a re-add found them current and skipped them
+     */
+    private boolean copyBatch(long from, long to, ByteBuffer target) throws IOException {
         locks.lock(from, to - 1);
         try {
             checkStillRebuilding();
+            if (onlyMarked && !members.intent().marked(from, to)) {
+                members.advance(slot, to);
+                return false;
+            }
             int length = (int) (to - from) * chunk;
             target.clear().limit(length);
             for (int attempt = 0; !source.fill(slot, from, to, target); attempt++) {
@@ -155,6 +183,8 @@ final class Rebuilder {
                         + ": writing the new device failed");
             }
             members.advance(slot, to);
+            reconstructed += to - from;
+            return true;
         } finally {
             locks.unlock(from, to - 1);
         }

@@ -145,6 +145,27 @@ final class VolumeCore {
         return flushers;
     }
 
+    /**
+     * Takes the locks of stripes {@code [first, last]} for a change, after the write intent has
+     * counted it (and, while a slot is down, marked its regions durably).
+     */
+    void lockForChange(long first, long last) throws IOException {
+        WriteIntent intent = members.intent();
+        intent.enter(first, last);
+        try {
+            locks.lock(first, last);
+        } catch (RuntimeException | Error e) {
+            intent.exit(first, last);
+            throw e;
+        }
+    }
+
+    /** Releases what {@link #lockForChange} took. */
+    void unlockAfterChange(long first, long last) {
+        locks.unlock(first, last);
+        members.intent().exit(first, last);
+    }
+
     void fail(int slot, IOException why) {
         checkSlot(slot);
         members.fail(slot, why);
@@ -157,6 +178,11 @@ final class VolumeCore {
     }
 
     synchronized void rebuild(int slot, BlockDevice device, long fromStripe, RebuildSource source) {
+        rebuild(slot, device, fromStripe, source, false);
+    }
+
+    /** @param onlyMarked rebuild only the regions the write intent marks (a re-add); else all of it */
+    synchronized void rebuild(int slot, BlockDevice device, long fromStripe, RebuildSource source, boolean onlyMarked) {
         checkSlot(slot);
         if (closed) {
             throw new IllegalStateException("volume " + describe() + " is closed");
@@ -170,7 +196,7 @@ final class VolumeCore {
         }
         members.startRebuild(slot, device, fromStripe);
         Rebuilder rebuilder = new Rebuilder(slot, fromStripe, geometry, members, locks, layout, source, listener,
-                tuning, () -> rebuildRateLimit);
+                tuning, () -> rebuildRateLimit, onlyMarked);
         rebuilds[slot] = rebuilder;
         rebuilder.start();
     }

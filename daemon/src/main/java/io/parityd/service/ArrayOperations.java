@@ -18,6 +18,7 @@ import io.parityd.raid.SlotListener;
 import io.parityd.raid.SlotView;
 import io.parityd.raid.Superblock;
 import io.parityd.raid.SuperblockRecord;
+import io.parityd.raid.WriteIntent;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -71,6 +72,8 @@ final class ArrayOperations implements ArrayControl, SlotListener {
     void attach(RaidVolume raidVolume) {
         this.volume = raidVolume;
         array.onWriteFailure(slot -> raidVolume.fail(slot, new IOException("its superblock could not be written")));
+        // Before any recovery writes: what a member away from a degraded array misses is marked.
+        raidVolume.recordWritesWhileDegraded(WriteIntent.load(array.geometry(), array.devices(), array::generation));
     }
 
     private volatile Journal journal;
@@ -354,7 +357,8 @@ final class ArrayOperations implements ArrayControl, SlotListener {
 
     @Override
     public synchronized void reAdd(Path member) throws ControlException {
-        int slot = formerSlot(member);
+        SuperblockRecord theirs = formerRecord(member);
+        int slot = formerSlot(member, theirs);
         SlotView view = volume.slots().get(slot);
         if (view.state() == MemberState.ACTIVE) {
             throw new ControlException(member + " is the member of slot " + slot + " of array '" + name()
@@ -371,9 +375,17 @@ final class ArrayOperations implements ArrayControl, SlotListener {
         if (device == null) {
             device = openChecked(member, "member", slot);
         }
-        // No record yet says what changed while it was away, so all of it is rebuilt.
-        log.info("array '{}': re-adding {} to slot {}, its own: rebuilding it in full", name(), member, slot);
-        startRebuild(slot, member, device);
+        WriteIntent intent = volume.writeIntent();
+        if (!intent.covers(theirs.generation())) {
+            log.info("array '{}': re-adding {} to slot {}, its own: rebuilding it in full (it last took part at"
+                    + " generation {}, before the record of what was written since began)", name(), member, slot,
+                    theirs.generation());
+            startRebuild(slot, member, device);
+            return;
+        }
+        log.info("array '{}': re-adding {} to slot {}, its own: resyncing the {} of {} regions written while it was"
+                + " away", name(), member, slot, intent.marked(), intent.regions());
+        startRebuild(slot, member, device, true);
     }
 
     /**
@@ -389,16 +401,19 @@ final class ArrayOperations implements ArrayControl, SlotListener {
         }
     }
 
-    /** The slot whose member {@code path} was, from its own superblock, or a refusal saying what it is instead. */
-    private int formerSlot(Path path) throws ControlException {
-        SuperblockRecord theirs;
+    /** What {@code path}'s own superblock says, or null if it has none. */
+    private static SuperblockRecord formerRecord(Path path) throws ControlException {
         try (BlockDevice device = io.parityd.member.Members.open(path, true)) {
-            theirs = Superblock.read(device).record().orElse(null);
+            return Superblock.read(device).record().orElse(null);
         } catch (java.nio.file.NoSuchFileException e) {
             throw new ControlException(path + " does not exist");
         } catch (IOException e) {
             throw new ControlException("cannot read " + path + ": " + e.getMessage());
         }
+    }
+
+    /** The slot whose member {@code path} was, from its own superblock, or a refusal saying what it is instead. */
+    private int formerSlot(Path path, SuperblockRecord theirs) throws ControlException {
         if (theirs == null || !theirs.geometry().arrayUuid().equals(array.geometry().arrayUuid())) {
             throw new ControlException(path + " holds no superblock of array '" + name() + "'" + (theirs == null ? ""
                     : " (it belongs to array '" + theirs.geometry().name() + "')") + ": re-add takes back a former"
@@ -479,6 +494,11 @@ final class ArrayOperations implements ArrayControl, SlotListener {
     }
 
     private void startRebuild(int slot, Path path, BlockDevice device) throws ControlException {
+        startRebuild(slot, path, device, false);
+    }
+
+    /** @param onlyMarked a re-add the write intent covers: only the regions it marks are resynced */
+    private void startRebuild(int slot, Path path, BlockDevice device, boolean onlyMarked) throws ControlException {
         try {
             array.beginRebuild(slot, path, device);
         } catch (IOException | IllegalStateException e) {
@@ -487,7 +507,11 @@ final class ArrayOperations implements ArrayControl, SlotListener {
         }
         log.info("array '{}': rebuilding slot {} onto {}", name(), slot, path);
         rebuildsStopped.remove(slot);
-        volume.rebuild(slot, device, 0);
+        if (onlyMarked) {
+            volume.reAdd(slot, device);
+        } else {
+            volume.rebuild(slot, device, 0);
+        }
     }
 
     private BlockDevice openChecked(Path path, String role) throws ControlException {

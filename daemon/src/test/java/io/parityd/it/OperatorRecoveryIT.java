@@ -115,37 +115,47 @@ class OperatorRecoveryIT extends DaemonTestBase {
 
     /**
      * A member left out of one start stays stale, and used to be refused as "already a member"
-     * by replace; re-add takes it back into its slot, as it does a member failed by hand (still
-     * open in its slot), and the array then survives the loss of any other member.
+     * by replace. re-add takes it back into its slot and resyncs only the stripes written while
+     * it was away (the write intent); a member failed by hand (still open in its slot) comes back
+     * the same way. The array then survives the loss of any other member.
      */
     @Test
-    void shouldReAddAMemberLeftOutOfAStartAndOneFailedByHand() throws Exception {
+    void shouldReAddAMemberLeftOutOfAStartResyncingOnlyWhatItMissed() throws Exception {
         List<Path> members = Arrays.members(dir, 4);
         Arrays.create("vol1", "33M", members);
+        daemon = Arrays.serve(dir.resolve("parityd-0.log"), members);
+        KnownData before = new KnownData(18);
+        before.write(daemon.uri(), daemon.exportName());
+        assertThat(daemon.terminate(Duration.ofSeconds(60))).isZero();
+
         List<Path> withoutTwo = List.of(members.get(0), members.get(1), members.get(3));
         daemon = Arrays.serve(dir.resolve("parityd-1.log"), withoutTwo);
-        KnownData written = new KnownData(18);
-        written.write(daemon.uri(), daemon.exportName()); // slot 2 misses all of it
+        Missed missed = new Missed(19, 1000);
+        missed.write(daemon.uri(), daemon.exportName());
         assertThat(daemon.terminate(Duration.ofSeconds(60))).isZero();
 
         daemon = Arrays.serve(dir.resolve("parityd-2.log"), members);
         assertThat(daemon.log()).contains("not using " + members.get(2) + " in slot 2");
         Admin admin = new Admin(Arrays.adminSocket(dir.resolve("parityd-2.log")));
-        Parityd.Result replaced = admin.run("re-add", dir.resolve("nothing.img").toString());
-        assertThat(replaced.exitCode()).isEqualTo(1);
-        assertThat(replaced.stderr()).contains("does not exist");
+        Parityd.Result absent = admin.run("re-add", dir.resolve("nothing.img").toString());
+        assertThat(absent.exitCode()).isEqualTo(1);
+        assertThat(absent.stderr()).contains("does not exist");
         Parityd.Result active = admin.run("re-add", members.get(0).toString());
         assertThat(active.stderr()).contains("is the member of slot 0 of array 'vol1', and active: nothing to re-add");
 
         Parityd.Result reAdd = admin.run("re-add", members.get(2).toString());
         assertThat(reAdd.exitCode()).as(reAdd.all()).isZero();
         assertThat(reAdd.stdout()).contains("rebuilt slot 2 of 'vol1' onto " + members.get(2));
+        assertThat(daemon.log()).as("only the stripes the 1,000 writes touched")
+                .contains("re-add of slot 2: resynced " + missed.stripes() + " of 512 stripes");
         assertThat(admin.slotStates()).containsOnly("active");
-        written.assertIntact(daemon.uri(), daemon.exportName());
+        before.assertIntact(daemon.uri(), daemon.exportName());
+        missed.assertIntact(daemon.uri(), daemon.exportName());
 
         assertThat(admin.run("fail", "1").exitCode()).isZero();
         Parityd.Result back = admin.run("re-add", members.get(1).toString());
         assertThat(back.exitCode()).as("a member failed by hand is still open in its slot: " + back.all()).isZero();
+        assertThat(daemon.log()).contains("re-add of slot 1: resynced 0 of 512 stripes");
         assertThat(admin.slotStates()).containsOnly("active");
         assertThat(daemon.terminate(Duration.ofSeconds(60))).isZero();
         daemon = null;
@@ -161,9 +171,49 @@ class OperatorRecoveryIT extends DaemonTestBase {
                 }
             }
             daemon = Arrays.serve(copies.resolve("parityd.log"), others);
-            written.assertIntact(daemon.uri(), daemon.exportName());
+            before.assertIntact(daemon.uri(), daemon.exportName());
+            missed.assertIntact(daemon.uri(), daemon.exportName());
             assertThat(daemon.terminate(Duration.ofSeconds(60))).isZero();
             daemon = null;
+        }
+    }
+
+    /** Random 4 KiB writes past {@link KnownData}'s region, remembered so they can be read back. */
+    private static final class Missed {
+        private static final int BLOCK = 4096;
+        private static final long FROM = 40L << 20;
+        private static final long STRIPE = 3 * 65536; // RAID-5 of four members, 64 KiB chunks
+        private final java.util.SortedMap<Long, byte[]> blocks = new java.util.TreeMap<>();
+
+        Missed(long seed, int writes) {
+            java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+            while (blocks.size() < writes) { // distinct blocks, so every write counts
+                byte[] data = new byte[BLOCK];
+                random.nextBytes(data);
+                blocks.put(FROM + (long) BLOCK * random.nextInt((int) ((48L << 20) / BLOCK)), data);
+            }
+        }
+
+        void write(String uri, String export) throws Exception {
+            try (RawNbdClient c = RawNbdClient.open(uri, export, false)) {
+                for (java.util.Map.Entry<Long, byte[]> block : blocks.entrySet()) {
+                    c.write(block.getKey(), block.getValue());
+                }
+            }
+        }
+
+        /** Stripes the writes touched (4 KiB-aligned blocks never straddle a stripe). */
+        long stripes() {
+            return blocks.keySet().stream().map(offset -> offset / STRIPE).distinct().count();
+        }
+
+        void assertIntact(String uri, String export) throws Exception {
+            try (RawNbdClient c = RawNbdClient.open(uri, export, true)) {
+                for (java.util.Map.Entry<Long, byte[]> block : blocks.entrySet()) {
+                    assertThat(c.read(block.getKey(), BLOCK)).as("block written at %d", block.getKey())
+                            .isEqualTo(block.getValue());
+                }
+            }
         }
     }
 
