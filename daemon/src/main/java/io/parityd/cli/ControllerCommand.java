@@ -95,7 +95,17 @@ final class ControllerCommand implements Callable<Integer> {
             description = "Threads doing member I/O while primary (default: ${DEFAULT-VALUE})")
     private int ioThreads;
 
-    @Parameters(arity = "1..*", paramLabel = "MEMBER", description = "All members of the array, in any order")
+    @Option(names = "--uuid", paramLabel = "UUID",
+            description = "The array's UUID: MEMBER arguments are candidates, and each slot's current member is"
+                    + " picked from them at the start and at each promotion, as serve --uuid does")
+    private java.util.UUID uuid;
+
+    @Option(names = "--scan", description = "MEMBER arguments may be directories: their files and block devices are"
+            + " candidates")
+    private boolean scan;
+
+    @Parameters(arity = "1..*", paramLabel = "MEMBER",
+            description = "All members of the array, in any order; with --uuid or --scan, places to look for them")
     private List<Path> members;
 
     @Override
@@ -119,7 +129,7 @@ final class ControllerCommand implements Callable<Integer> {
             settings = new ControllerSettings(id, address, advertise, absolute(members), journal,
                     LinkSecret.load(secretFile), ioThreads, ControllerSettings.DEFAULT_PROMOTE_WAIT,
                     adminSocket == null ? null : adminSocket.toAbsolutePath(),
-                    metrics == null ? null : Links.parse(metrics, "--metrics"));
+                    metrics == null ? null : Links.parse(metrics, "--metrics"), uuid, scan);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         } catch (IOException e) {

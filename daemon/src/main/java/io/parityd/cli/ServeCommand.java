@@ -193,20 +193,11 @@ final class ServeCommand implements Callable<Integer> {
 
     /** The members {@code --uuid}/{@code --scan} pick among {@code places}, with every decision logged. */
     static List<Path> scanned(java.util.UUID uuid, List<Path> places, boolean directories) throws CommandFailure {
-        MemberScan.Result found;
         try {
-            found = MemberScan.pick(java.util.Optional.ofNullable(uuid), places, directories);
+            return MemberScan.current(java.util.Optional.ofNullable(uuid), places, directories);
         } catch (ArrayException e) {
             throw new CommandFailure(e.getMessage(), e);
         }
-        org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ServeCommand.class);
-        log.info("array '{}' ({}): found {} member{} among {}{}", found.geometry().name(), found.geometry().arrayUuid(),
-                found.members().size(), found.members().size() == 1 ? "" : "s", places,
-                found.ignored() == 0 ? "" : "; " + found.ignored() + " file(s) of no array or another one ignored");
-        for (String reason : found.leftOut()) {
-            log.info("array '{}': left out {}", found.geometry().name(), reason);
-        }
-        return found.members();
     }
 
     /** {@code --metrics HOST:PORT}, or null when not given. */

@@ -106,6 +106,24 @@ public final class MemberScan {
         return new Result(newest.geometry(), List.copyOf(current.values()), leftOut, ignored);
     }
 
+    /**
+     * {@link #pick}, logging what it found and each candidate it left out and why: for
+     * {@code serve} at its start, and a controller at its start and at each promotion (a spare
+     * may have taken a slot over meanwhile).
+     */
+    public static List<Path> current(Optional<UUID> uuid, List<Path> places, boolean directories)
+            throws ArrayException {
+        Result found = pick(uuid, places, directories);
+        org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(MemberScan.class);
+        log.info("array '{}' ({}): found {} member{} among {}{}", found.geometry().name(), found.geometry().arrayUuid(),
+                found.members().size(), found.members().size() == 1 ? "" : "s", places,
+                found.ignored() == 0 ? "" : "; " + found.ignored() + " file(s) of no array or another one ignored");
+        for (String reason : found.leftOut()) {
+            log.info("array '{}': left out {}", found.geometry().name(), reason);
+        }
+        return found.members();
+    }
+
     private static int rowOf(List<MemberEntry> table, UUID member) {
         for (int row = 0; row < table.size(); row++) {
             if (table.get(row).memberUuid().equals(member)) {

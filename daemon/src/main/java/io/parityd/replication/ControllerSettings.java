@@ -6,7 +6,11 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import io.parityd.raid.ArrayException;
+import io.parityd.raid.MemberScan;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
 
 /**
  * One controller process of an HA pair, as {@code parityd controller} was told to run it;
@@ -25,10 +29,29 @@ import java.util.Objects;
  *                    holds until it is fenced
  * @param adminSocket where {@code parityd status} reaches it; null for the default
  * @param metrics     where Prometheus scrapes {@code /metrics}, or null for none
+ * @param uuid        with {@code --uuid}, the array to find among {@code members}, which are then
+ *                    candidates ({@link #currentMembers()}); else null
+ * @param scan        {@code --scan}: {@code members} may be directories to look in
  */
 public record ControllerSettings(String id, InetSocketAddress listen, String advertise, List<Path> members,
                                  JournalSettings journal, LinkSecret secret, int ioThreads, Duration promoteWait,
-                                 Path adminSocket, InetSocketAddress metrics) {
+                                 Path adminSocket, InetSocketAddress metrics, UUID uuid, boolean scan) {
+
+    /** Members given one by one, without {@code --uuid} or {@code --scan}. */
+    public ControllerSettings(String id, InetSocketAddress listen, String advertise, List<Path> members,
+                              JournalSettings journal, LinkSecret secret, int ioThreads, Duration promoteWait,
+                              Path adminSocket, InetSocketAddress metrics) {
+        this(id, listen, advertise, members, journal, secret, ioThreads, promoteWait, adminSocket, metrics, null, false);
+    }
+
+    /**
+     * The array's current members: as given, or with {@code --uuid}/{@code --scan} picked anew
+     * from the candidates each time (at the start, and at each promotion: a spare may have taken
+     * a slot over, or a member been replaced, while this controller was standby).
+     */
+    public List<Path> currentMembers() throws ArrayException {
+        return uuid == null && !scan ? members : MemberScan.current(Optional.ofNullable(uuid), members, scan);
+    }
 
     /** Long enough for the kernel to release a killed process's locks, short enough to retry the promotion. */
     public static final Duration DEFAULT_PROMOTE_WAIT = Duration.ofSeconds(5);

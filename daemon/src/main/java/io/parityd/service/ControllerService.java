@@ -121,7 +121,7 @@ public final class ControllerService implements AutoCloseable {
      * @param halt what standing down does: stops the process at once (tests may do otherwise)
      */
     public static ControllerService start(ControllerSettings settings, Runnable halt) throws ArrayException, IOException {
-        ArrayProbe probe = ArrayProbe.of(settings.members());
+        ArrayProbe probe = ArrayProbe.of(settings.currentMembers());
         var g = probe.geometry();
         JournalOptions options = new JournalOptions(settings.journal().path(), g.arrayUuid(), g.name(), null,
                 settings.journal().capacity(), settings.journal().nonVolatile(), settings.journal().discard(),

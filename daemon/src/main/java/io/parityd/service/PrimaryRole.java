@@ -213,7 +213,7 @@ final class PrimaryRole implements AutoCloseable {
         long deadline = System.nanoTime() + node.settings.promoteWait().toNanos();
         while (true) {
             try {
-                return new ArrayAssembler(Clock.systemUTC()).assemble(node.settings.members(),
+                return new ArrayAssembler(Clock.systemUTC()).assemble(node.settings.currentMembers(),
                         ArrayAssembler.DirtyDegraded.JOURNAL_REPLAYS);
             } catch (ArrayException e) {
                 if (!(e.getCause() instanceof MemberInUseException) || System.nanoTime() > deadline) {

@@ -59,15 +59,26 @@ class ControllerServiceTest {
     /** A port where "the primary" accepts and never answers: a standby's copy waits there. */
     private ServerSocket silentPrimary;
     private final List<String> transitions = new CopyOnWriteArrayList<>();
+    private List<Path> members;
+    private ControllerSettings settings;
+
+    @Test
+    void shouldFindItsMembersByUuidAmongAnotherArraysAtEachLook() throws Exception {
+        assertThat(settings.currentMembers()).containsExactlyElementsOf(members);
+    }
 
     @BeforeEach
     void start() throws Exception {
-        List<Path> members = List.of(dir.resolve("m0"), dir.resolve("m1"), dir.resolve("m2"));
-        new ArrayCreator(Clock.systemUTC()).create(new CreateSpec("t", 5, 16 << 10, OptionalLong.of(8L << 20), members,
-                false));
-        ControllerSettings settings = new ControllerSettings("a", new InetSocketAddress("127.0.0.1", 0), null, members,
+        // The controller finds its members by UUID in a directory that holds another array too.
+        Path pool = java.nio.file.Files.createDirectories(dir.resolve("pool"));
+        members = List.of(pool.resolve("m0"), pool.resolve("m1"), pool.resolve("m2"));
+        java.util.UUID uuid = new ArrayCreator(Clock.systemUTC()).create(new CreateSpec("t", 5, 16 << 10,
+                OptionalLong.of(8L << 20), members, false)).geometry().arrayUuid();
+        new ArrayCreator(Clock.systemUTC()).create(new CreateSpec("other", 5, 16 << 10, OptionalLong.of(8L << 20),
+                List.of(pool.resolve("o0"), pool.resolve("o1"), pool.resolve("o2")), false));
+        settings = new ControllerSettings("a", new InetSocketAddress("127.0.0.1", 0), null, List.of(pool),
                 new JournalSettings(true, dir.resolve("a.nvram"), 4L << 20, false, false), SECRET, 2,
-                Duration.ofSeconds(5), dir.resolve("a.sock"), null);
+                Duration.ofSeconds(5), dir.resolve("a.sock"), null, uuid, true);
         service = ControllerService.start(settings, () -> {
             throw new AssertionError("the controller stood down");
         });
