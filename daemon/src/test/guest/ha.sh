@@ -68,8 +68,8 @@ mkfs.ext4 -F -q /dev/nbd0
 mount /dev/nbd0 /mnt/fs
 dmesg -C
 
-step "fio: random 8 KiB writes to a 48 MiB file on ext4, fdatasync every 32, verified (crc32c)"
-fio --name=ha --filename=/mnt/fs/fio.dat --size=48M --rw=randwrite --bs=8k --ioengine=libaio --iodepth=8 \
+step "fio: random 8 KiB writes to a 24 MiB file on ext4, fdatasync every 32, verified (crc32c)"
+fio --name=ha --filename=/mnt/fs/fio.dat --size=24M --rw=randwrite --bs=8k --ioengine=libaio --iodepth=8 \
   --direct=1 --fdatasync=32 --verify=crc32c --verify_fatal=1 --do_verify=1 --randseed=11 \
   --output-format=json --output="$RESULTS/fio-ha.json" > "$LOGS/fio.log" 2>&1 &
 fio=$!
@@ -95,7 +95,7 @@ fsck.ext4 -fn /dev/nbd0 > "$LOGS/fsck.ext4.log" 2>&1 && fact fsck_ext4 0 || fact
 nbd-client -d /dev/nbd0 >> "$LOGS/nbd-client.log" 2>&1
 nbd-client -N vol0 127.0.0.1 10809 /dev/nbd0 >> "$LOGS/nbd-client.log" 2>&1
 mount /dev/nbd0 /mnt/fs   # not ro: fio opens its file for writing even to verify only
-fio --name=ha --filename=/mnt/fs/fio.dat --size=48M --rw=randwrite --bs=8k --ioengine=libaio --iodepth=8 \
+fio --name=ha --filename=/mnt/fs/fio.dat --size=24M --rw=randwrite --bs=8k --ioengine=libaio --iodepth=8 \
   --direct=1 --verify=crc32c --verify_fatal=1 --verify_only --randseed=11 \
   --output-format=json --output="$RESULTS/fio-ha-reverify.json" > "$LOGS/fio-reverify.log" 2>&1 \
   && fact reverify_exit 0 || fact reverify_exit $?
@@ -111,7 +111,7 @@ mount /dev/nbd0 /mnt/fs
 wait_for "$flog" "controller $primary is STANDBY, in sync" $front 300
 dmesg -C
 step "fio on a second file, then kill -9 the front and start it again"
-fio --name=ha2 --filename=/mnt/fs/fio2.dat --size=32M --rw=randwrite --bs=8k --ioengine=libaio --iodepth=8 \
+fio --name=ha2 --filename=/mnt/fs/fio2.dat --size=16M --rw=randwrite --bs=8k --ioengine=libaio --iodepth=8 \
   --direct=1 --fdatasync=32 --verify=crc32c --verify_fatal=1 --do_verify=1 --randseed=12 \
   --output-format=json --output="$RESULTS/fio-front.json" > "$LOGS/fio-front.log" 2>&1 &
 fio=$!

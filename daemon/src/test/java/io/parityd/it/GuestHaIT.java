@@ -25,7 +25,7 @@ import org.junit.jupiter.api.TestInstance;
 class GuestHaIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final long FILE_BYTES = 48L << 20;
+    private static final long FILE_BYTES = 24L << 20;
 
     private GuestRig.Run run;
 

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
  */
 class Kill9IT extends DaemonTestBase {
 
-    private static final int ROUNDS = Integer.getInteger("parityd.kill9.rounds", 12);
+    private static final int ROUNDS = Integer.getInteger("parityd.kill9.rounds", 8);
     private static final long REGION = 16L << 20;
     /** What the recovery at a restart did: requests (data) or unfinished commands, and dirty regions (commands). */
     private static final Pattern REPLAYED = Pattern.compile(

@@ -111,6 +111,9 @@ class OperatorRecoveryIT extends DaemonTestBase {
         assertThat(admin.status().get("members").get(0).get("path").asText()).isEqualTo(spare.toString());
         assertThat(admin.status().get("members").get(1).get("path").asText()).isEqualTo(fresh.toString());
         before.assertIntact(daemon.uri(), daemon.exportName());
+        assertThat(daemon.terminate(Duration.ofSeconds(60))).isZero();
+        daemon = null;
+        Arrays.assertParityClean(List.of(spare, fresh, members.get(2), members.get(3)));
     }
 
     /**
