@@ -208,10 +208,26 @@ final class MemberSlots {
         return slots[slot].device;
     }
 
+    /**
+     * Members that failed to take a write-intent record, to be failed once the intent's lock is
+     * released: failing one calls the listener, which takes the array's lock, and a thread holding
+     * that lock may be waiting for the intent's (a superblock write failing fails a slot too).
+     */
+    private final java.util.Queue<java.util.Map.Entry<Integer, IOException>> metadataFailures =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
+
     /** Attaches the write intent; it starts recording at once if a slot is down already. */
     void attach(WriteIntent writeIntent) {
         intent = writeIntent;
         writeIntent.attach(this::writeMetadata, masks.down != 0);
+        failPending();
+    }
+
+    /** Fails the members that could not take a write-intent record; call holding no intent lock. */
+    void failPending() {
+        for (java.util.Map.Entry<Integer, IOException> f = metadataFailures.poll(); f != null; f = metadataFailures.poll()) {
+            fail(f.getKey(), f.getValue());
+        }
     }
 
     WriteIntent intent() {
@@ -219,8 +235,8 @@ final class MemberSlots {
     }
 
     /**
-     * Writes a metadata block durably to every serving member (ACTIVE or REBUILDING), failing
-     * each that cannot take it.
+     * Writes a metadata block durably to every serving member (ACTIVE or REBUILDING); each that
+     * cannot take it is queued for {@link #failPending}.
      *
      * @throws IOException if none took it
      */
@@ -237,7 +253,7 @@ final class MemberSlots {
                 written++;
             } catch (IOException e) {
                 last = e;
-                fail(i, e);
+                metadataFailures.add(java.util.Map.entry(i, e));
             }
         }
         if (written == 0) {
@@ -325,6 +341,7 @@ final class MemberSlots {
         }
         // Before the failure is recorded: from here on what the slot misses is marked.
         intent.startRecording();
+        failPending();
         try {
             listener.slotFailed(slot, cause);
         } catch (RuntimeException e) {

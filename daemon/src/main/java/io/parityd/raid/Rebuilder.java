@@ -140,6 +140,7 @@ final class Rebuilder {
             listener.rebuildFinished(slot);
             members.rebuildFinishRecorded(slot);
             members.intent().stopRecording(() -> members.downCount() == 0);
+            members.failPending();
         } catch (IOException | RuntimeException e) {
             listener.rebuildStopped(slot, position, e);
         }

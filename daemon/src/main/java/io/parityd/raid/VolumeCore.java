@@ -151,7 +151,11 @@ final class VolumeCore {
      */
     void lockForChange(long first, long last) throws IOException {
         WriteIntent intent = members.intent();
-        intent.enter(first, last);
+        try {
+            intent.enter(first, last);
+        } finally {
+            members.failPending(); // a member that could not take the mark; outside the intent's lock
+        }
         try {
             locks.lock(first, last);
         } catch (RuntimeException | Error e) {

@@ -182,7 +182,12 @@ public final class WriteIntent {
             inFlight.incrementAndGet(r);
         }
         if (recording && !allMarked(r0, r1)) {
-            mark(r0, r1);
+            try {
+                mark(r0, r1);
+            } catch (IOException | RuntimeException e) {
+                exit(first, last);
+                throw e;
+            }
         }
     }
 

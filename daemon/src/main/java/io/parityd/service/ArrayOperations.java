@@ -347,8 +347,11 @@ final class ArrayOperations implements ArrayControl, SlotListener {
         if (cannot != null) {
             throw new ControlException(cannot);
         }
-        BlockDevice device = openChecked(replacement, "replacement", slot);
         SlotView view = volume.slots().get(slot);
+        BlockDevice device = view.state() == MemberState.ACTIVE ? null : stillOpen(slot, replacement);
+        if (device == null) {
+            device = openChecked(replacement, "replacement", slot);
+        }
         if (view.state() == MemberState.ACTIVE || view.state() == MemberState.REBUILDING) {
             volume.fail(slot, new IOException("replaced by " + replacement + " on the operator's request"));
         }

@@ -160,6 +160,11 @@ class OperatorRecoveryIT extends DaemonTestBase {
         assertThat(back.exitCode()).as("a member failed by hand is still open in its slot: " + back.all()).isZero();
         assertThat(daemon.log()).contains("re-add of slot 1: resynced 0 of 512 stripes");
         assertThat(admin.slotStates()).containsOnly("active");
+        // replace takes a slot's own former member too (it used to say "already a member"), in full.
+        assertThat(admin.run("fail", "3").exitCode()).isZero();
+        Parityd.Result own = admin.run("replace", "3", members.get(3).toString());
+        assertThat(own.exitCode()).as(own.all()).isZero();
+        assertThat(admin.slotStates()).containsOnly("active");
         assertThat(daemon.terminate(Duration.ofSeconds(60))).isZero();
         daemon = null;
 

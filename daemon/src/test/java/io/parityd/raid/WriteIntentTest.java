@@ -180,6 +180,49 @@ class WriteIntentTest {
     }
 
     @Test
+    void shouldFailAMemberThatCannotTakeTheMarkAndGoOn() throws Exception {
+        ArrayGeometry r6 = TestArray.geometry(6, 5, CHUNK, DATA_OFFSET, STRIPES);
+        List<MemoryDevice> media = ReconstructionTest.memories(r6, 5);
+        List<BlockDevice> devices = new ArrayList<>(media);
+        MarkRefused refusing = new MarkRefused(media.get(0));
+        devices.set(0, refusing);
+        try (RaidVolume volume = RaidVolumes.open(r6, devices, Collections.nCopies(5, MemberState.ACTIVE), null,
+                listener, new StripeLocks(), new RebuildTuning(CHUNK, 0))) {
+            WriteIntent intent = WriteIntent.load(r6, devices, generation::get);
+            volume.recordWritesWhileDegraded(intent);
+            volume.fail(4, new IOException("drill"));
+            refusing.refusing = true;
+            byte[] data = new byte[4096];
+            new Random(6).nextBytes(data);
+
+            volume.write(ByteBuffer.wrap(data), 9 * r6.stripeDataSize(), false);
+
+            assertThat(volume.slots().get(0).state()).as("slot 0 could not take the mark").isEqualTo(MemberState.FAULTY);
+            assertThat(intent.marked(9, 10)).as("the others took it").isTrue();
+            ByteBuffer back = ByteBuffer.allocate(4096);
+            volume.read(back, 9 * r6.stripeDataSize());
+            assertThat(back.array()).isEqualTo(data);
+        }
+    }
+
+    /** Refuses writes of the write-intent record, once told to. */
+    private static final class MarkRefused extends ForwardingDevice {
+        volatile boolean refusing;
+
+        MarkRefused(BlockDevice next) {
+            super(next);
+        }
+
+        @Override
+        public void write(ByteBuffer src, long offset, boolean fua) throws IOException {
+            if (refusing && offset == WriteIntent.OFFSET) {
+                throw new IOException("pwrite: Input/output error");
+            }
+            next.write(src, offset, fua);
+        }
+    }
+
+    @Test
     void shouldNotTrustATornRecord() throws Exception {
         List<MemoryDevice> media = ReconstructionTest.memories(g, 4);
         try (RaidVolume volume = open(media)) {
