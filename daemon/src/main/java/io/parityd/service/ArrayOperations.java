@@ -11,12 +11,10 @@ import io.parityd.raid.ArrayException;
 import io.parityd.raid.ArrayGeometry;
 import io.parityd.raid.AssembledArray;
 import io.parityd.raid.MemberState;
-import io.parityd.raid.MemberEntry;
 import io.parityd.raid.NewMemberCheck;
 import io.parityd.raid.RaidVolume;
 import io.parityd.raid.SlotListener;
 import io.parityd.raid.SlotView;
-import io.parityd.raid.Superblock;
 import io.parityd.raid.SuperblockRecord;
 import io.parityd.raid.WriteIntent;
 import java.io.IOException;
@@ -348,7 +346,7 @@ final class ArrayOperations implements ArrayControl, SlotListener {
             throw new ControlException(cannot);
         }
         SlotView view = volume.slots().get(slot);
-        BlockDevice device = view.state() == MemberState.ACTIVE ? null : stillOpen(slot, replacement);
+        BlockDevice device = view.state() == MemberState.ACTIVE ? null : FormerMembers.stillOpen(array, slot, replacement);
         if (device == null) {
             device = openChecked(replacement, "replacement", slot);
         }
@@ -360,8 +358,8 @@ final class ArrayOperations implements ArrayControl, SlotListener {
 
     @Override
     public synchronized void reAdd(Path member) throws ControlException {
-        SuperblockRecord theirs = formerRecord(member);
-        int slot = formerSlot(member, theirs);
+        SuperblockRecord theirs = FormerMembers.record(member);
+        int slot = FormerMembers.slot(array, member, theirs);
         SlotView view = volume.slots().get(slot);
         if (view.state() == MemberState.ACTIVE) {
             throw new ControlException(member + " is the member of slot " + slot + " of array '" + name()
@@ -374,7 +372,7 @@ final class ArrayOperations implements ArrayControl, SlotListener {
         if (cannot != null) {
             throw new ControlException(cannot);
         }
-        BlockDevice device = stillOpen(slot, member);
+        BlockDevice device = FormerMembers.stillOpen(array, slot, member);
         if (device == null) {
             device = openChecked(member, "member", slot);
         }
@@ -389,51 +387,6 @@ final class ArrayOperations implements ArrayControl, SlotListener {
         log.info("array '{}': re-adding {} to slot {}, its own: resyncing the {} of {} regions written while it was"
                 + " away", name(), member, slot, intent.marked(), intent.regions());
         startRebuild(slot, member, device, true);
-    }
-
-    /**
-     * The slot's device if it is still open on {@code path}: a member failed while serving stays
-     * open (and locked) in its slot, so opening it again would find it in use.
-     */
-    private BlockDevice stillOpen(int slot, Path path) {
-        BlockDevice current = array.devices().get(slot);
-        try {
-            return current != null && java.nio.file.Files.isSameFile(path, Path.of(current.describe())) ? current : null;
-        } catch (IOException | java.nio.file.InvalidPathException e) {
-            return null;
-        }
-    }
-
-    /** What {@code path}'s own superblock says, or null if it has none. */
-    private static SuperblockRecord formerRecord(Path path) throws ControlException {
-        try (BlockDevice device = io.parityd.member.Members.open(path, true)) {
-            return Superblock.read(device).record().orElse(null);
-        } catch (java.nio.file.NoSuchFileException e) {
-            throw new ControlException(path + " does not exist");
-        } catch (IOException e) {
-            throw new ControlException("cannot read " + path + ": " + e.getMessage());
-        }
-    }
-
-    /** The slot whose member {@code path} was, from its own superblock, or a refusal saying what it is instead. */
-    private int formerSlot(Path path, SuperblockRecord theirs) throws ControlException {
-        if (theirs == null || !theirs.geometry().arrayUuid().equals(array.geometry().arrayUuid())) {
-            throw new ControlException(path + " holds no superblock of array '" + name() + "'" + (theirs == null ? ""
-                    : " (it belongs to array '" + theirs.geometry().name() + "')") + ": re-add takes back a former"
-                    + " member; give a new device with replace or add-spare instead");
-        }
-        List<MemberEntry> table = array.table();
-        for (int row = 0; row < table.size(); row++) {
-            if (table.get(row).memberUuid().equals(theirs.memberUuid())) {
-                if (row >= array.geometry().memberCount()) {
-                    throw new ControlException(path + " is a hot spare of array '" + name() + "' already");
-                }
-                return row;
-            }
-        }
-        throw new ControlException(path + " was replaced in array '" + name() + "' (its member uuid "
-                + theirs.memberUuid() + " is no longer in the member table): add it as a spare with add-spare, or"
-                + " give it to replace");
     }
 
     @Override
