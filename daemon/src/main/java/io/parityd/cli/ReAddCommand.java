@@ -54,8 +54,6 @@ final class ReAddCommand implements Callable<Integer> {
             out.flush();
             return 0;
         }
-        return new TaskWait(client, settings, "rebuild").until(
-                status -> status.tasks().stream().filter(t -> t.kind().equals("rebuild") && path.equals(t.target())).findFirst(),
-                status -> ReplaceCommand.finished(status, path, out));
+        return ReplaceCommand.awaitRebuild(client, settings, path, out);
     }
 }

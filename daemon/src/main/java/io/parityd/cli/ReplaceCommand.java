@@ -60,13 +60,18 @@ final class ReplaceCommand implements Callable<Integer> {
             out.flush();
             return 0;
         }
+        return awaitRebuild(client, settings, onto, out);
+    }
+
+    /** Waits for the rebuild onto {@code onto} (replace's, or re-add's) and says how it ended. */
+    static int awaitRebuild(AdminClient client, AdminSettings settings, String onto, PrintWriter out) throws Exception {
         return new TaskWait(client, settings, "rebuild").until(
                 status -> status.tasks().stream().filter(t -> t.kind().equals("rebuild") && onto.equals(t.target())).findFirst(),
                 status -> finished(status, onto, out));
     }
 
     /** The rebuild is no longer running: it completed if its slot is active on the new device. */
-    static int finished(ArrayStatus status, String onto, PrintWriter out) throws CommandFailure {
+    private static int finished(ArrayStatus status, String onto, PrintWriter out) throws CommandFailure {
         Optional<MemberStatus> slot = status.members().stream().filter(m -> onto.equals(m.path())).findFirst();
         if (slot.isEmpty()) {
             throw new CommandFailure("the rebuild onto " + onto + " is no longer running and " + onto + " is not a member of '"
