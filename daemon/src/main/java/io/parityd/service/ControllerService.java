@@ -74,6 +74,8 @@ public final class ControllerService implements AutoCloseable {
     io.parityd.metrics.Metrics metrics;
 
     private volatile Channel front;
+    /** Numbers the front's links as they are established (see FrontLinkOrder). */
+    private final java.util.concurrent.atomic.AtomicLong frontLinks = new java.util.concurrent.atomic.AtomicLong();
     private volatile PrimaryRole primary;
     private volatile StandbyRole standby;
     /** The highest seq the front sent here (any command): the primary's catch-up waits for it. */
@@ -220,6 +222,8 @@ public final class ControllerService implements AutoCloseable {
     /** Every accepted link: the front's, or a standby's (when this controller is primary). */
     private final class Inbound extends ChannelInboundHandlerAdapter {
         private Hello peer;
+        /** This link's place among the front's links, in the order they were established. */
+        private long frontLink;
 
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
@@ -227,6 +231,7 @@ public final class ControllerService implements AutoCloseable {
                 peer = e.peer();
                 if (peer.kind() == NodeKind.FRONT) {
                     Channel old = front;
+                    frontLink = frontLinks.incrementAndGet();
                     front = ctx.channel();
                     log.info("controller {}: front {} connected from {}", settings.id(), peer.nodeId(),
                             ctx.channel().remoteAddress());
@@ -260,7 +265,7 @@ public final class ControllerService implements AutoCloseable {
                 return;
             }
             if (peer.kind() == NodeKind.FRONT) {
-                fromFront(ctx.channel(), (LinkMessage) msg);
+                fromFront(ctx.channel(), frontLink, (LinkMessage) msg);
             } else {
                 PrimaryRole p = primary;
                 if (p != null) {
@@ -296,9 +301,9 @@ public final class ControllerService implements AutoCloseable {
     }
 
     /** A message from the front, on its link's event loop. */
-    private void fromFront(Channel ch, LinkMessage m) {
+    private void fromFront(Channel ch, long link, LinkMessage m) {
         if (m instanceof Request r) {
-            fromFront(ch, r);
+            fromFront(ch, link, r);
         } else if (m instanceof Heartbeat h) {
             heartbeat(ch, h);
         } else if (m instanceof Assign a) {
@@ -312,7 +317,7 @@ public final class ControllerService implements AutoCloseable {
         }
     }
 
-    private void fromFront(Channel ch, Request r) {
+    private void fromFront(Channel ch, long link, Request r) {
         if (stopping) {
             r.release(); // unanswered: the front resends it to the next primary
             return;
@@ -322,7 +327,7 @@ public final class ControllerService implements AutoCloseable {
         }
         PrimaryRole p = primary;
         if (p != null) {
-            p.execute(ch, r);
+            p.execute(ch, link, r);
             return;
         }
         StandbyRole s = standby;

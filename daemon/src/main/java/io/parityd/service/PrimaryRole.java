@@ -83,6 +83,7 @@ final class PrimaryRole implements AutoCloseable {
     private final RecoveryReport recovery;
     private volatile Channel standby;
     private volatile long lastPeerLostReport;
+    private final FrontLinkOrder order = new FrontLinkOrder(this::run);
 
     private PrimaryRole(ControllerService node, AssembledArray array, RaidVolume volume, ArrayOperations operations,
                         Set<Long> redone, RecoveryReport recovery) {
@@ -231,21 +232,27 @@ final class PrimaryRole implements AutoCloseable {
 
     // ---- the front's requests ------------------------------------------------------------------
 
-    /** Runs one request from the front; answers on {@code front} when done. Takes ownership of {@code r}. */
-    void execute(Channel front, Request r) {
+    /**
+     * Runs one request from the front's link number {@code link}; answers on {@code front} when
+     * done. Takes ownership of {@code r}. Requests of a newer link wait for those of the links it
+     * replaced ({@link FrontLinkOrder}).
+     */
+    void execute(Channel front, long link, Request r) {
+        order.submit(front, link, r);
+    }
+
+    private void run(Channel front, long link, Request r) {
         long seq = r.seq();
         boolean fua = (r.flags() & WriteFlags.FUA) != 0;
+        CompletableFuture<?> done;
         try {
-            switch (r.command()) {
+            done = switch (r.command()) {
                 case READ -> read(front, r);
                 case WRITE -> {
                     checkpoints.arrived(seq, node.roles.clock().nanos());
-                    if (redone.contains(seq)) {
-                        answer(front, r, CompletableFuture.completedFuture(null)); // redone at promotion
-                        return;
-                    }
                     // r holds the data until answered: the controller uses it in place (or takes a reference).
-                    answer(front, r, controller.write(seq, r.offset(), r.data(), fua));
+                    yield answer(front, r, redone.contains(seq) ? CompletableFuture.completedFuture(null) // redone at promotion
+                            : controller.write(seq, r.offset(), r.data(), fua));
                 }
                 case TRIM -> answer(front, r, redone.contains(seq) ? CompletableFuture.completedFuture(null)
                         : controller.trim(seq, r.offset(), r.length(), fua));
@@ -254,18 +261,19 @@ final class PrimaryRole implements AutoCloseable {
                         (r.flags() & WriteFlags.MAY_DEALLOCATE) != 0, (r.flags() & WriteFlags.FAST_ONLY) != 0,
                         fua));
                 case FLUSH -> answer(front, r, controller.flush());
-            }
+            };
         } catch (RuntimeException e) {
-            answer(front, r, CompletableFuture.failedFuture(e));
+            done = answer(front, r, CompletableFuture.failedFuture(e));
         }
+        done.whenComplete((v, err) -> order.finished(link));
     }
 
-    private void read(Channel front, Request r) {
+    private CompletableFuture<Void> read(Channel front, Request r) {
         int length = Math.toIntExact(r.length());
         ByteBuf into = PooledByteBufAllocator.DEFAULT.directBuffer(length, length);
         long seq = r.seq();
         r.release();
-        controller.read(r.offset(), into.nioBuffer(0, length)).whenComplete((v, err) -> {
+        return controller.read(r.offset(), into.nioBuffer(0, length)).whenComplete((v, err) -> {
             if (err == null) {
                 into.writerIndex(length);
                 front.writeAndFlush(new Reply(seq, ReplyStatus.OK, "", into));
@@ -276,9 +284,9 @@ final class PrimaryRole implements AutoCloseable {
         });
     }
 
-    private static void answer(Channel front, Request r, CompletableFuture<Void> done) {
+    private static CompletableFuture<Void> answer(Channel front, Request r, CompletableFuture<Void> done) {
         long seq = r.seq();
-        done.whenComplete((v, err) -> {
+        return done.whenComplete((v, err) -> {
             r.release();
             front.writeAndFlush(err == null ? new Reply(seq, ReplyStatus.OK, "", Unpooled.EMPTY_BUFFER) : failed(seq, err));
         });
