@@ -103,13 +103,19 @@ final class GuestRig {
      * {@code daemon/target/guest/NAME}, and waits for it (at most {@code timeout}).
      */
     static Run run(String scenario, String name, int memoryMiB, Duration timeout) throws IOException, InterruptedException {
+        return run(scenario, name, memoryMiB, timeout, "");
+    }
+
+    /** As {@link #run(String, String, int, Duration)}, with more shell assignments for the scenario's env.sh. */
+    static Run run(String scenario, String name, int memoryMiB, Duration timeout, String env)
+            throws IOException, InterruptedException {
         Path guestDir = Parityd.home().resolve("daemon/src/test/guest");
         Path work = Parityd.home().resolve("daemon/target/guest").resolve(name);
         deleteTree(work);
         Files.createDirectories(work);
         Path cds = archive();
         Files.writeString(work.resolve("env.sh"), "REPO=" + Parityd.home() + "\n"
-                + (cds == null ? "" : "CDS_ARCHIVE=" + cds + "\n"), StandardCharsets.UTF_8);
+                + (cds == null ? "" : "CDS_ARCHIVE=" + cds + "\n") + env, StandardCharsets.UTF_8);
         Path console = work.resolve("console.log");
         Process guest = new ProcessBuilder(guestDir.resolve("guest-run.sh").toString(), "--mem", String.valueOf(memoryMiB),
                 "--timeout", String.valueOf(timeout.toSeconds()),
