@@ -67,12 +67,23 @@ class LauncherIT extends DaemonTestBase {
         List<String> args = new java.util.ArrayList<>(List.of("serve", "--socket", socket.toString()));
         args.addAll(Arrays.paths(members));
         Path log = dir.resolve("parityd.log");
-        try (DaemonProcess unix = DaemonProcess.start(log, args.toArray(String[]::new))) {
+        Path classes = dir.resolve("classes.log");
+        // The class log also shows a start compiles nothing: the build made Chronicle Map's state class.
+        DaemonProcess.Launch logged = new DaemonProcess.Launch(
+                java.util.Map.of("PARITYD_JAVA_OPTS", "-Xlog:class+load=info:file=" + classes), false);
+        try (DaemonProcess unix = DaemonProcess.start(log, DaemonProcess.SERVING, logged, args.toArray(String[]::new))) {
             assertThat(unix.uri()).isEqualTo("nbd+unix:///sock?socket=" + socket);
             assertThat(Parityd.check(List.of("nbdinfo", "--size", unix.uri()), Duration.ofSeconds(30)).trim())
                     .isEqualTo(Long.toString(2L * (32 << 20)));
             assertThat(unix.terminate(Duration.ofSeconds(60))).isZero();
         }
         assertThat(socket).as("socket file removed on exit").doesNotExist();
+        List<String> loaded = Files.readAllLines(classes);
+        assertThat(loaded).as("classes loaded: the journal's store").anyMatch(l -> l.contains("io.parityd.nvram.JournalStore "));
+        assertThat(loaded).as("classes loaded: Chronicle Map's state class, from the jar")
+                .anyMatch(l -> l.contains("VanillaGlobalMutableState$$Native source: file:"));
+        // Chronicle's compiler wrapper still creates javac's file manager; only a compile loads its code generator.
+        assertThat(loaded.stream().filter(l -> l.contains("com.sun.tools.javac.jvm.") || l.contains("com.sun.tools.javac.comp.")))
+                .as("javac's compiler classes, loaded only when something compiles").isEmpty();
     }
 }
