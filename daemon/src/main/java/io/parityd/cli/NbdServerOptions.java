@@ -22,6 +22,13 @@ final class NbdServerOptions {
                     + " each; the server may hold twice N sockets, so raise LimitNOFILE with it)")
     private int maxConnections;
 
+    @Option(names = {"-r", "--read-only"},
+            description = "Export the volume read-only (NBD_FLAG_READ_ONLY): writes, trims and zeroes get EPERM"
+                    + " and change nothing, as with nbdkit -r or qemu-nbd -r. A clean array then stays"
+                    + " untouched; one that was not stopped cleanly is repaired first (journal replay or"
+                    + " resync), and spares and rebuilds work as usual")
+    private boolean readOnly;
+
     /** {@link FrontConfig#DEFAULT} with these options applied; a bad value is a usage error. */
     FrontConfig frontConfig(CommandSpec spec) {
         try {
@@ -32,7 +39,8 @@ final class NbdServerOptions {
             if (maxConnections < 1) {
                 throw new IllegalArgumentException("--max-connections must be at least 1, got " + maxConnections);
             }
-            return FrontConfig.DEFAULT.withHandshake(new HandshakeConfig(timeout)).withMaxConnections(maxConnections);
+            return FrontConfig.DEFAULT.withHandshake(new HandshakeConfig(timeout)).withMaxConnections(maxConnections)
+                    .withReadOnly(readOnly);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }

@@ -12,9 +12,10 @@ import java.util.Objects;
  * @param shutdownGrace how long a stop waits for in-flight requests before closing connections anyway
  * @param handshake     the handshake's settings: how long a client may take to choose an export
  * @param maxConnections connections served at once; one more is told why and closed
+ * @param readOnly      the export is read-only: NBD_FLAG_READ_ONLY, and every write-like command gets EPERM
  */
 public record FrontConfig(int eventLoops, FrontLimits limits, Duration shutdownGrace, HandshakeConfig handshake,
-                          int maxConnections) {
+                          int maxConnections, boolean readOnly) {
 
     /**
      * qemu's default since CVE-2024-7409 (nbd-server-start's max-connections): room for 25 clients
@@ -46,14 +47,18 @@ public record FrontConfig(int eventLoops, FrontLimits limits, Duration shutdownG
 
     /** With the default handshake settings and connection limit. */
     public FrontConfig(int eventLoops, FrontLimits limits, Duration shutdownGrace) {
-        this(eventLoops, limits, shutdownGrace, HandshakeConfig.defaults(), DEFAULT_MAX_CONNECTIONS);
+        this(eventLoops, limits, shutdownGrace, HandshakeConfig.defaults(), DEFAULT_MAX_CONNECTIONS, false);
     }
 
     public FrontConfig withHandshake(HandshakeConfig handshake) {
-        return new FrontConfig(eventLoops, limits, shutdownGrace, handshake, maxConnections);
+        return new FrontConfig(eventLoops, limits, shutdownGrace, handshake, maxConnections, readOnly);
     }
 
     public FrontConfig withMaxConnections(int maxConnections) {
-        return new FrontConfig(eventLoops, limits, shutdownGrace, handshake, maxConnections);
+        return new FrontConfig(eventLoops, limits, shutdownGrace, handshake, maxConnections, readOnly);
+    }
+
+    public FrontConfig withReadOnly(boolean readOnly) {
+        return new FrontConfig(eventLoops, limits, shutdownGrace, handshake, maxConnections, readOnly);
     }
 }

@@ -157,6 +157,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
             case TRIM -> trim(ctx, r);
             case WRITE_ZEROES -> writeZeroes(ctx, r);
             case DISC -> disconnect(ctx, r);
+            case CACHE -> cache(ctx, r);
             default -> refuse(ctx, r, new Refusal(NbdError.EINVAL, r.type() + " is not supported"));
         }
     }
@@ -240,6 +241,18 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         boolean mayDeallocate = !r.has(CommandFlag.NO_HOLE);
         complete(ctx, r, 0, controller.writeZeroes(r.offset(), r.length(), mayDeallocate,
                 r.has(CommandFlag.FAST_ZERO), r.has(CommandFlag.FUA)));
+    }
+
+    /**
+     * A prefetch hint, answered at once: parityd has no cache of its own, and a read into nothing
+     * would only warm file members' page cache at the price of a read now (nbdkit's default, too,
+     * for a plugin without a cache callback, is to do nothing).
+     */
+    private void cache(ChannelHandlerContext ctx, NbdRequest r) {
+        observer.started(CommandType.CACHE, r.length());
+        reply(ctx, new DoneReply(r.cookie()));
+        observer.completed(CommandType.CACHE, 0, 0, null);
+        free(r);
     }
 
     private void disconnect(ChannelHandlerContext ctx, NbdRequest r) {

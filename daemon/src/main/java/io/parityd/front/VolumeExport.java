@@ -26,17 +26,38 @@ public final class VolumeExport implements ExportCatalog {
     /**
      * Everything the volume supports. CAN_MULTI_CONN is honest because all connections share
      * one controller and one volume with no per-connection cache, so a FLUSH on any connection
-     * covers writes completed on all of them.
+     * covers writes completed on all of them. SEND_CACHE because the kernel and qemu send CACHE
+     * (prefetch) hints: they are answered at once, as the spec allows, since parityd keeps no
+     * cache of its own for a prefetch to fill (TransmissionHandler).
      */
     private static final EnumSet<TransmissionFlag> FLAGS = EnumSet.of(
             TransmissionFlag.SEND_FLUSH, TransmissionFlag.SEND_FUA, TransmissionFlag.SEND_TRIM,
-            TransmissionFlag.SEND_WRITE_ZEROES, TransmissionFlag.SEND_FAST_ZERO, TransmissionFlag.CAN_MULTI_CONN);
+            TransmissionFlag.SEND_WRITE_ZEROES, TransmissionFlag.SEND_FAST_ZERO, TransmissionFlag.CAN_MULTI_CONN,
+            TransmissionFlag.SEND_CACHE);
 
     private final ExportInfo export;
     private volatile boolean shuttingDown;
 
     public VolumeExport(String name, String description, long size) {
-        this.export = new ExportInfo(name, description, size, BLOCK_SIZES, FLAGS);
+        this(name, description, size, false);
+    }
+
+    /**
+     * @param readOnly NBD_FLAG_READ_ONLY: clients see a read-only disk, and a WRITE, TRIM or
+     *                 WRITE_ZEROES that one sends anyway gets EPERM (RequestValidator) before it
+     *                 reaches the array. TRIM and WRITE_ZEROES stay advertised so that they get
+     *                 that answer rather than "not offered", as nbd-server does.
+     */
+    public VolumeExport(String name, String description, long size, boolean readOnly) {
+        EnumSet<TransmissionFlag> flags = EnumSet.copyOf(FLAGS);
+        if (readOnly) {
+            flags.add(TransmissionFlag.READ_ONLY);
+        }
+        this.export = new ExportInfo(name, description, size, BLOCK_SIZES, flags);
+    }
+
+    public boolean readOnly() {
+        return export.flags().contains(TransmissionFlag.READ_ONLY);
     }
 
     public ExportInfo info() {

@@ -32,9 +32,9 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class NbdMetrics implements RequestObserver {
 
-    /** The commands that reach a controller; others (DISC, CACHE, ...) are only ever refused. */
+    /** The commands that are answered (CACHE without reaching a controller); others (DISC, ...) are only ever refused. */
     private static final CommandType[] SERVED = {CommandType.READ, CommandType.WRITE, CommandType.FLUSH,
-        CommandType.TRIM, CommandType.WRITE_ZEROES};
+        CommandType.TRIM, CommandType.WRITE_ZEROES, CommandType.CACHE};
 
     private static final double[] SIZE_BUCKETS = {512, 4 << 10, 64 << 10, 1 << 20, 4 << 20, 32 << 20, 1 << 30};
 

@@ -56,7 +56,8 @@ public final class FrontService implements AutoCloseable {
                 return null;
             }
             cluster.sized(info.size());
-            VolumeExport export = new VolumeExport(info.name(), info.description(), info.size());
+            VolumeExport export = new VolumeExport(info.name(), info.description(), info.size(),
+                    settings.front().readOnly());
             io.parityd.metrics.Metrics metrics = settings.metrics() == null ? null : new io.parityd.metrics.Metrics();
             if (metrics != null) {
                 cluster.onFailover(metrics.failovers());

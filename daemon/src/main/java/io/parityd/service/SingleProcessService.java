@@ -56,10 +56,14 @@ public final class SingleProcessService implements AutoCloseable {
     private final ScrubTask resync;
     private final io.parityd.metrics.Metrics metrics;
 
+    /** This run marked the array dirty, so a clean stop marks it clean (a read-only run of a clean array did not). */
+    private final boolean markedDirty;
+
     private SingleProcessService(AssembledArray array, RaidVolume volume, ArrayOperations operations,
                                  Controller controller, NbdServer server, AdminServer admin, ScrubTask resync,
-                                 io.parityd.metrics.Metrics metrics) {
+                                 io.parityd.metrics.Metrics metrics, boolean markedDirty) {
         this.metrics = metrics;
+        this.markedDirty = markedDirty;
         this.array = array;
         this.volume = volume;
         this.operations = operations;
@@ -100,13 +104,20 @@ public final class SingleProcessService implements AutoCloseable {
             if (started.journal != null) {
                 switchMode(started.journal, settings.journal(), g.name());
             }
-            array.markDirty(started.journal == null ? null : started.journal.uuid(),
-                    started.journal != null && started.journal.mode() == io.parityd.nvram.JournalMode.COMMANDS);
+            if (wasClean && settings.front().readOnly()) {
+                // No client can write: a clean array stays clean, and its members untouched.
+                log.info("array '{}' is exported read-only: it stays marked clean", g.name());
+            } else {
+                array.markDirty(started.journal == null ? null : started.journal.uuid(),
+                        started.journal != null && started.journal.mode() == io.parityd.nvram.JournalMode.COMMANDS);
+                started.markedDirty = true;
+            }
             // Only now: a rebuild reads parity, which the replay has just made trustworthy.
             started.volume.resumeRebuilds();
             started.operations.reportResumedRebuilds();
             started.controller = controllerFor(started.volume, started.journal, settings);
-            VolumeExport export = new VolumeExport(g.name(), description(g), g.volumeSize());
+            VolumeExport export = new VolumeExport(g.name(), description(g), g.volumeSize(),
+                    settings.front().readOnly());
             started.server = NbdServer.start(settings.listen(), export, started.controller, settings.front(),
                     started.metrics == null ? io.parityd.front.RequestObserver.NONE : started.metrics.nbd());
             started.operations.export(started.server.uri(), started.server.budget());
@@ -128,7 +139,7 @@ public final class SingleProcessService implements AutoCloseable {
             }
             started.operations.useSparesNow();
             return new SingleProcessService(array, started.volume, started.operations, started.controller,
-                    started.server, started.admin, resync, started.metrics);
+                    started.server, started.admin, resync, started.metrics, started.markedDirty);
         } catch (IOException | RuntimeException e) {
             started.abandon(wasClean, e);
             throw e;
@@ -286,7 +297,7 @@ public final class SingleProcessService implements AutoCloseable {
         run(failures, controller::close);
         run(failures, volume::stopRebuilds);
         boolean redundancyTrusted = resync == null || resync.finished();
-        if (failures.isEmpty() && redundancyTrusted) {
+        if (failures.isEmpty() && redundancyTrusted && markedDirty) {
             run(failures, array::markClean);
         } else if (!redundancyTrusted) {
             log.warn("array '{}' stays marked dirty: its resync did not finish and runs again at the next start",
@@ -325,6 +336,8 @@ public final class SingleProcessService implements AutoCloseable {
         private NbdServer server;
         private AdminServer admin;
         private io.parityd.metrics.Metrics metrics;
+        /** The array was marked dirty for this run (not when a clean array is exported read-only). */
+        private boolean markedDirty;
 
         Started(AssembledArray array) {
             this.array = array;
@@ -356,7 +369,7 @@ public final class SingleProcessService implements AutoCloseable {
             if (volume != null) {
                 run(failures, volume::stopRebuilds);
             }
-            if (wasClean && failures.isEmpty()) {
+            if (wasClean && markedDirty && failures.isEmpty()) {
                 run(failures, array::markClean);
             }
             if (volume != null) {

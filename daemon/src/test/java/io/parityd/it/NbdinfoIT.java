@@ -28,7 +28,7 @@ class NbdinfoIT extends DaemonTestBase {
             assertThat(flag(json, yes)).as(yes).isTrue();
         }
         assertThat(flag(json, "is_read_only")).isFalse();
-        assertThat(flag(json, "can_cache")).isFalse();
+        assertThat(flag(json, "can_cache")).isTrue();
         assertThat(number(json, "block_size_minimum")).isEqualTo(512);
         assertThat(number(json, "block_size_preferred")).isEqualTo(4096);
         assertThat(number(json, "block_size_maximum")).isEqualTo(32L << 20);

@@ -45,6 +45,7 @@ final class RawNbdClient implements AutoCloseable {
     static final int CMD_DISC = 2;
     static final int CMD_FLUSH = 3;
     static final int CMD_TRIM = 4;
+    static final int CMD_CACHE = 5;
     static final int CMD_WRITE_ZEROES = 6;
     static final int FLAG_FUA = 1;
 

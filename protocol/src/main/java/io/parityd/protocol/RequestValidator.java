@@ -28,7 +28,8 @@ public final class RequestValidator {
             case WRITE_ZEROES -> validateWriteZeroes(request, session);
             case FLUSH -> validateFlush(request, session);
             case DISC -> validateDisc(request, session);
-            case CACHE, BLOCK_STATUS, RESIZE -> notOffered(request);
+            case CACHE -> validateCache(request, session);
+            case BLOCK_STATUS, RESIZE -> notOffered(request);
             case UNKNOWN -> unknown(request);
         };
     }
@@ -36,6 +37,24 @@ public final class RequestValidator {
     private static Refusal validateRead(NbdRequest r, Session s) {
         int allowed = fua(s) | (s.has(TransmissionFlag.SEND_DF) ? CommandFlag.DF.bit() : 0);
         Refusal refusal = flags(r, allowed);
+        if (refusal == null) {
+            refusal = aligned(r, s);
+        }
+        if (refusal == null) {
+            refusal = withinMaximum(r, s);
+        }
+        if (refusal == null) {
+            refusal = inBounds(r, s, NbdError.EINVAL);
+        }
+        return refusal;
+    }
+
+    /** A prefetch hint: what a READ of the range may be, without DF (it returns no data). */
+    private static Refusal validateCache(NbdRequest r, Session s) {
+        Refusal refusal = advertised(r, s, TransmissionFlag.SEND_CACHE);
+        if (refusal == null) {
+            refusal = flags(r, fua(s));
+        }
         if (refusal == null) {
             refusal = aligned(r, s);
         }

@@ -41,7 +41,8 @@ class RequestValidatorTest {
 
     /** Everything advertised, structured replies (so DF too). */
     private static final Session FULL = session("disk", true, TransmissionFlag.SEND_FLUSH, TransmissionFlag.SEND_FUA,
-            TransmissionFlag.SEND_TRIM, TransmissionFlag.SEND_WRITE_ZEROES, TransmissionFlag.SEND_FAST_ZERO);
+            TransmissionFlag.SEND_TRIM, TransmissionFlag.SEND_WRITE_ZEROES, TransmissionFlag.SEND_FAST_ZERO,
+            TransmissionFlag.SEND_CACHE);
     /** Nothing advertised, simple replies. */
     private static final Session BARE = session("bare", false);
     private static final Session NO_FAST_ZERO = session("slow", false, TransmissionFlag.SEND_WRITE_ZEROES);
@@ -68,7 +69,15 @@ class RequestValidatorTest {
         return Stream.of(
                 // commands
                 no("unknown command", FULL, 42, 0, 0, 512, EINVAL, "unknown command 42"),
-                no("CACHE not offered", FULL, CACHE, 0, 0, 512, EINVAL, "CACHE is not offered"),
+                no("CACHE not advertised", BARE, CACHE, 0, 0, 512, EINVAL, "CACHE was not advertised (NBD_FLAG_SEND_CACHE"),
+                ok("cache", FULL, CACHE, 0, 4096, 1 << 20),
+                ok("cache FUA", FULL, CACHE, FUA, 0, 4096),
+                no("cache DF", FULL, CACHE, DF, 0, 4096, EINVAL, "command flags 0x0004 (DF) are not valid on CACHE"),
+                no("cache unaligned", FULL, CACHE, 0, 100, 4096, EINVAL, "not aligned"),
+                no("cache over the maximum", FULL, CACHE, 0, 0, MAX + 512, EINVAL, "exceeds the maximum block size"),
+                no("cache past the end", FULL, CACHE, 0, end - 512, 4096, EINVAL, "ends past the export size"),
+                ok("cache on a read-only export", session("roc", false, TransmissionFlag.READ_ONLY,
+                        TransmissionFlag.SEND_CACHE), CACHE, 0, 0, 4096),
                 no("BLOCK_STATUS without meta context", FULL, BLOCK_STATUS, 0, 0, 512, EINVAL, "metadata context"),
                 no("RESIZE not offered", FULL, RESIZE, 0, 0, 512, EINVAL, "RESIZE is not offered"),
                 no("FLUSH not advertised", BARE, FLUSH, 0, 0, 0, EINVAL, "FLUSH was not advertised (NBD_FLAG_SEND_FLUSH"),
