@@ -104,7 +104,8 @@ nbd-client -d /dev/nbd0 >> "$LOGS/nbd-client.log" 2>&1
 
 step "part 2: controller $primary comes back as standby; attach with parityd attach"
 start_controller $primary
-"$PARITYD" attach --name vol0 --connections 4 --timeout 10s 127.0.0.1:10809 > "$LOGS/attach.log" 2>&1 &
+# As a URI, the way libnbd tools and parityd's own log write the address.
+"$PARITYD" attach --connections 4 --timeout 10s nbd://127.0.0.1:10809/vol0 > "$LOGS/attach.log" 2>&1 &
 attach=$!
 wait_for "$LOGS/attach.log" "attached /dev/nbd0" $attach 120
 mount /dev/nbd0 /mnt/fs

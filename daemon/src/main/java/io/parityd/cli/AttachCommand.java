@@ -31,6 +31,7 @@ import picocli.CommandLine.Spec;
         footer = {"", "Example:",
             "  modprobe nbd",
             "  parityd attach --name vol0 --connections 4 127.0.0.1:10809 &",
+            "  parityd attach nbd://127.0.0.1/vol0 &      (a URI: port 10809 by default)",
             "  mount /dev/nbd0 /mnt"})
 final class AttachCommand implements Callable<Integer> {
 
@@ -39,8 +40,10 @@ final class AttachCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Parameters(index = "0", arity = "0..1", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:10809",
-            description = "The server (parityd serve, or the front of an HA pair) (default: ${DEFAULT-VALUE})")
+    @Parameters(index = "0", arity = "0..1", paramLabel = "HOST:PORT|URI", defaultValue = "127.0.0.1:10809",
+            description = "The server (parityd serve, or the front of an HA pair), as HOST:PORT or as the NBD URI"
+                    + " that libnbd tools and parityd's own log use, nbd://HOST[:PORT][/EXPORT] (default:"
+                    + " ${DEFAULT-VALUE})")
     private String server;
 
     @Option(names = {"-N", "--name"}, paramLabel = "EXPORT", defaultValue = "",
@@ -89,8 +92,19 @@ final class AttachCommand implements Callable<Integer> {
         }
         KernelAttachment.Settings settings;
         try {
-            ListenAddress.Tcp tcp = ListenAddress.parseTcp(server);
-            settings = new KernelAttachment.Settings(tcp.socketAddress(), name, index, connections, blockSize,
+            java.net.InetSocketAddress address;
+            if (io.parityd.attach.NbdUri.looksLikeUri(server)) {
+                io.parityd.attach.NbdUri uri = io.parityd.attach.NbdUri.parse(server);
+                if (!name.isEmpty() && !uri.exportName().isEmpty() && !name.equals(uri.exportName())) {
+                    throw new IllegalArgumentException("--name '" + name + "' and the URI's export '" + uri.exportName()
+                            + "' differ: give the export once");
+                }
+                name = name.isEmpty() ? uri.exportName() : name;
+                address = uri.server();
+            } else {
+                address = ListenAddress.parseTcp(server).socketAddress();
+            }
+            settings = new KernelAttachment.Settings(address, name, index, connections, blockSize,
                     FrontCommand.parseDuration(timeout, "--timeout"),
                     FrontCommand.parseDuration(deadConnectionTimeout, "--dead-connection-timeout"));
         } catch (IllegalArgumentException e) {

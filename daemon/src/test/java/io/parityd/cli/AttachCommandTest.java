@@ -45,6 +45,20 @@ class AttachCommandTest {
     }
 
     @Test
+    void shouldTakeAnNbdUriAndRefuseOneItCannotUse() {
+        assumeFalse(Files.exists(Path.of("/sys/block/nbd999")), "this machine has a /dev/nbd999; skipping");
+        // Parsed and accepted: the refusal comes from the missing device, after the address.
+        CliRun r = run("attach", "--device", "/dev/nbd999", "nbd://127.0.0.1/vol0");
+        assertThat(r.err()).contains("there is no /dev/nbd999");
+        r = run("attach", "--name", "other", "nbd://127.0.0.1/vol0");
+        assertThat(r.status()).isEqualTo(Main.FAILED);
+        assertThat(r.err()).contains("--name 'other' and the URI's export 'vol0' differ: give the export once");
+        r = run("attach", "nbd+unix:///vol0?socket=/run/parityd.sock");
+        assertThat(r.status()).isEqualTo(Main.FAILED);
+        assertThat(r.err()).contains("the kernel's NBD client connects over TCP");
+    }
+
+    @Test
     void shouldSayToLoadTheDriverWhenTheDeviceIsMissing() {
         // nbd's default is 16 devices; none has number 999 unless someone asked for it.
         assumeFalse(Files.exists(Path.of("/sys/block/nbd999")), "this machine has a /dev/nbd999; skipping");
