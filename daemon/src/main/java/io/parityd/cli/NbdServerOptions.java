@@ -29,6 +29,44 @@ final class NbdServerOptions {
                     + " resync), and spares and rebuilds work as usual")
     private boolean readOnly;
 
+    @Option(names = "--tls", paramLabel = "off|on|require", defaultValue = "off",
+            description = "TLS for NBD clients (STARTTLS, as the NBD spec has it): off; on (offered, plain clients"
+                    + " served too); require (plain clients are told NBD_REP_ERR_TLS_REQD). As nbdkit --tls"
+                    + " (default: ${DEFAULT-VALUE})")
+    private String tls;
+
+    @Option(names = "--tls-certificates", paramLabel = "DIR",
+            description = "With --tls on or require: the directory holding server-cert.pem, server-key.pem (mode 0600"
+                    + " or 0640, PKCS#8) and ca-cert.pem, the layout nbdkit, qemu and libnbd use")
+    private java.nio.file.Path tlsCertificates;
+
+    @Option(names = "--tls-verify-peer",
+            description = "With --tls: require each client to present a certificate signed by DIR/ca-cert.pem")
+    private boolean tlsVerifyPeer;
+
+    /** The TLS settings; a missing, unsafe or unreadable certificate file is named with its fix. */
+    private io.parityd.protocol.NbdTls tls() {
+        io.parityd.protocol.NbdTls.Mode mode = switch (tls) {
+            case "off" -> io.parityd.protocol.NbdTls.Mode.OFF;
+            case "on" -> io.parityd.protocol.NbdTls.Mode.ON;
+            case "require" -> io.parityd.protocol.NbdTls.Mode.REQUIRE;
+            default -> throw new IllegalArgumentException("--tls must be off, on or require, not '" + tls + "'");
+        };
+        if (mode == io.parityd.protocol.NbdTls.Mode.OFF) {
+            if (tlsCertificates != null || tlsVerifyPeer) {
+                throw new IllegalArgumentException((tlsCertificates != null ? "--tls-certificates" : "--tls-verify-peer")
+                        + " is given but --tls is off: add --tls on (offer TLS) or --tls require");
+            }
+            return io.parityd.protocol.NbdTls.OFF;
+        }
+        if (tlsCertificates == null) {
+            throw new IllegalArgumentException("--tls " + tls + " needs --tls-certificates DIR (server-cert.pem,"
+                    + " server-key.pem and ca-cert.pem)");
+        }
+        return new io.parityd.protocol.NbdTls(mode,
+                io.parityd.front.TlsCertificates.server(tlsCertificates.toAbsolutePath(), tlsVerifyPeer));
+    }
+
     /** {@link FrontConfig#DEFAULT} with these options applied; a bad value is a usage error. */
     FrontConfig frontConfig(CommandSpec spec) {
         try {
@@ -39,8 +77,8 @@ final class NbdServerOptions {
             if (maxConnections < 1) {
                 throw new IllegalArgumentException("--max-connections must be at least 1, got " + maxConnections);
             }
-            return FrontConfig.DEFAULT.withHandshake(new HandshakeConfig(timeout)).withMaxConnections(maxConnections)
-                    .withReadOnly(readOnly);
+            return FrontConfig.DEFAULT.withHandshake(new HandshakeConfig(timeout, tls()))
+                    .withMaxConnections(maxConnections).withReadOnly(readOnly);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }

@@ -184,9 +184,13 @@ public final class NbdServer implements AutoCloseable {
             throws IOException {
         NbdServer server = new NbdServer(address, exports, controller, config, observer);
         // The URI ends at a space: tests and operators copy it from this line (DaemonProcess.SERVING).
-        log.info("serving '{}' ({} bytes) at {} ({} MiB of memory for requests in flight){}", exports.info().name(),
+        log.info("serving '{}' ({} bytes) at {} ({} MiB of memory for requests in flight){}{}", exports.info().name(),
                 exports.info().size(), server.uri(), server.budget.capacity() >> 20,
-                exports.readOnly() ? "; read-only" : "");
+                exports.readOnly() ? "; read-only" : "", switch (config.handshake().tls().mode()) {
+                    case OFF -> "";
+                    case ON -> "; TLS offered";
+                    case REQUIRE -> "; TLS required";
+                });
         server.admission.onChange(server::admissionChanged);
         server.admissionChanged(); // logs if it was closed before we listened
         return server;

@@ -180,4 +180,25 @@ class CliRefusalTest {
         assertThat(r.status()).isEqualTo(2);
         assertThat(r.err()).contains("--max-connections must be at least 1, got 0");
     }
+
+    /** TLS settings that cannot work are usage errors naming the option or file and the fix; nothing is served. */
+    @Test
+    void shouldRefuseTlsSettingsThatCannotWork() throws Exception {
+        CliRun r = run("serve", "--tls", "maybe", p("a"), p("b"), p("c"));
+        assertThat(r.status()).isEqualTo(2);
+        assertThat(r.err()).contains("--tls must be off, on or require, not 'maybe'");
+        r = run("serve", "--tls", "require", p("a"), p("b"), p("c"));
+        assertThat(r.err()).contains("--tls require needs --tls-certificates DIR");
+        r = run("serve", "--tls-certificates", dir.toString(), p("a"), p("b"), p("c"));
+        assertThat(r.err()).contains("--tls-certificates is given but --tls is off: add --tls on");
+        r = run("front", "--tls", "on", "--tls-certificates", dir.toString(), "--controller", "a=127.0.0.1:1",
+                "--controller", "b=127.0.0.1:2", "--secret-file", p("secret"));
+        assertThat(r.err()).contains("has no server-cert.pem");
+        java.nio.file.Files.writeString(dir.resolve("server-cert.pem"), "-----BEGIN CERTIFICATE-----\n");
+        java.nio.file.Path key = dir.resolve("server-key.pem");
+        java.nio.file.Files.writeString(key, "-----BEGIN RSA PRIVATE KEY-----\n");
+        java.nio.file.Files.setPosixFilePermissions(key, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        r = run("serve", "--tls", "on", "--tls-certificates", dir.toString(), p("a"), p("b"), p("c"));
+        assertThat(r.err()).contains(key + " is a PKCS#1 key").contains("openssl pkcs8 -topk8 -nocrypt");
+    }
 }

@@ -123,6 +123,11 @@ final class DaemonProcess implements AutoCloseable {
         return exportName;
     }
 
+    /** The TCP port of an nbd:// URI (the daemon listened on port 0 and logged the one it got). */
+    int port() {
+        return java.net.URI.create(uri).getPort();
+    }
+
     long pid() {
         return pid;
     }

@@ -13,19 +13,31 @@ import java.util.Objects;
  *                otherwise hold a connection, and a file descriptor, for ever. A total time, not an
  *                idle time, for that reason. Transmission has no such limit: an idle attached device
  *                is normal.
+ * @param tls     whether STARTTLS is offered or required ({@link NbdTls#OFF} by default). The time
+ *                limit covers the TLS handshake too.
  */
-public record HandshakeConfig(Duration timeout) {
+public record HandshakeConfig(Duration timeout, NbdTls tls) {
 
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
 
     public HandshakeConfig {
         Objects.requireNonNull(timeout, "timeout");
+        Objects.requireNonNull(tls, "tls (NbdTls.OFF for none)");
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("the handshake timeout must be positive: " + timeout);
         }
     }
 
+    /** Without TLS. */
+    public HandshakeConfig(Duration timeout) {
+        this(timeout, NbdTls.OFF);
+    }
+
     public static HandshakeConfig defaults() {
         return new HandshakeConfig(DEFAULT_TIMEOUT);
+    }
+
+    public HandshakeConfig withTls(NbdTls tls) {
+        return new HandshakeConfig(timeout, tls);
     }
 }

@@ -41,6 +41,11 @@ final class HandshakeDecoder extends ByteToMessageDecoder {
         this.logs = logs;
     }
 
+    /** Bytes received and not decoded yet (see HandshakeHandler's STARTTLS). */
+    int buffered() {
+        return actualReadableBytes();
+    }
+
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         if (!ctx.channel().isActive()) {

@@ -26,6 +26,8 @@ public final class NbdServerPipeline {
     /** The channel's payload receiver, created with its read allocator at accept time. */
     static final AttributeKey<PayloadReceiver> RECEIVER = AttributeKey.valueOf(NbdServerPipeline.class, "payload-receiver");
 
+    /** The TLS layer, first in the pipeline once a client's STARTTLS was acknowledged. */
+    static final String TLS = "nbd-tls";
     static final String HANDSHAKE_GUARD = "nbd-handshake-guard";
     static final String HANDSHAKE_ENCODER = "nbd-handshake-encoder";
     static final String HANDSHAKE_DECODER = "nbd-handshake-decoder";
@@ -77,7 +79,13 @@ public final class NbdServerPipeline {
         pipeline.addLast(HANDSHAKE_GUARD, new HandshakeGuard(config, logs));
         pipeline.addLast(HANDSHAKE_ENCODER, new HandshakeEncoder());
         pipeline.addLast(HANDSHAKE_DECODER, new HandshakeDecoder(logs));
-        pipeline.addLast(HANDSHAKE_HANDLER, new HandshakeHandler(catalog, factory, logs));
+        pipeline.addLast(HANDSHAKE_HANDLER, new HandshakeHandler(catalog, factory, logs, config.tls()));
+    }
+
+    /** Bytes the handshake decoder holds that it has not decoded yet: what a client sent ahead. */
+    static int bufferedHandshakeBytes(ChannelPipeline pipeline) {
+        ChannelHandler decoder = pipeline.get(HANDSHAKE_DECODER);
+        return decoder instanceof HandshakeDecoder d ? d.buffered() : 0;
     }
 
     /**
@@ -107,7 +115,9 @@ public final class NbdServerPipeline {
         // First, so that a factory that throws leaves the handshake pipeline as it was.
         ChannelHandler transmission = factory.newTransmissionHandler(session);
         ChannelPipeline pipeline = handshake.pipeline();
-        PayloadReceiver receiver = handshake.channel().attr(RECEIVER).get();
+        // Under TLS the socket carries ciphertext: payloads are read from what TLS decrypts, never
+        // straight from the socket into place.
+        PayloadReceiver receiver = pipeline.get(TLS) != null ? null : handshake.channel().attr(RECEIVER).get();
         RequestDecoder requests = new RequestDecoder(session.export().blockSizes().maximum(),
                 receiver != null ? receiver : new PayloadReceiver(), factory.payloadMemory(), logs);
         pipeline.addAfter(HANDSHAKE_DECODER, REQUEST_DECODER, requests);

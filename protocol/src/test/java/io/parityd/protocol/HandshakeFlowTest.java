@@ -276,7 +276,7 @@ class HandshakeFlowTest {
         assertThat(replies).extracting(Wire.OptionReply::option).containsExactly(0x12345, 5, 10, 11);
         assertThat(replies).extracting(Wire.OptionReply::type).containsOnly(OptionReplyType.ERR_UNSUP.code());
         assertThat(replies.get(0).text()).isEqualTo("option (74565) is not supported by this server");
-        assertThat(replies.get(1).text()).isEqualTo("NBD_OPT_STARTTLS (5) is not supported by this server");
+        assertThat(replies.get(1).text()).isEqualTo("NBD_OPT_STARTTLS: this server does not offer TLS");
         assertThat(send(channel, Wire.option(GO, Wire.infoData("disk")))).last().isEqualTo(ack(GO));
         assertInTransmission(channel);
         assertFalse(channel.finish());

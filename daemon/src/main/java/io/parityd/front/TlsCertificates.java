@@ -1,0 +1,109 @@
+package io.parityd.front;
+
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.Set;
+
+/**
+ * The server's TLS context from a certificates directory laid out as nbdkit, qemu and libnbd lay
+ * it out: {@code ca-cert.pem} (the CA that signs clients' certificates, needed to verify them),
+ * {@code server-cert.pem} and {@code server-key.pem}. TLS itself is the JDK's, through Netty's
+ * {@code SslHandler}; nothing here does cryptography. TLS 1.2 and 1.3 only.
+ *
+ * <p>Refusals name the file and the fix: a missing file, a key readable by every user (anyone on
+ * the host could then impersonate the server), and a key in PKCS#1 form ({@code BEGIN RSA PRIVATE
+ * KEY}, certtool's default), which the JDK cannot read without a conversion to PKCS#8.
+ */
+public final class TlsCertificates {
+
+    public static final String CA = "ca-cert.pem";
+    public static final String CERT = "server-cert.pem";
+    public static final String KEY = "server-key.pem";
+
+    private TlsCertificates() {
+    }
+
+    /**
+     * @param verifyPeer require a client certificate signed by {@code DIR/ca-cert.pem}
+     * @throws IllegalArgumentException naming the file that is wrong and how to fix it
+     */
+    public static SslContext server(Path dir, boolean verifyPeer) {
+        if (!Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("--tls-certificates " + dir + " is not a directory (it holds " + CA + ", "
+                    + CERT + " and " + KEY + ", as for nbdkit and qemu-nbd)");
+        }
+        Path cert = readable(dir, CERT);
+        Path key = readable(dir, KEY);
+        checkKey(key);
+        Path ca = dir.resolve(CA);
+        if (verifyPeer) {
+            readable(dir, CA);
+        }
+        try {
+            SslContextBuilder b = SslContextBuilder.forServer(cert.toFile(), key.toFile())
+                    .sslProvider(SslProvider.JDK)
+                    .protocols("TLSv1.3", "TLSv1.2");
+            if (verifyPeer) {
+                b.trustManager(ca.toFile()).clientAuth(ClientAuth.REQUIRE);
+            }
+            return b.build();
+        } catch (IOException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("--tls-certificates " + dir + ": cannot use " + CERT + " and " + KEY
+                    + (verifyPeer ? " (with " + CA + ")" : "") + ": " + rootMessage(e));
+        }
+    }
+
+    private static Path readable(Path dir, String name) {
+        Path file = dir.resolve(name);
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException("--tls-certificates " + dir + " has no " + name + " (the directory holds "
+                    + CA + ", " + CERT + " and " + KEY + ", as for nbdkit and qemu-nbd)");
+        }
+        if (!Files.isReadable(file)) {
+            throw new IllegalArgumentException(file + " is not readable by this user: run parityd as its owner, or"
+                    + " chown the file to the user parityd runs as");
+        }
+        return file;
+    }
+
+    private static void checkKey(Path key) {
+        try {
+            Set<PosixFilePermission> mode = Files.getPosixFilePermissions(key);
+            if (mode.contains(PosixFilePermission.OTHERS_READ)) {
+                throw new IllegalArgumentException(key + " is readable by every user (mode "
+                        + java.nio.file.attribute.PosixFilePermissions.toString(mode) + "), so anyone on this host could"
+                        + " pose as this server: chmod o-rwx " + key);
+            }
+            String text = Files.readString(key, StandardCharsets.US_ASCII);
+            if (text.contains("BEGIN RSA PRIVATE KEY") || text.contains("BEGIN EC PRIVATE KEY")) {
+                throw new IllegalArgumentException(key + " is a PKCS#1 key (BEGIN ... PRIVATE KEY with the algorithm"
+                        + " named), which Java cannot read: convert it with openssl pkcs8 -topk8 -nocrypt -in " + key
+                        + " -out " + key + ".new && mv " + key + ".new " + key + " (certtool: --pkcs8)");
+            }
+            if (text.contains("BEGIN ENCRYPTED PRIVATE KEY")) {
+                throw new IllegalArgumentException(key + " is encrypted with a passphrase, which a daemon cannot type:"
+                        + " decrypt it with openssl pkcs8 -topk8 -nocrypt -in " + key + " -out " + key + ".new and keep"
+                        + " it mode 0600");
+            }
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read " + key + ": " + e.getMessage());
+        } catch (UnsupportedOperationException e) {
+            // not a POSIX file system: nothing to check
+        }
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getMessage() == null ? root.toString() : root.getMessage();
+    }
+}
