@@ -91,6 +91,13 @@ final class ControllerCommand implements Callable<Integer> {
                     + " /dev/urandom | base64 > FILE; chmod 600 FILE)")
     private Path secretFile;
 
+    @Option(names = "--link-tls-certificates", paramLabel = "DIR",
+            description = "Mutual TLS on the links to the front and the other controller: DIR holds ca-cert.pem,"
+                    + " server-cert.pem and server-key.pem (the certificate presented both ways). Every node of the"
+                    + " pair needs it; a peer linking without TLS is refused by name. The shared secret stays a"
+                    + " second check")
+    private Path linkTlsCertificates;
+
     @Option(names = "--io-threads", paramLabel = "N", defaultValue = "16",
             description = "Threads doing member I/O while primary (default: ${DEFAULT-VALUE})")
     private int ioThreads;
@@ -129,7 +136,9 @@ final class ControllerCommand implements Callable<Integer> {
             settings = new ControllerSettings(id, address, advertise, absolute(members), journal,
                     LinkSecret.load(secretFile), ioThreads, ControllerSettings.DEFAULT_PROMOTE_WAIT,
                     adminSocket == null ? null : adminSocket.toAbsolutePath(),
-                    metrics == null ? null : Links.parse(metrics, "--metrics"), uuid, scan);
+                    metrics == null ? null : Links.parse(metrics, "--metrics"), uuid, scan,
+                    linkTlsCertificates == null ? null
+                            : io.parityd.tls.TlsCertificates.link(linkTlsCertificates.toAbsolutePath()));
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         } catch (IOException e) {

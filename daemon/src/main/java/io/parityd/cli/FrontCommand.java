@@ -63,6 +63,11 @@ final class FrontCommand implements Callable<Integer> {
             description = "Serve Prometheus metrics at http://HOST:PORT/metrics (default: off; e.g. 127.0.0.1:9810)")
     private String metrics;
 
+    @Option(names = "--link-tls-certificates", paramLabel = "DIR",
+            description = "Mutual TLS on the links to the controllers: DIR holds ca-cert.pem, server-cert.pem and"
+                    + " server-key.pem, as for the controllers' option of the same name")
+    private java.nio.file.Path linkTlsCertificates;
+
     @Option(names = "--secret-file", required = true, paramLabel = "PATH",
             description = "The pair's shared secret (the same file the controllers read), mode 0600")
     private Path secretFile;
@@ -100,7 +105,9 @@ final class FrontCommand implements Callable<Integer> {
             settings = new FrontSettings(ServeCommand.listenAddress(endpoint, spec), pair, LinkSecret.load(secretFile),
                     parseDuration(lease, "--lease"), fenceCommand, arrayUuid, front,
                     adminSocket == null ? null : adminSocket.toAbsolutePath(),
-                    metrics == null ? null : Links.parse(metrics, "--metrics"));
+                    metrics == null ? null : Links.parse(metrics, "--metrics"),
+                    linkTlsCertificates == null ? null
+                            : io.parityd.tls.TlsCertificates.link(linkTlsCertificates.toAbsolutePath()));
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         } catch (IOException e) {

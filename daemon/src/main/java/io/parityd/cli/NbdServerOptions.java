@@ -64,7 +64,7 @@ final class NbdServerOptions {
                     + " server-key.pem and ca-cert.pem)");
         }
         return new io.parityd.protocol.NbdTls(mode,
-                io.parityd.front.TlsCertificates.server(tlsCertificates.toAbsolutePath(), tlsVerifyPeer));
+                io.parityd.tls.TlsCertificates.server(tlsCertificates.toAbsolutePath(), tlsVerifyPeer));
     }
 
     /** {@link FrontConfig#DEFAULT} with these options applied; a bad value is a usage error. */

@@ -45,8 +45,9 @@ public final class ClusterFront implements AutoCloseable {
      * @param array the array to serve, or null to learn it from the first controller and hold the
      *              other to it
      */
-    public static ClusterFront start(Map<String, InetSocketAddress> controllers, LinkSecret secret, Duration lease,
-                                     List<String> fenceCommand, UUID array, Consumer<ArrayInfo> arrayInfo) {
+    public static ClusterFront start(Map<String, InetSocketAddress> controllers, LinkSecret secret,
+                                     io.parityd.link.LinkTls linkTls, Duration lease, List<String> fenceCommand,
+                                     UUID array, Consumer<ArrayInfo> arrayInfo) {
         EventLoopGroup loops = Links.group("parityd-front-link", 2);
         ClusterController controller = new ClusterController(0, 1);
         ClusterFront[] self = new ClusterFront[1];
@@ -57,9 +58,10 @@ public final class ClusterFront implements AutoCloseable {
         ClusterFront front = new ClusterFront(loops, controller, arbiter, array == null ? ANY_ARRAY : array);
         self[0] = front;
         controllers.forEach((id, address) -> arbiter.add(new ControllerLink(id, address, loops, front::hello, secret,
-                arbiter, front::checkArray)));
+                linkTls, arbiter, front::checkArray)));
         arbiter.start();
-        log.info("front: linking to controllers {}; lease {} ms", controllers, lease.toMillis());
+        log.info("front: linking to controllers {}; lease {} ms{}", controllers, lease.toMillis(),
+                linkTls == null ? "" : "; links under mutual TLS");
         return front;
     }
 

@@ -58,8 +58,17 @@ final class ControllerLink implements ClusterController.Target {
     private volatile long lastEpoch = -1;
     private volatile boolean closed;
 
+    private final io.parityd.link.LinkTls tls;
+
     ControllerLink(String id, InetSocketAddress address, EventLoopGroup loops, Supplier<Hello> hello, LinkSecret secret,
                    Listener listener, io.parityd.link.HelloCheck arrayCheck) {
+        this(id, address, loops, hello, secret, null, listener, arrayCheck);
+    }
+
+    /** @param tls mutual TLS on this link, or null for none */
+    ControllerLink(String id, InetSocketAddress address, EventLoopGroup loops, Supplier<Hello> hello, LinkSecret secret,
+                   io.parityd.link.LinkTls tls, Listener listener, io.parityd.link.HelloCheck arrayCheck) {
+        this.tls = tls;
         this.id = id;
         this.address = address;
         this.loops = loops;
@@ -111,7 +120,7 @@ final class ControllerLink implements ClusterController.Target {
             return;
         }
         Links.connect(loops, address, ch -> {
-            LinkPipeline.install(ch.pipeline(), LinkSide.DIALS, hello.get(), secret, this::check);
+            LinkPipeline.install(ch.pipeline(), LinkSide.DIALS, hello.get(), secret, this::check, tls);
             ch.pipeline().addLast(new Handler());
         }).addListener(f -> {
                     if (!f.isSuccess()) {

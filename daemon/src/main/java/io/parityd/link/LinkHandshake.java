@@ -51,6 +51,9 @@ public final class LinkHandshake extends ChannelInboundHandlerAdapter {
     private final HelloCheck check;
     private final Duration timeout;
 
+    private final boolean tls;
+    /** An answering TLS end says nothing before it knows whether the peer speaks TLS. */
+    private boolean waitForTls;
     private boolean started;
     /** Set once we refused or were refused: what still arrives is dropped. */
     private boolean closing;
@@ -64,6 +67,15 @@ public final class LinkHandshake extends ChannelInboundHandlerAdapter {
      * @param timeout how long the peer has to complete the handshake
      */
     public LinkHandshake(LinkSide side, Hello ours, LinkSecret secret, HelloCheck check, Duration timeout) {
+        this(side, ours, secret, check, timeout, false);
+    }
+
+    /**
+     * @param tls the link is under TLS ({@link LinkTls}): an answering end waits for
+     *            {@link LinkTlsDetector#DECIDED} before its Hello, and a peer that came without
+     *            TLS is refused by name
+     */
+    public LinkHandshake(LinkSide side, Hello ours, LinkSecret secret, HelloCheck check, Duration timeout, boolean tls) {
         this.side = Objects.requireNonNull(side, "side");
         this.ours = ours.withFreshNonce();
         this.ourBytes = Hello.canonicalBytes(this.ours);
@@ -73,6 +85,8 @@ public final class LinkHandshake extends ChannelInboundHandlerAdapter {
             throw new IllegalArgumentException("handshake timeout must be positive: " + timeout);
         }
         this.timeout = timeout;
+        this.tls = tls;
+        this.waitForTls = tls && side == LinkSide.ANSWERS;
     }
 
     @Override
@@ -100,8 +114,30 @@ public final class LinkHandshake extends ChannelInboundHandlerAdapter {
         ctx.fireChannelInactive();
     }
 
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt == LinkTlsDetector.DECIDED) {
+            waitForTls = false;
+            start(ctx);
+            return;
+        }
+        if (evt instanceof io.netty.handler.ssl.SslHandshakeCompletionEvent done && !done.isSuccess()) {
+            Throwable root = done.cause();
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+            LOG.warn("{}: link TLS handshake failed: {} (both ends need --link-tls-certificates with certificates"
+                    + " of the same CA)", ctx.channel().remoteAddress(), root.getMessage() == null ? root : root.getMessage());
+            closing = true;
+            cancelDeadline();
+            ctx.close();
+            return;
+        }
+        super.userEventTriggered(ctx, evt);
+    }
+
     private void start(ChannelHandlerContext ctx) {
-        if (started) {
+        if (started || waitForTls) {
             return;
         }
         started = true;
@@ -136,7 +172,7 @@ public final class LinkHandshake extends ChannelInboundHandlerAdapter {
         }
         peer = hello;
         peerBytes = Hello.canonicalBytes(hello);
-        String refusal = refusalOf(hello);
+        String refusal = refusalOf(ctx, hello);
         if (refusal != null) {
             refuse(ctx, refusal);
             return;
@@ -149,7 +185,7 @@ public final class LinkHandshake extends ChannelInboundHandlerAdapter {
     public static final java.util.UUID ANY_ARRAY = new java.util.UUID(0, 0);
 
     /** Why we will not link with the peer that sent {@code hello}, or null. */
-    private String refusalOf(Hello hello) {
+    private String refusalOf(ChannelHandlerContext ctx, Hello hello) {
         // A front that was not told its array sends the nil UUID: it learns the array from the
         // controllers and holds the second to the first (HelloCheck); a controller never does.
         boolean frontLearning = (hello.kind() == NodeKind.FRONT && hello.arrayUuid().equals(ANY_ARRAY))
@@ -161,6 +197,11 @@ public final class LinkHandshake extends ChannelInboundHandlerAdapter {
                 && hello.pid() == ours.pid()) {
             return "peer claims to be this very node (" + ours.kind() + " " + ours.nodeId() + ", pid " + ours.pid()
                     + "): a link to ourselves, or our own HELLO reflected";
+        }
+        if (tls && Boolean.TRUE.equals(ctx.channel().attr(LinkPipeline.PLAIN_PEER).get())) {
+            return hello.kind().toString().toLowerCase(java.util.Locale.ROOT) + " " + hello.nodeId()
+                    + " linked without TLS, and this " + ours.kind().toString().toLowerCase(java.util.Locale.ROOT) + " "
+                    + ours.nodeId() + " requires it: give every node --link-tls-certificates";
         }
         try {
             return check.check(hello);

@@ -32,6 +32,12 @@ public final class LinkPipeline {
     public static final String FRAME_DECODER = "link-frame-decoder";
     public static final String FRAME_ENCODER = "link-frame-encoder";
     public static final String HANDSHAKE = "link-handshake";
+    /** The TLS layer of a link with {@link LinkTls}, first in the pipeline. */
+    public static final String TLS = "link-tls";
+    static final String TLS_DETECTOR = "link-tls-detector";
+    /** Set on an answered link whose peer spoke without TLS (see {@link LinkTlsDetector}). */
+    static final io.netty.util.AttributeKey<Boolean> PLAIN_PEER =
+            io.netty.util.AttributeKey.valueOf(LinkPipeline.class, "plain-peer");
 
     private LinkPipeline() {
     }
@@ -43,13 +49,36 @@ public final class LinkPipeline {
      */
     public static void install(ChannelPipeline pipeline, LinkSide side, Hello ours, LinkSecret secret,
                                HelloCheck check, Duration timeout) {
+        install(pipeline, side, ours, secret, check, timeout, null);
+    }
+
+    /**
+     * As {@link #install(ChannelPipeline, LinkSide, Hello, LinkSecret, HelloCheck, Duration)}, under
+     * mutual TLS when {@code tls} is not null: a dialling end starts TLS at once; an answering end
+     * first looks whether the peer speaks TLS, and refuses one that does not, by name.
+     */
+    public static void install(ChannelPipeline pipeline, LinkSide side, Hello ours, LinkSecret secret,
+                               HelloCheck check, Duration timeout, LinkTls tls) {
+        if (tls != null) {
+            if (side == LinkSide.DIALS) {
+                pipeline.addLast(TLS, tls.client().newHandler(pipeline.channel().alloc()));
+            } else {
+                pipeline.addLast(TLS_DETECTOR, new LinkTlsDetector(tls.server()));
+            }
+        }
         // Many messages cross a link per event-loop turn (replies from I/O threads, requests while
         // reading a client's): one syscall per turn instead of one per message.
         pipeline.addLast(FLUSH_CONSOLIDATION, new FlushConsolidationHandler(
                 FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
         pipeline.addLast(FRAME_DECODER, new FrameDecoder());
         pipeline.addLast(FRAME_ENCODER, new FrameEncoder());
-        pipeline.addLast(HANDSHAKE, new LinkHandshake(side, ours, secret, check, timeout));
+        pipeline.addLast(HANDSHAKE, new LinkHandshake(side, ours, secret, check, timeout, tls != null));
+    }
+
+    /** As {@link #install(ChannelPipeline, LinkSide, Hello, LinkSecret, HelloCheck, Duration, LinkTls)}, with the default timeout. */
+    public static void install(ChannelPipeline pipeline, LinkSide side, Hello ours, LinkSecret secret,
+                               HelloCheck check, LinkTls tls) {
+        install(pipeline, side, ours, secret, check, DEFAULT_HANDSHAKE_TIMEOUT, tls);
     }
 
     /** As {@link #install(ChannelPipeline, LinkSide, Hello, LinkSecret, HelloCheck, Duration)}, with {@link #DEFAULT_HANDSHAKE_TIMEOUT}. */

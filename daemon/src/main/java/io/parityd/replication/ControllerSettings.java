@@ -32,10 +32,20 @@ import java.util.UUID;
  * @param uuid        with {@code --uuid}, the array to find among {@code members}, which are then
  *                    candidates ({@link #currentMembers()}); else null
  * @param scan        {@code --scan}: {@code members} may be directories to look in
+ * @param linkTls     {@code --link-tls-certificates}: mutual TLS on every link, or null for none
  */
 public record ControllerSettings(String id, InetSocketAddress listen, String advertise, List<Path> members,
                                  JournalSettings journal, LinkSecret secret, int ioThreads, Duration promoteWait,
-                                 Path adminSocket, InetSocketAddress metrics, UUID uuid, boolean scan) {
+                                 Path adminSocket, InetSocketAddress metrics, UUID uuid, boolean scan,
+                                 io.parityd.link.LinkTls linkTls) {
+
+    /** Without link TLS. */
+    public ControllerSettings(String id, InetSocketAddress listen, String advertise, List<Path> members,
+                              JournalSettings journal, LinkSecret secret, int ioThreads, Duration promoteWait,
+                              Path adminSocket, InetSocketAddress metrics, UUID uuid, boolean scan) {
+        this(id, listen, advertise, members, journal, secret, ioThreads, promoteWait, adminSocket, metrics, uuid, scan,
+                null);
+    }
 
     /** Members given one by one, without {@code --uuid} or {@code --scan}. */
     public ControllerSettings(String id, InetSocketAddress listen, String advertise, List<Path> members,

@@ -103,7 +103,8 @@ public final class ControllerService implements AutoCloseable {
         this.loops = Links.group("parityd-link", 2);
         try {
             this.listener = Links.listen(loops, settings.listen(), ch -> {
-                LinkPipeline.install(ch.pipeline(), LinkSide.ANSWERS, hello(), settings.secret(), this::checkPeer);
+                LinkPipeline.install(ch.pipeline(), LinkSide.ANSWERS, hello(), settings.secret(), this::checkPeer,
+                        settings.linkTls());
                 ch.pipeline().addLast(new Inbound());
             });
         } catch (IOException | RuntimeException e) {
@@ -173,6 +174,9 @@ public final class ControllerService implements AutoCloseable {
                     settings.id(), g.name(), g.arrayUuid(), Links.format((InetSocketAddress) service.listener.localAddress()),
                     service.advertise, settings.journal().path(), journal.plan().requests().size(), probe.epoch(),
                     probe.clean() ? "clean" : "dirty", state.inSyncEpoch());
+            if (settings.linkTls() != null) {
+                log.info("controller {}: links under mutual TLS; a peer that links without it is refused", settings.id());
+            }
             return service;
         } catch (IOException | RuntimeException e) {
             journal.close();

@@ -46,8 +46,8 @@ public final class FrontService implements AutoCloseable {
     public static FrontService start(FrontSettings settings, Duration wait, java.util.function.BooleanSupplier stopped)
             throws IOException, InterruptedException {
         CompletableFuture<ArrayInfo> known = new CompletableFuture<>();
-        ClusterFront cluster = ClusterFront.start(settings.controllers(), settings.secret(), settings.lease(),
-                settings.fenceCommand(), settings.arrayUuid(), known::complete);
+        ClusterFront cluster = ClusterFront.start(settings.controllers(), settings.secret(), settings.linkTls(),
+                settings.lease(), settings.fenceCommand(), settings.arrayUuid(), known::complete);
         try {
             ArrayInfo info = awaitArray(known, settings, wait, stopped);
             if (info == null) {

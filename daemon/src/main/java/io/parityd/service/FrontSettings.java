@@ -24,10 +24,18 @@ import java.util.UUID;
  * @param front        NBD limits
  * @param adminSocket  where {@code parityd status} reaches it; null for the default
  * @param metrics      where Prometheus scrapes {@code /metrics}, or null for none
+ * @param linkTls      {@code --link-tls-certificates}: mutual TLS on the links to the controllers, or null
  */
 public record FrontSettings(ListenAddress listen, Map<String, InetSocketAddress> controllers, LinkSecret secret,
                             Duration lease, List<String> fenceCommand, UUID arrayUuid, FrontConfig front,
-                            java.nio.file.Path adminSocket, InetSocketAddress metrics) {
+                            java.nio.file.Path adminSocket, InetSocketAddress metrics, io.parityd.link.LinkTls linkTls) {
+
+    /** Without link TLS. */
+    public FrontSettings(ListenAddress listen, Map<String, InetSocketAddress> controllers, LinkSecret secret,
+                         Duration lease, List<String> fenceCommand, UUID arrayUuid, FrontConfig front,
+                         java.nio.file.Path adminSocket, InetSocketAddress metrics) {
+        this(listen, controllers, secret, lease, fenceCommand, arrayUuid, front, adminSocket, metrics, null);
+    }
 
     /**
      * The default lease. Heartbeats go every 100 ms, so a lease of 500 ms survives four lost in a

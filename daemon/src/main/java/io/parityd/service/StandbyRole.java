@@ -93,7 +93,8 @@ final class StandbyRole implements AutoCloseable {
     private void connect() {
         Links.connect(node.loops, Links.parse(assignment.primaryAddress(), "primary address"), ch -> {
             LinkPipeline.install(ch.pipeline(), LinkSide.DIALS, node.hello(), node.settings.secret(),
-                    peer -> peer.kind() == NodeKind.CONTROLLER ? null : "expected the primary controller");
+                    peer -> peer.kind() == NodeKind.CONTROLLER ? null : "expected the primary controller",
+                    node.settings.linkTls());
             ch.pipeline().addLast(new PrimaryLink());
         }).addListener(f -> {
                     if (!f.isSuccess()) {

@@ -110,15 +110,22 @@ class FailoverIT {
     @Test
     void shouldLoseNothingOfADegradedArrayWhenThePrimaryIsKilled() throws Exception {
         long seed = Long.getLong("parityd.failover.seed", System.nanoTime());
-        System.out.printf("FailoverIT (degraded): seed %d%n", seed);
+        System.out.printf("FailoverIT (degraded, links under TLS): seed %d%n", seed);
         Random random = new Random(seed);
         List<Path> members = Arrays.members(dir, 4);
         Arrays.create("ha", "12M", members, "--chunk", "16K");
-        cluster = new HaCluster(dir, members);
+        // Every link under mutual TLS (issue 17, item 2): the failovers must lose nothing through it either.
+        Tools.require("openssl", "openssl");
+        TestPki pki = TestPki.make(dir.resolve("pki"));
+        String tls = pki.node().toString();
+        cluster = new HaCluster(dir, members, "--link-tls-certificates", tls);
+        cluster.controllersGet("--link-tls-certificates", tls);
         cluster.startController("a");
         cluster.startController("b");
         DaemonProcess front = cluster.startFront();
         String primary = cluster.awaitPair(Duration.ofSeconds(60));
+        assertThat(front.log()).contains("links under mutual TLS");
+        assertThat(cluster.controllerLogs("a")).contains("controller a: links under mutual TLS");
         Parityd.Result failed = new Admin(cluster.adminSocket(primary)).run("fail", "1");
         assertThat(failed.exitCode()).as(failed.all()).isZero();
 

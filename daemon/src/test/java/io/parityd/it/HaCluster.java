@@ -35,6 +35,8 @@ final class HaCluster implements AutoCloseable {
     private final Map<String, DaemonProcess> controllers = new LinkedHashMap<>();
     private final Map<String, Integer> starts = new LinkedHashMap<>();
     private final List<String> frontExtra;
+    /** Options every controller start gets (e.g. --link-tls-certificates). */
+    private final List<String> controllerExtra = new ArrayList<>();
     private DaemonProcess front;
     private int frontStarts;
 
@@ -107,6 +109,7 @@ final class HaCluster implements AutoCloseable {
         List<String> args = new ArrayList<>(List.of("controller", "--id", id, "--listen", "127.0.0.1:" + ports.get(id),
                 "--nvram", dir.resolve(id + ".nvram").toString(), "--secret-file", secret.toString(),
                 "--admin-socket", adminSocket(id).toString()));
+        args.addAll(controllerExtra);
         args.addAll(List.of(extra));
         args.addAll(Arrays.paths(members));
         if (id.equals("b")) {
@@ -131,6 +134,11 @@ final class HaCluster implements AutoCloseable {
         front = DaemonProcess.start(dir.resolve("front-" + frontStarts + ".log"), DaemonProcess.SERVING, CHECKED,
                 args.toArray(String[]::new));
         return front;
+    }
+
+    /** From now on every controller starts with {@code options} too. */
+    void controllersGet(String... options) {
+        controllerExtra.addAll(List.of(options));
     }
 
     /** The admin socket of controller {@code id}, or of the front ("front"). */

@@ -10,16 +10,11 @@ import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -44,13 +39,13 @@ class TlsIT extends DaemonTestBase {
         Tools.require("nbdcopy", "libnbd-bin");
         Tools.require("openssl", "openssl");
         Tools.require("fio", "fio");
-        Pki pki = Pki.make(dir.resolve("pki"));
+        TestPki pki = TestPki.make(dir.resolve("pki"));
         List<Path> members = Arrays.members(dir, 3);
         Arrays.create("tls", "129M", members);
         daemon = Arrays.serve(dir.resolve("serve.log"), members, "--tls", "require", "--tls-certificates",
-                pki.server.toString());
+                pki.server().toString());
         assertThat(daemon.log()).contains("TLS required");
-        String uri = tlsUri(pki.client);
+        String uri = tlsUri(pki.client());
 
         assertThat(Parityd.check(List.of("nbdinfo", "--size", uri), Duration.ofSeconds(30)).trim())
                 .isEqualTo(Long.toString(256L << 20));
@@ -92,7 +87,7 @@ class TlsIT extends DaemonTestBase {
         Arrays.assertParityClean(members);
     }
 
-    private void hostileHandshakesEndOnlyTheirOwnConnection(Pki pki) throws Exception {
+    private void hostileHandshakesEndOnlyTheirOwnConnection(TestPki pki) throws Exception {
         // Garbage instead of a ClientHello.
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress("127.0.0.1", daemon.port()), 5000);
@@ -136,16 +131,16 @@ class TlsIT extends DaemonTestBase {
     void shouldRequireAClientCertificateOfItsCaWithVerifyPeerAndRefuseUnsafeKeys() throws Exception {
         Tools.require("nbdinfo", "libnbd-bin");
         Tools.require("openssl", "openssl");
-        Pki pki = Pki.make(dir.resolve("pki"));
-        Pki other = Pki.make(dir.resolve("other"));
+        TestPki pki = TestPki.make(dir.resolve("pki"));
+        TestPki other = TestPki.make(dir.resolve("other"));
         List<Path> members = Arrays.members(dir, 3);
         Arrays.create("peer", "33M", members);
 
         // A key every user may read is refused, naming the file and the fix; nothing starts.
-        Path key = pki.server.resolve("server-key.pem");
+        Path key = pki.server().resolve("server-key.pem");
         Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-r--r--"));
         List<String> args = new ArrayList<>(List.of("serve", "--listen", "127.0.0.1:0", "--tls", "on",
-                "--tls-certificates", pki.server.toString()));
+                "--tls-certificates", pki.server().toString()));
         args.addAll(Arrays.paths(members));
         Parityd.Result refused = Parityd.run(args.toArray(String[]::new));
         assertThat(refused.exitCode()).isNotZero();
@@ -153,17 +148,17 @@ class TlsIT extends DaemonTestBase {
         Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
 
         daemon = Arrays.serve(dir.resolve("serve.log"), members, "--tls", "on", "--tls-certificates",
-                pki.server.toString(), "--tls-verify-peer");
-        assertThat(Parityd.check(List.of("nbdinfo", "--size", tlsUri(pki.client)), Duration.ofSeconds(30)).trim())
+                pki.server().toString(), "--tls-verify-peer");
+        assertThat(Parityd.check(List.of("nbdinfo", "--size", tlsUri(pki.client())), Duration.ofSeconds(30)).trim())
                 .as("a client with a certificate of the server's CA").isEqualTo(Long.toString(64L << 20));
         Path noCert = Files.createDirectories(dir.resolve("no-cert"));
-        Files.copy(pki.client.resolve("ca-cert.pem"), noCert.resolve("ca-cert.pem"));
+        Files.copy(pki.client().resolve("ca-cert.pem"), noCert.resolve("ca-cert.pem"));
         assertThat(Parityd.exec(List.of("nbdinfo", "--size", tlsUri(noCert)), Duration.ofSeconds(30)).exitCode())
                 .as("a client without a certificate").isNotZero();
         Path strange = Files.createDirectories(dir.resolve("strange"));
-        Files.copy(pki.client.resolve("ca-cert.pem"), strange.resolve("ca-cert.pem")); // trusts the server
-        Files.copy(other.client.resolve("client-cert.pem"), strange.resolve("client-cert.pem"));
-        Files.copy(other.client.resolve("client-key.pem"), strange.resolve("client-key.pem"));
+        Files.copy(pki.client().resolve("ca-cert.pem"), strange.resolve("ca-cert.pem")); // trusts the server
+        Files.copy(other.client().resolve("client-cert.pem"), strange.resolve("client-cert.pem"));
+        Files.copy(other.client().resolve("client-key.pem"), strange.resolve("client-key.pem"));
         assertThat(Parityd.exec(List.of("nbdinfo", "--size", tlsUri(strange)), Duration.ofSeconds(30)).exitCode())
                 .as("a client whose certificate another CA signed").isNotZero();
         // --tls on still serves plain clients.
@@ -234,63 +229,6 @@ class TlsIT extends DaemonTestBase {
             int type = in.readInt();
             in.skipNBytes(in.readInt());
             return type;
-        }
-    }
-
-    /** A CA, a server certificate for 127.0.0.1 and a client certificate, in nbdkit's and libnbd's layout. */
-    private record Pki(Path server, Path client, Path ca) {
-
-        static Pki make(Path root) throws Exception {
-            Path ca = Files.createDirectories(root.resolve("ca"));
-            Path server = Files.createDirectories(root.resolve("server"));
-            Path client = Files.createDirectories(root.resolve("client"));
-            openssl(root, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", "/CN=parityd test CA",
-                    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-                    "-keyout", ca.resolve("ca-key.pem").toString(), "-out", ca.resolve("ca-cert.pem").toString());
-            sign(root, ca, server, "server", "/CN=127.0.0.1",
-                    "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n");
-            sign(root, ca, client, "client", "/CN=parityd test client", "extendedKeyUsage=clientAuth\n");
-            for (Path d : List.of(server, client)) {
-                Files.copy(ca.resolve("ca-cert.pem"), d.resolve("ca-cert.pem"));
-            }
-            return new Pki(server, client, ca);
-        }
-
-        private static void sign(Path root, Path ca, Path dir, String who, String subject, String extensions)
-                throws Exception {
-            Path key = dir.resolve(who + "-key.pem");
-            Path csr = root.resolve(who + ".csr");
-            Path ext = root.resolve(who + ".ext");
-            Files.writeString(ext, "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
-                    + extensions);
-            openssl(root, "req", "-newkey", "rsa:2048", "-nodes", "-subj", subject, "-keyout", key.toString(),
-                    "-out", csr.toString());
-            Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
-            openssl(root, "x509", "-req", "-in", csr.toString(), "-CA", ca.resolve("ca-cert.pem").toString(),
-                    "-CAkey", ca.resolve("ca-key.pem").toString(), "-CAcreateserial", "-days", "30",
-                    "-extfile", ext.toString(), "-out", dir.resolve(who + "-cert.pem").toString());
-        }
-
-        private static void openssl(Path cwd, String... args) throws Exception {
-            List<String> cmd = new ArrayList<>(List.of("openssl"));
-            cmd.addAll(List.of(args));
-            Parityd.check(cmd, Duration.ofSeconds(60));
-        }
-
-        /** A Java client context that trusts this CA (for the raw handshake tests). */
-        SSLContext clientContext() throws Exception {
-            X509Certificate caCert;
-            try (InputStream in = Files.newInputStream(ca.resolve("ca-cert.pem"))) {
-                caCert = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
-            }
-            KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-            trust.load(null, null);
-            trust.setCertificateEntry("ca", caCert);
-            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            tmf.init(trust);
-            SSLContext context = SSLContext.getInstance("TLS");
-            context.init(null, tmf.getTrustManagers(), null);
-            return context;
         }
     }
 }

@@ -1,4 +1,4 @@
-package io.parityd.front;
+package io.parityd.tls;
 
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
@@ -57,6 +57,37 @@ public final class TlsCertificates {
         } catch (IOException | IllegalArgumentException e) {
             throw new IllegalArgumentException("--tls-certificates " + dir + ": cannot use " + CERT + " and " + KEY
                     + (verifyPeer ? " (with " + CA + ")" : "") + ": " + rootMessage(e));
+        }
+    }
+
+    /**
+     * Mutual TLS for the internal links from {@code DIR}, the same layout: each node presents
+     * {@code server-cert.pem} both when it answers and when it dials (so the certificate must
+     * allow both uses: no extended key usage, or serverAuth and clientAuth), and accepts only
+     * peers whose certificate {@code ca-cert.pem} signed. No host name is checked: which node a
+     * peer is, the shared-secret handshake inside TLS proves.
+     *
+     * @throws IllegalArgumentException naming the file that is wrong and how to fix it
+     */
+    public static io.parityd.link.LinkTls link(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("--link-tls-certificates " + dir + " is not a directory (it holds " + CA
+                    + ", " + CERT + " and " + KEY + ")");
+        }
+        Path cert = readable(dir, CERT);
+        Path key = readable(dir, KEY);
+        checkKey(key);
+        Path ca = readable(dir, CA);
+        try {
+            SslContext server = SslContextBuilder.forServer(cert.toFile(), key.toFile()).sslProvider(SslProvider.JDK)
+                    .protocols("TLSv1.3", "TLSv1.2").trustManager(ca.toFile()).clientAuth(ClientAuth.REQUIRE).build();
+            SslContext client = SslContextBuilder.forClient().sslProvider(SslProvider.JDK).protocols("TLSv1.3", "TLSv1.2")
+                    .keyManager(cert.toFile(), key.toFile()).trustManager(ca.toFile())
+                    .endpointIdentificationAlgorithm(null).build();
+            return new io.parityd.link.LinkTls(server, client);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("--link-tls-certificates " + dir + ": cannot use " + CERT + ", " + KEY
+                    + " and " + CA + ": " + rootMessage(e));
         }
     }
 
