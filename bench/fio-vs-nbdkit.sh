@@ -12,7 +12,10 @@
 #   with a FLUSH every 32 MiB (sequential) or every 256 writes (random), as ratios to off and to
 #   nbdkit on the same workload;
 #   HA mode (a front and two controllers on this host, commands journals) against single-process
-#   commands mode on RAID-5, on the four workloads.
+#   commands mode on RAID-5, on the four workloads;
+#   TLS (issue 17): RAID-5 served with --tls require against the plain one, and nbdkit --tls=require
+#   against plain nbdkit, on the four workloads: what TLS costs each, as a fraction of its own
+#   plain-text figures (certificates made here with openssl).
 #
 #   bench/fio-vs-nbdkit.sh [--dir DIR] [--size SIZE] [--runtime SECONDS] [--chunk SIZE]
 #
@@ -39,8 +42,8 @@ done
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 parityd=$root/bin/parityd
-for tool in fio nbdkit nbdinfo python3; do
-  command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install fio nbdkit libnbd-bin python3)" >&2; exit 1; }
+for tool in fio nbdkit nbdinfo python3 openssl; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install fio nbdkit libnbd-bin python3 openssl)" >&2; exit 1; }
 done
 # PARITYD_JAR (as bin/parityd takes it) lets a run use a copy of the jar while the tree is rebuilt.
 [[ -f ${PARITYD_JAR:-$root/daemon/target/parityd.jar} ]] || { echo "bench: build parityd first: mvn -B -q package -DskipTests" >&2; exit 1; }
@@ -149,13 +152,33 @@ for level in 5 6; do
   start_parityd "r${level}off" $level $count --journal off
 done
 start_ha
+
+# A CA and a server certificate for 127.0.0.1, in the layout both servers read (ca-cert.pem,
+# server-cert.pem, server-key.pem). fio's NBD engine lets libnbd read no local file, so the
+# clients skip verifying the server (tls-verify-peer=false): the cost measured is the same.
+pki=$dir/pki; mkdir -p "$pki"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=bench CA" -keyout "$pki/ca-key.pem" \
+  -out "$pki/ca-cert.pem" >/dev/null 2>&1
+openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$pki/server-key.pem" -out "$pki/server.csr" >/dev/null 2>&1
+printf 'subjectAltName=IP:127.0.0.1\n' >"$pki/ext"
+openssl x509 -req -in "$pki/server.csr" -CA "$pki/ca-cert.pem" -CAkey "$pki/ca-key.pem" -CAcreateserial -days 2 \
+  -extfile "$pki/ext" -out "$pki/server-cert.pem" >/dev/null 2>&1
+chmod 600 "$pki/server-key.pem"
+start_parityd r5tls 5 5 --tls require --tls-certificates "$pki"
+uri_r5tls="nbds://${uri_r5tls#nbd://}?tls-verify-peer=false"
+
 volume=$(grep -o "serving 'r5' ([0-9]* bytes" "$dir/r5.log" | grep -o '[0-9]* bytes' | cut -d' ' -f1)
-truncate -s "$volume" "$dir/nbdkit.img"
+truncate -s "$volume" "$dir/nbdkit.img" "$dir/nbdkit-tls.img"
 nbdkit_port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
 nbdkit -f -i 127.0.0.1 -p "$nbdkit_port" file "$dir/nbdkit.img" &
 pids+=($!)
 uri_nbdkit="nbd://127.0.0.1:$nbdkit_port"
 for _ in $(seq 100); do nbdinfo "$uri_nbdkit" >/dev/null 2>&1 && break; sleep 0.1; done
+nbdkit_tls_port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+nbdkit -f -i 127.0.0.1 -p "$nbdkit_tls_port" --tls=require --tls-certificates="$pki" file "$dir/nbdkit-tls.img" &
+pids+=($!)
+uri_nbdkittls="nbds://127.0.0.1:$nbdkit_tls_port/?tls-verify-peer=false"
+for _ in $(seq 100); do nbdinfo "$uri_nbdkittls" >/dev/null 2>&1 && break; sleep 0.1; done
 
 echo "parityd: RAID-5 on 5 files at $uri_r5, RAID-6 on 6 files at $uri_r6 ($(grep -o 'chunk [0-9]* KiB' "$dir/r5-create.log" || echo "chunk ${chunk:-default}"))"
 echo "nbdkit:  $uri_nbdkit (file plugin, one file)"
@@ -164,7 +187,7 @@ echo "runtime: ${runtime}s per workload per server"
 echo
 
 # Fill every volume first: reads read real data, not holes, and every write lands on allocated blocks.
-for server in r5 r5d r5nv r5off r6 r6d r6nv r6off ha nbdkit; do
+for server in r5 r5d r5nv r5off r6 r6d r6nv r6off ha r5tls nbdkit nbdkittls; do
   uri=uri_$server
   run_fio fill "${!uri}" write 1M 8 >/dev/null
 done
@@ -202,6 +225,15 @@ for spec in "${workloads[@]}"; do
   set -- $spec
   run_fio "$1" "$uri_r5" "$2" "$3" "$4" | record "$1" single
   run_fio "$1" "$uri_ha" "$2" "$3" "$4" | record "$1" ha
+done
+
+# TLS against plain text, parityd and nbdkit, on the same four workloads, back to back.
+for spec in "${workloads[@]}"; do
+  set -- $spec
+  for server in r5 r5tls nbdkit nbdkittls; do
+    uri=uri_$server
+    run_fio "$1" "${!uri}" "$2" "$3" "$4" | record "tls-$1" "$server"
+  done
 done
 
 # Degraded: RAID-5 with one member failed, reads reconstructing from the other four.
@@ -268,6 +300,17 @@ print()
 print(f'{"HA vs single-process":<22} {"HA":>14} {"single":>14} {"ratio":>7}')
 for w in ("seq-write", "rand-write", "seq-read", "rand-read"):
     print(f'{w:<22} {fmt(by[(w, "ha")], w):>14} {fmt(by[(w, "single")], w):>14} {value(w, "ha") / value(w, "single"):>7.2f}')
+
+print()
+print(f'{"TLS / plain text":<22} {"parityd TLS":>14} {"parityd":>14} {"nbdkit TLS":>14} {"nbdkit":>14} '
+      f'{"parityd":>8} {"nbdkit":>8} {"ratio":>7}')
+for w in ("seq-write", "rand-write", "seq-read", "rand-read"):
+    t = "tls-" + w
+    p = value(t, "r5tls") / value(t, "r5")
+    n = value(t, "nbdkittls") / value(t, "nbdkit")
+    print(f'{w:<22} ' + " ".join(f"{fmt(by[(t, s)], t):>14}" for s in ("r5tls", "r5", "nbdkittls", "nbdkit"))
+          + f' {p:>8.2f} {n:>8.2f} {p / n:>7.2f}')
+print("  (parityd, nbdkit: TLS figure as a fraction of plain; ratio: parityd's over nbdkit's, floor 1.00)")
 
 raw = by[("raw-member-write", "raw")]["bw"]
 print()

@@ -11,17 +11,29 @@ mkdir -p "$M" /mnt/fs
 modprobe nbd
 port=10809 metrics=9810
 
+step "a CA and a server certificate for 127.0.0.1 (openssl), for TLS"
+P=/tmp/pki; mkdir -p "$P"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=guest CA" -keyout "$P/ca-key.pem" -out "$P/ca-cert.pem" \
+  > "$LOGS/pki.log" 2>&1
+openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$P/server-key.pem" -out "$P/server.csr" >> "$LOGS/pki.log" 2>&1
+printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > "$P/ext"
+openssl x509 -req -in "$P/server.csr" -CA "$P/ca-cert.pem" -CAkey "$P/ca-key.pem" -CAcreateserial -days 2 \
+  -extfile "$P/ext" -out "$P/server-cert.pem" >> "$LOGS/pki.log" 2>&1
+chmod 600 "$P/server-key.pem"
+# nbd-client's TLS: -x, the CA to check the server with, the name its certificate must carry.
+TLS=(-x -A "$P/ca-cert.pem" -H 127.0.0.1)
+
 step "create a RAID-5 array of 4 members (XFS wants at least 300 MiB)"
 "$PARITYD" create --name vol0 --size 136M --level 5 "$M"/m{0,1,2,3}.img > "$LOGS/create.log" 2>&1
-step "start parityd serve"
+step "start parityd serve (TLS offered: the ext4 part attaches through it, the rest in plain text)"
 "$PARITYD" serve --listen 127.0.0.1:$port --metrics 127.0.0.1:$metrics --nvram "$M/vol0.nvram" --nvram-size 32M \
-  "$M"/m{0,1,2,3}.img > "$LOGS/serve.log" 2>&1 &
+  --tls on --tls-certificates "$P" "$M"/m{0,1,2,3}.img > "$LOGS/serve.log" 2>&1 &
 serve=$!
 wait_for "$LOGS/serve.log" "serving 'vol0'" $serve 300
 step "parityd serves"
 
-step "attach with one connection: nbd-client -N vol0 127.0.0.1 $port /dev/nbd0"
-nbd-client -N vol0 127.0.0.1 $port /dev/nbd0 > "$LOGS/nbd-client.log" 2>&1
+step "attach with one connection, through TLS: nbd-client -N vol0 -x -A ca-cert.pem -H 127.0.0.1 127.0.0.1 $port /dev/nbd0"
+nbd-client -N vol0 "${TLS[@]}" 127.0.0.1 $port /dev/nbd0 > "$LOGS/nbd-client.log" 2>&1
 fact device_bytes "$(blockdev --getsize64 /dev/nbd0)"
 fact logical_block_size "$(blockdev --getss /dev/nbd0)"
 fact max_request_kib "$(cat /sys/block/nbd0/queue/max_hw_sectors_kb)"
@@ -61,8 +73,8 @@ umount /mnt/fs
 step "fsck.ext4 -fn"
 fsck.ext4 -fn /dev/nbd0 > "$LOGS/fsck.ext4.log" 2>&1 && fact fsck_ext4 0 || fact fsck_ext4 $?
 nbd-client -d /dev/nbd0 >> "$LOGS/nbd-client.log" 2>&1
-step "reattach (a fresh device: no page cache) and check every file"
-nbd-client -N vol0 127.0.0.1 $port /dev/nbd0 >> "$LOGS/nbd-client.log" 2>&1
+step "reattach through TLS (a fresh device: no page cache) and check every file"
+nbd-client -N vol0 "${TLS[@]}" 127.0.0.1 $port /dev/nbd0 >> "$LOGS/nbd-client.log" 2>&1
 mount -o ro /dev/nbd0 /mnt/fs
 (cd /mnt/fs/ext4 && sha256sum --quiet -c "$RESULTS/ext4.sha256") > "$LOGS/verify-ext4.log" 2>&1 && fact verify_ext4 ok
 umount /mnt/fs
@@ -100,6 +112,7 @@ scrape $metrics detached
 step "stop parityd (SIGTERM) and check every stripe's parity"
 stop $serve && fact serve_exit 0 || fact serve_exit $?
 "$PARITYD" check "$M"/m{0,1,2,3}.img > "$LOGS/check.log" 2>&1 && fact parity_check 0 || fact parity_check $?
+
 rm -f "$M"/*
 
 [ "${REFERENCE:-0}" = 1 ] || { step done; exit 0; }

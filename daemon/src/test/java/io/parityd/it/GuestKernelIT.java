@@ -140,6 +140,22 @@ class GuestKernelIT {
         assertThat(run.fact("parity_check")).as("parityd check; %s", run.logText("check.log")).isEqualTo("0");
     }
 
+    /**
+     * Issue 17: the ext4 part (512-byte and 32 MiB direct I/O, mkfs with its whole-device discard,
+     * files, fsck, a fresh attach and every file read back) runs through nbd-client's TLS; XFS
+     * and the rest in plain text against the same server (--tls on).
+     */
+    @Test
+    void shouldCarryExt4OverTlsWithTheKernelClient() {
+        List<String> attached = run.logText("serve.log").lines().filter(l -> l.contains("attached to export 'vol0'")).toList();
+        assertThat(attached.subList(0, 2)).as("the ext4 attaches").allSatisfy(l -> assertThat(l).endsWith("TLS: yes)"));
+        assertThat(attached.subList(2, attached.size())).as("the plain ones").allSatisfy(l -> assertThat(l).endsWith("TLS: no)"));
+        assertThat(run.logText("serve.log")).contains("; TLS offered");
+        assertThat(run.fact("big_roundtrip")).as("32 MiB through TLS").isEqualTo("ok");
+        assertThat(run.fact("fsck_ext4")).isEqualTo("0");
+        assertThat(run.fact("verify_ext4")).isEqualTo("ok");
+    }
+
     @Test
     void shouldRunTheSameWorkloadOnMdRaid5ForReference() throws IOException {
         org.junit.jupiter.api.Assumptions.assumeTrue(REFERENCE,

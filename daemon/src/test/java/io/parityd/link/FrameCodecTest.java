@@ -97,7 +97,9 @@ class FrameCodecTest {
     void shouldRoundTripSplitAtEveryByte(Supplier<LinkMessage> sample) {
         LinkMessage expected = sample.get();
         byte[] wire = Frames.encode(ReferenceCountUtil.retain(expected));
-        for (int k = 0; k <= wire.length; k++) {
+        // Every byte of the first and last 256 (headers, fields, the payload's edges); inside a
+        // long payload every 61st, which tells nothing new and took 28 s for a 4 KiB preimage.
+        for (int k = 0; k <= wire.length; k = k < 256 || k >= wire.length - 256 ? k + 1 : k + 61) {
             Frames.Split split = Frames.split(wire, k);
             assertThat(split.messages()).as("split at %d", k).containsExactly(expected);
             split.finish();

@@ -406,9 +406,11 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     private void enterTransmission(ChannelHandlerContext ctx, Session session) {
         // One line per client at INFO: what a client negotiated is the first thing to know when
         // it misbehaves (the kernel's client, for one, never asks for structured replies).
-        logs.sessions().log("{}: attached to export {} (structured replies: {}, block size constraints agreed: {}, flags 0x{})",
+        logs.sessions().log("{}: attached to export {} (structured replies: {}, block size constraints agreed: {}, flags 0x{},"
+                        + " TLS: {})",
                 ctx.channel().remoteAddress(), ClientText.quote(session.export().name()), session.structuredReplies() ? "yes" : "no",
-                session.blockSizesAgreed() ? "yes" : "no", Integer.toHexString(session.transmissionFlags()));
+                session.blockSizesAgreed() ? "yes" : "no", Integer.toHexString(session.transmissionFlags()),
+                tlsUp ? "yes" : "no");
         NbdServerPipeline.enterTransmission(ctx, session, factory, logs);
     }
 
