@@ -24,12 +24,12 @@ import org.junit.jupiter.api.io.TempDir;
  * failover that does not happen, a standby that is not back within {@link #REJOIN_BOUND}, and
  * any buffer leak or misuse in the logs ({@link HaCluster#close}).
  *
- * <p>The suite runs {@code -Dparityd.soak.rounds} rounds (4 by default); {@code bench/failover-soak.sh
+ * <p>The suite runs {@code -Dparityd.soak.rounds} rounds (3 by default); {@code bench/failover-soak.sh
  * --rounds N} runs more. {@code -Dparityd.soak.seed=S} repeats a run's choices.
  */
 class FailoverSoakIT {
 
-    static final int ROUNDS = Integer.getInteger("parityd.soak.rounds", 4);
+    static final int ROUNDS = Integer.getInteger("parityd.soak.rounds", 3);
     private static final long REGION = 24L << 20;
     /** A restarted controller copies the primary's journal and is back as standby well within this. */
     static final Duration REJOIN_BOUND = Duration.ofSeconds(45);

@@ -81,7 +81,7 @@ class Kill9IT extends DaemonTestBase {
      */
     @Test
     void shouldLoseNothingWhenEachRestartSwitchesTheJournalMode() throws Exception {
-        rounds(6, false, Modes.ALTERNATING);
+        rounds(4, false, Modes.ALTERNATING); // data→commands and commands→data, twice each
     }
 
     private void rounds(int rounds, boolean degraded, Modes modes) throws Exception {

@@ -40,7 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
  * outside {@code [0, FUZZ_END)} that the server would carry out. After the run the array's parity
  * is checked offline.
  *
- * <p>{@code -Dparityd.fuzz.seconds} (default 30) and {@code -Dparityd.fuzz.seed} (default: the
+ * <p>{@code -Dparityd.fuzz.seconds} (default 20) and {@code -Dparityd.fuzz.seed} (default: the
  * clock, printed) make a run longer or repeat one; {@code bench/nbd-fuzz.sh} runs it long.
  */
 class NbdFuzzIT {
@@ -62,7 +62,7 @@ class NbdFuzzIT {
     private static final Duration CASE_LIMIT = Duration.ofSeconds(6);
     private static final Duration WITNESS_BOUND = Duration.ofSeconds(10);
     private static final long RSS_BOUND = 900L * MIB;
-    private static final long SECONDS = Long.getLong("parityd.fuzz.seconds", 30);
+    private static final long SECONDS = Long.getLong("parityd.fuzz.seconds", 20);
 
     private static final int[] OPTIONS = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0, 0x7fffffff, -1};
     private static final int[] TYPES = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0x7fff, 0xffff};

@@ -99,7 +99,7 @@ class PrometheusIT extends DaemonTestBase {
         String api = startPrometheus(List.of("127.0.0.1:" + metricsPort));
         awaitValue(api, "up{job=\"parityd\"}", 1, Duration.ofSeconds(60));
 
-        Duration window = Duration.ofSeconds(20);
+        Duration window = Duration.ofSeconds(10);
         try (StalledClients stalled = new StalledClients(new InetSocketAddress("127.0.0.1", metricsPort), 5)) {
             Thread.sleep(window.toMillis()); // Prometheus scrapes every second meanwhile
             assertThat(stalled.opened()).as("stalled connections made (re-made when the daemon closed them)")
