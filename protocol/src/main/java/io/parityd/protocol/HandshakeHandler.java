@@ -3,7 +3,6 @@ package io.parityd.protocol;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.ssl.SslHandler;
 import io.parityd.protocol.HandshakeReply.Ack;
 import io.parityd.protocol.Nbd.ClientFlag;
 import io.parityd.protocol.Nbd.HandshakeFlag;
@@ -37,10 +36,7 @@ import java.util.Optional;
  *   <li>Metadata contexts, extended headers and unknown options get {@code NBD_REP_ERR_UNSUP}; the
  *       decoder has already skipped their data, so negotiation goes on. STARTTLS follows
  *       {@link NbdTls}: unsupported when TLS is off; acknowledged, then the TLS handshake, when on;
- *       {@code NBD_REP_ERR_INVALID} once TLS is up or when it carries data. A client that sent
- *       anything behind STARTTLS before the TLS handshake is hung up on: those bytes were sent in
- *       the clear and must not be taken as if they came through TLS (the STARTTLS injection
- *       attacks on SMTP and IMAP).</li>
+ *       {@code NBD_REP_ERR_INVALID} once TLS is up or when it carries data ({@link StartTls}).</li>
  *   <li>A client may send {@value #MAX_OPTIONS} options before it chooses an export, plus as many
  *       again per export its first {@code NBD_OPT_LIST} named (for an INFO round per export), as
  *       nbdkit allows. nbdkit grants the extra round on every LIST, which lets a LIST flood go on
@@ -66,9 +62,7 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     private final ExportCatalog catalog;
     private final TransmissionHandlerFactory factory;
     private final ConnectionLogs logs;
-    private final NbdTls tls;
-    /** STARTTLS was acknowledged: the rest of this connection goes through TLS. */
-    private boolean tlsUp;
+    private final StartTls startTls;
     /** Why this connection is refused, or null when it is served. */
     private final String refusal;
     private boolean greeted;
@@ -98,7 +92,7 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
         this.factory = factory;
         this.logs = logs;
         this.refusal = refusal;
-        this.tls = tls;
+        this.startTls = new StartTls(tls, logs);
     }
 
     /** Transmission flags for an export: HAS_FLAGS always, DF exactly when structured replies were negotiated. */
@@ -178,11 +172,10 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (option.option() == OptionType.STARTTLS) {
-            onStartTls(ctx, option);
+            startTls.onStartTls(ctx, option, this::replyError, () -> hangUp(ctx));
             return;
         }
-        if (tls.mode() == NbdTls.Mode.REQUIRE && !tlsUp && option.option() != OptionType.ABORT) {
-            refuseWithoutTls(ctx, option);
+        if (startTls.refusedBeforeTls(ctx, option, this::replyError, () -> hangUp(ctx))) {
             return;
         }
         switch (option.option()) {
@@ -233,69 +226,6 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         replyError(ctx, option, OptionReplyType.ERR_POLICY, refusal);
-    }
-
-    /** FORCEDTLS before TLS is up: ERR_TLS_REQD; EXPORT_NAME, whose answer has no room for it, a hard disconnect. */
-    private void refuseWithoutTls(ChannelHandlerContext ctx, OptionRequest option) {
-        if (option.option() == OptionType.EXPORT_NAME) {
-            logs.problems().log("{}: NBD_OPT_EXPORT_NAME without TLS, which this server requires; closing",
-                    ctx.channel().remoteAddress());
-            hangUp(ctx);
-            return;
-        }
-        replyError(ctx, option, OptionReplyType.ERR_TLS_REQD,
-                "this server requires TLS: send NBD_OPT_STARTTLS first (libnbd: an nbds:// URI)");
-    }
-
-    /**
-     * STARTTLS: acknowledged in the clear, then TLS takes over the connection, and option haggling
-     * goes on inside it (proto.md "TLS support": no new greeting, no client flags).
-     */
-    private void onStartTls(ChannelHandlerContext ctx, OptionRequest option) {
-        if (!tls.offered()) {
-            replyError(ctx, option, OptionReplyType.ERR_UNSUP, "NBD_OPT_STARTTLS: this server does not offer TLS");
-            return;
-        }
-        if (tlsUp) {
-            replyError(ctx, option, OptionReplyType.ERR_INVALID, "NBD_OPT_STARTTLS: TLS is already up");
-            return;
-        }
-        if (option.data().isReadable()) {
-            replyError(ctx, option, OptionReplyType.ERR_INVALID,
-                    "NBD_OPT_STARTTLS takes no data, got " + option.data().readableBytes() + " bytes");
-            return;
-        }
-        ctx.writeAndFlush(new Ack(option.code()));
-        int early = NbdServerPipeline.bufferedHandshakeBytes(ctx.pipeline());
-        if (early > 0) {
-            logs.problems().log("{}: {} bytes sent in the clear behind NBD_OPT_STARTTLS, before the TLS handshake;"
-                    + " closing", ctx.channel().remoteAddress(), early);
-            hangUp(ctx);
-            return;
-        }
-        tlsUp = true;
-        // The ACK is already in the channel's outbound buffer in the clear; from here on every byte
-        // goes through TLS, both ways.
-        SslHandler ssl = tls.context().newHandler(ctx.alloc());
-        ctx.pipeline().addFirst(NbdServerPipeline.TLS, ssl);
-        ssl.handshakeFuture().addListener(done -> {
-            if (done.isSuccess()) {
-                LOG.debug("{}: TLS is up ({}, {})", ctx.channel().remoteAddress(), ssl.engine().getSession().getProtocol(),
-                        ssl.engine().getSession().getCipherSuite());
-            } else {
-                logs.problems().log("{}: TLS handshake failed: {}; closing", ctx.channel().remoteAddress(),
-                        reason(done.cause()));
-                hangUp(ctx);
-            }
-        });
-    }
-
-    private static String reason(Throwable cause) {
-        Throwable root = cause;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        return root.getMessage() == null ? root.toString() : root.getMessage();
     }
 
     /** NBD_OPT_EXPORT_NAME cannot carry an error: an unknown export MUST end the session. */
@@ -410,15 +340,16 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
                         + " TLS: {})",
                 ctx.channel().remoteAddress(), ClientText.quote(session.export().name()), session.structuredReplies() ? "yes" : "no",
                 session.blockSizesAgreed() ? "yes" : "no", Integer.toHexString(session.transmissionFlags()),
-                tlsUp ? "yes" : "no");
+                startTls.up() ? "yes" : "no");
         NbdServerPipeline.enterTransmission(ctx, session, factory, logs);
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (tlsUp && cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() instanceof javax.net.ssl.SSLException) {
+        if (startTls.up() && cause instanceof io.netty.handler.codec.DecoderException
+                && cause.getCause() instanceof javax.net.ssl.SSLException) {
             // A client that is not speaking TLS, or one whose certificate was refused: its reason, no stack trace.
-            logs.problems().log("{}: TLS failed: {}; closing", ctx.channel().remoteAddress(), reason(cause));
+            logs.problems().log("{}: TLS failed: {}; closing", ctx.channel().remoteAddress(), StartTls.reason(cause));
         } else {
             logs.problems().log("{}: handshake failed; closing", ctx.channel().remoteAddress(), cause);
         }
