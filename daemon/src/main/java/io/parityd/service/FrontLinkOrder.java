@@ -138,6 +138,16 @@ final class FrontLinkOrder {
         return current;
     }
 
+    /** The primary stops: held requests will never start; they are released unanswered. */
+    void dropHeld() {
+        List<Held> dropped;
+        synchronized (this) {
+            dropped = new ArrayList<>(held);
+            held.clear();
+        }
+        dropped.forEach(h -> h.request().release());
+    }
+
     /** For tests and status: requests waiting for older links to finish. */
     synchronized int held() {
         return held.size();

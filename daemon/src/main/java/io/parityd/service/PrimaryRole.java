@@ -533,6 +533,7 @@ final class PrimaryRole implements AutoCloseable {
     @Override
     public void close() throws Exception {
         Exception first = null;
+        order.dropHeld(); // never started, never answered: the front resends them to the next primary
         checkpoints.close(); // what waits for the standby goes to the next primary instead
         try {
             controller.close();

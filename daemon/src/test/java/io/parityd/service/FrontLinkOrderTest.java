@@ -99,4 +99,16 @@ class FrontLinkOrderTest {
         assertThat(started).hasSize(6);
         assertThat(order.held()).isZero();
     }
+
+    @Test
+    void shouldReleaseHeldRequestsWhenThePrimaryStops() {
+        order.submit(oldLink, 1, write(10));
+        Request held = write(1);
+        order.submit(newLink, 2, held);
+        order.dropHeld();
+        assertThat(held.refCnt()).as("released, never run").isZero();
+        order.finished(1);
+        newLink.runPendingTasks();
+        assertThat(started).containsExactly("1:10");
+    }
 }
