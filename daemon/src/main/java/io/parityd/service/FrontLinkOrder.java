@@ -21,6 +21,10 @@ import java.util.List;
  * </ul>
  * Links are numbered in the order they were established. Held requests start, in the order they
  * came, on their link's event loop.
+ *
+ * <p><b>Buffers.</b> A request (a WRITE holds its payload) handed to {@link #submit} is this
+ * object's until it starts it, when the runner takes it over, or drops it, releasing it here:
+ * a late or replaced link's, and whatever is held when the primary stops ({@link #dropHeld}).
  */
 final class FrontLinkOrder {
 
@@ -56,8 +60,10 @@ final class FrontLinkOrder {
         List<Held> dropped = List.of();
         boolean now;
         int waitFor = 0;
+        boolean late = false;
         synchronized (this) {
             if (link < current) {
+                late = true;
                 dropped = List.of(new Held(front, link, request));
                 now = false;
             } else {
@@ -79,7 +85,7 @@ final class FrontLinkOrder {
             }
         }
         dropped.forEach(h -> h.request().release());
-        if (link < current()) {
+        if (late) {
             log.debug("a request on the front's replaced link {} dropped unanswered", link);
         } else if (waitFor > 0 || !dropped.isEmpty()) {
             log.info("the front's link {}: its requests wait for {} of older links to finish; {} of older links dropped"
@@ -132,10 +138,6 @@ final class FrontLinkOrder {
             elsewhere.eventLoop().execute(this::startHeld);
         }
         start.forEach(h -> runner.run(h.front(), h.link(), h.request()));
-    }
-
-    private synchronized long current() {
-        return current;
     }
 
     /** The primary stops: held requests will never start; they are released unanswered. */

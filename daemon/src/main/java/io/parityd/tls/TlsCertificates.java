@@ -35,27 +35,16 @@ public final class TlsCertificates {
      * @throws IllegalArgumentException naming the file that is wrong and how to fix it
      */
     public static SslContext server(Path dir, boolean verifyPeer) {
-        if (!Files.isDirectory(dir)) {
-            throw new IllegalArgumentException("--tls-certificates " + dir + " is not a directory (it holds " + CA + ", "
-                    + CERT + " and " + KEY + ", as for nbdkit and qemu-nbd)");
-        }
-        Path cert = readable(dir, CERT);
-        Path key = readable(dir, KEY);
-        checkKey(key);
-        Path ca = dir.resolve(CA);
-        if (verifyPeer) {
-            readable(dir, CA);
-        }
+        String option = "--tls-certificates";
+        CertFiles files = CertFiles.check(option, dir, verifyPeer);
         try {
-            SslContextBuilder b = SslContextBuilder.forServer(cert.toFile(), key.toFile())
-                    .sslProvider(SslProvider.JDK)
-                    .protocols("TLSv1.3", "TLSv1.2");
+            SslContextBuilder b = serverBuilder(files);
             if (verifyPeer) {
-                b.trustManager(ca.toFile()).clientAuth(ClientAuth.REQUIRE);
+                b.trustManager(files.ca().toFile()).clientAuth(ClientAuth.REQUIRE);
             }
             return b.build();
         } catch (IOException | IllegalArgumentException e) {
-            throw new IllegalArgumentException("--tls-certificates " + dir + ": cannot use " + CERT + " and " + KEY
+            throw new IllegalArgumentException(option + " " + dir + ": cannot use " + CERT + " and " + KEY
                     + (verifyPeer ? " (with " + CA + ")" : "") + ": " + rootMessage(e));
         }
     }
@@ -70,31 +59,47 @@ public final class TlsCertificates {
      * @throws IllegalArgumentException naming the file that is wrong and how to fix it
      */
     public static io.parityd.link.LinkTls link(Path dir) {
-        if (!Files.isDirectory(dir)) {
-            throw new IllegalArgumentException("--link-tls-certificates " + dir + " is not a directory (it holds " + CA
-                    + ", " + CERT + " and " + KEY + ")");
-        }
-        Path cert = readable(dir, CERT);
-        Path key = readable(dir, KEY);
-        checkKey(key);
-        Path ca = readable(dir, CA);
+        String option = "--link-tls-certificates";
+        CertFiles files = CertFiles.check(option, dir, true);
         try {
-            SslContext server = SslContextBuilder.forServer(cert.toFile(), key.toFile()).sslProvider(SslProvider.JDK)
-                    .protocols("TLSv1.3", "TLSv1.2").trustManager(ca.toFile()).clientAuth(ClientAuth.REQUIRE).build();
-            SslContext client = SslContextBuilder.forClient().sslProvider(SslProvider.JDK).protocols("TLSv1.3", "TLSv1.2")
-                    .keyManager(cert.toFile(), key.toFile()).trustManager(ca.toFile())
+            SslContext server = serverBuilder(files).trustManager(files.ca().toFile()).clientAuth(ClientAuth.REQUIRE)
+                    .build();
+            SslContext client = SslContextBuilder.forClient().sslProvider(SslProvider.JDK).protocols(PROTOCOLS)
+                    .keyManager(files.cert().toFile(), files.key().toFile()).trustManager(files.ca().toFile())
                     .endpointIdentificationAlgorithm(null).build();
             return new io.parityd.link.LinkTls(server, client);
         } catch (IOException | IllegalArgumentException e) {
-            throw new IllegalArgumentException("--link-tls-certificates " + dir + ": cannot use " + CERT + ", " + KEY
-                    + " and " + CA + ": " + rootMessage(e));
+            throw new IllegalArgumentException(option + " " + dir + ": cannot use " + CERT + ", " + KEY + " and " + CA
+                    + ": " + rootMessage(e));
         }
     }
 
-    private static Path readable(Path dir, String name) {
+    private static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
+
+    private static SslContextBuilder serverBuilder(CertFiles files) {
+        return SslContextBuilder.forServer(files.cert().toFile(), files.key().toFile()).sslProvider(SslProvider.JDK)
+                .protocols(PROTOCOLS);
+    }
+
+    /** A certificates directory's files, each checked: present, readable, and a key safe to use. */
+    private record CertFiles(Path cert, Path key, Path ca) {
+
+        static CertFiles check(String option, Path dir, boolean needCa) {
+            if (!Files.isDirectory(dir)) {
+                throw new IllegalArgumentException(option + " " + dir + " is not a directory (it holds " + CA + ", "
+                        + CERT + " and " + KEY + ", as for nbdkit and qemu-nbd)");
+            }
+            Path cert = readable(option, dir, CERT);
+            Path key = readable(option, dir, KEY);
+            checkKey(key);
+            return new CertFiles(cert, key, needCa ? readable(option, dir, CA) : dir.resolve(CA));
+        }
+    }
+
+    private static Path readable(String option, Path dir, String name) {
         Path file = dir.resolve(name);
         if (!Files.isRegularFile(file)) {
-            throw new IllegalArgumentException("--tls-certificates " + dir + " has no " + name + " (the directory holds "
+            throw new IllegalArgumentException(option + " " + dir + " has no " + name + " (the directory holds "
                     + CA + ", " + CERT + " and " + KEY + ", as for nbdkit and qemu-nbd)");
         }
         if (!Files.isReadable(file)) {

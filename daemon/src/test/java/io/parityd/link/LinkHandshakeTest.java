@@ -2,8 +2,6 @@ package io.parityd.link;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.ReferenceCountUtil;
 import org.junit.jupiter.api.Test;
@@ -32,32 +30,10 @@ class LinkHandshakeTest {
     private static final LinkSecret OTHER_SECRET = LinkSecret.of("another secret, 16+ bytes".getBytes(StandardCharsets.UTF_8));
     private static final Duration TIMEOUT = Duration.ofMillis(500);
 
-    /** Sits where the caller's handler would: records what gets past the handshake. */
-    private static final class Recorder extends ChannelInboundHandlerAdapter {
-        final List<Object> events = new ArrayList<>();
-        final List<Object> messages = new ArrayList<>();
-        final List<Throwable> errors = new ArrayList<>();
-
-        @Override
-        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-            events.add(evt);
-        }
-
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            messages.add(msg);
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            errors.add(cause);
-        }
-    }
-
     /** One end: its channel, what reached its handler, and every byte it sent. */
     private static final class End {
         final EmbeddedChannel channel = new EmbeddedChannel();
-        final Recorder recorder = new Recorder();
+        final LinkRecorder recorder = new LinkRecorder();
         final ByteArrayOutputStream sent = new ByteArrayOutputStream();
 
         End(LinkSide side, Hello ours, LinkSecret secret, HelloCheck check) {

@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.parityd.tls.TlsCertificates;
@@ -123,24 +121,9 @@ class LinkTlsTest {
         return true;
     }
 
-    private static final class Recorder extends ChannelInboundHandlerAdapter {
-        final List<Object> events = new ArrayList<>();
-        final List<Object> messages = new ArrayList<>();
-
-        @Override
-        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-            events.add(evt);
-        }
-
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            messages.add(msg);
-        }
-    }
-
     private static final class End {
         final EmbeddedChannel channel = new EmbeddedChannel();
-        final Recorder recorder = new Recorder();
+        final LinkRecorder recorder = new LinkRecorder();
         final ByteArrayOutputStream sent = new ByteArrayOutputStream();
 
         End(LinkSide side, Hello hello, LinkTls tls) {
